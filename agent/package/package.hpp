@@ -1,0 +1,59 @@
+#pragma once
+// Loading and validating compiled pipeline packages offline, exactly as the KFP API server judges
+// an upload (shared/kfp-api/NOTES.md section D).
+
+#include "util/error.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kfp::package {
+
+// The server's MaxFileLength: a pipeline file (or archive member) above this is refused.
+inline constexpr std::size_t max_package_bytes = std::size_t{32} << 20;
+
+enum class Kind {
+  pipeline_spec,   // KFP v2 IR (PipelineSpec), optionally followed by a PlatformSpec document
+  argo_workflow,   // KFP v1: an Argo Workflow
+};
+
+// The server's parameterType names, plus Argo's untyped string parameters.
+enum class ParameterType { string, number_integer, number_double, boolean, list, structure };
+
+struct InputParameter {
+  std::string name;
+  ParameterType type = ParameterType::string;
+  std::optional<boost::json::value> default_value;  // absent when the input has no default
+  bool optional = false;    // a run may omit it (has a default, or isOptional: true)
+  std::string description;
+};
+
+struct Package {
+  std::filesystem::path source;     // the path given by the user
+  std::string member;               // archive member holding the document; empty for plain files
+  std::string upload_filename;      // file name for the multipart part; its suffix picks the format
+  std::string document;             // the pipeline document bytes as uploaded
+  std::string digest;               // "sha256:<hex>" of `document`
+  Kind kind = Kind::pipeline_spec;
+  std::string pipeline_name;        // pipelineInfo.name, or the workflow's metadata name
+  std::string description;          // pipelineInfo.description when present
+  std::vector<InputParameter> inputs;
+  bool has_platform_spec = false;
+};
+
+// Reads and validates a .yaml/.yml/.json file or a .zip/.tar.gz/.tgz archive. Fails with
+// ErrorKind::invalid_package and a message naming the problem and where it is (file, member, line).
+[[nodiscard]] util::Result<Package> load(const std::filesystem::path& path);
+
+// Validates document bytes already in memory; `origin` names them in messages.
+[[nodiscard]] util::Result<Package> parse(std::string document, const std::string& origin);
+
+[[nodiscard]] std::string_view to_string(Kind kind);            // "PipelineSpec" / "Workflow"
+[[nodiscard]] std::string_view to_string(ParameterType type);   // "STRING", "NUMBER_INTEGER", ...
+
+}  // namespace kfp::package

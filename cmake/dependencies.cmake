@@ -1,0 +1,12 @@
+# Every third-party library comes from Debian 12 packages (see ci/scripts/install-deps.sh).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url system)
+find_package(OpenSSL REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(LibArchive REQUIRED)
+find_package(fmt REQUIRED)
+find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+find_path(DOCTEST_INCLUDE_DIR doctest/doctest.h REQUIRED)
+add_library(kfp_cli11 INTERFACE)
+target_include_directories(kfp_cli11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
