@@ -1,7 +1,7 @@
 # Every third-party library comes from Debian 12 packages (see ci/scripts/install-deps.sh).
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url system)
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json url system)
 find_package(OpenSSL REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(LibArchive REQUIRED)
