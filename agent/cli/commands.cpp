@@ -1,0 +1,13 @@
+#include "cli/command.hpp"
+#include "cli/commands.hpp"
+
+namespace kfp::cli {
+
+std::vector<std::unique_ptr<Command>> make_commands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_validate_command());
+  commands.push_back(make_version_command());
+  return commands;
+}
+
+}  // namespace kfp::cli

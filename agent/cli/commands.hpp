@@ -1,0 +1,13 @@
+#pragma once
+// One factory per subcommand, each in its own <name>_command.cpp.
+
+#include "cli/command.hpp"
+
+#include <memory>
+
+namespace kfp::cli {
+
+[[nodiscard]] std::unique_ptr<Command> make_validate_command();
+[[nodiscard]] std::unique_ptr<Command> make_version_command();
+
+}  // namespace kfp::cli

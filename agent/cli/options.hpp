@@ -1,0 +1,67 @@
+#pragma once
+// The global options of every command (DESIGN §3): flags win over environment variables, which win
+// over defaults. resolve_global_options() is the one place that applies that order.
+
+#include "util/duration.hpp"
+#include "util/environment.hpp"
+#include "util/error.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace kfp::cli {
+
+inline constexpr const char* default_host = "http://ml-pipeline.kubeflow.svc.cluster.local:8888";
+inline constexpr const char* default_token_file = "/var/run/secrets/kubeflow/pipelines/token";
+inline constexpr const char* default_namespace_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+inline constexpr util::Milliseconds default_request_timeout{30'000};
+inline constexpr int default_retries = 5;
+inline constexpr int max_retries = 100;
+
+enum class ApiChoice { automatic, v2beta1, v1beta1 };
+enum class OutputFormat { text, json };
+
+// What the command line said, before environment and defaults; empty/nullopt means "not given".
+struct RawGlobalOptions {
+  std::string host;
+  std::string token_file;
+  std::string namespace_name;
+  std::string ca_file;
+  bool insecure_skip_tls_verify = false;
+  std::string api;
+  std::string request_timeout;
+  std::optional<int> retries;
+  std::string output;
+  std::string report_file;
+  std::string results_dir;
+  int verbose = 0;
+  bool quiet = false;
+};
+
+struct GlobalOptions {
+  std::string host = default_host;
+  std::filesystem::path token_file = default_token_file;
+  bool token_file_explicit = false;  // given by flag or variable: a missing file is then an error
+  std::string namespace_name;        // empty: taken later from the token's claims or the SA namespace file
+  std::optional<std::filesystem::path> ca_file;
+  bool insecure_skip_tls_verify = false;
+  ApiChoice api = ApiChoice::automatic;
+  util::Milliseconds request_timeout = default_request_timeout;
+  int retries = default_retries;
+  OutputFormat output = OutputFormat::text;
+  std::optional<std::filesystem::path> report_file;
+  std::optional<std::filesystem::path> results_dir;
+  int verbosity = 0;  // -1 quiet, 0 normal, 1+ verbose
+  std::optional<std::string> https_proxy;
+  std::optional<std::string> http_proxy;
+  std::optional<std::string> no_proxy;
+};
+
+// Applies flags > variables > defaults and checks values. Fails with kind usage naming the option.
+[[nodiscard]] util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
+                                                                 const util::Environment& env);
+
+[[nodiscard]] std::string_view to_string(ApiChoice api);
+
+}  // namespace kfp::cli
