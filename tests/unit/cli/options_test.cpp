@@ -1,0 +1,90 @@
+#include "cli/options.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace kfp;
+using cli::RawGlobalOptions;
+using cli::resolve_global_options;
+
+TEST_CASE("defaults apply when neither flags nor variables are given") {
+  util::MapEnvironment env;
+  auto options = resolve_global_options(RawGlobalOptions{}, env).value();
+  CHECK(options.host == cli::default_host);
+  CHECK(options.token_file == cli::default_token_file);
+  CHECK_FALSE(options.token_file_explicit);
+  CHECK(options.api == cli::ApiChoice::automatic);
+  CHECK(options.request_timeout == std::chrono::milliseconds(30'000));
+  CHECK(options.retries == 5);
+  CHECK(options.output == cli::OutputFormat::text);
+}
+
+TEST_CASE("variables apply, KFP_HOST before KF_PIPELINES_ENDPOINT, and flags win over both") {
+  util::MapEnvironment env({{"KF_PIPELINES_ENDPOINT", "http://endpoint:8888"},
+                            {"KF_PIPELINES_SA_TOKEN_PATH", "/tmp/token"},
+                            {"KFP_NAMESPACE", "team-a"},
+                            {"KFP_OUTPUT", "json"},
+                            {"KFP_API", "v1beta1"},
+                            {"KFP_CA_FILE", "/tmp/ca.pem"}});
+  auto options = resolve_global_options(RawGlobalOptions{}, env).value();
+  CHECK(options.host == "http://endpoint:8888");
+  CHECK(options.token_file == "/tmp/token");
+  CHECK(options.token_file_explicit);
+  CHECK(options.namespace_name == "team-a");
+  CHECK(options.output == cli::OutputFormat::json);
+  CHECK(options.api == cli::ApiChoice::v1beta1);
+  REQUIRE(options.ca_file);
+  CHECK(*options.ca_file == "/tmp/ca.pem");
+
+  env.set("KFP_HOST", "https://kfp.example.com/pipeline/");
+  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().host == "https://kfp.example.com/pipeline");
+
+  RawGlobalOptions raw;
+  raw.host = "http://flag:1";
+  raw.namespace_name = "team-b";
+  raw.output = "text";
+  auto flagged = resolve_global_options(raw, env).value();
+  CHECK(flagged.host == "http://flag:1");
+  CHECK(flagged.namespace_name == "team-b");
+  CHECK(flagged.output == cli::OutputFormat::text);
+}
+
+TEST_CASE("bad values are usage errors naming the option") {
+  util::MapEnvironment env;
+  auto expect_usage = [&](RawGlobalOptions raw, std::string_view option) {
+    auto result = resolve_global_options(raw, env);
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().kind == util::ErrorKind::usage);
+    CHECK_MESSAGE(result.error().message.find(option) != std::string::npos, result.error().message);
+  };
+  RawGlobalOptions raw;
+  raw.host = "ftp://x";
+  expect_usage(raw, "--host");
+  raw = {};
+  raw.host = "not a url";
+  expect_usage(raw, "--host");
+  raw = {};
+  raw.api = "v3";
+  expect_usage(raw, "--api");
+  raw = {};
+  raw.output = "yaml";
+  expect_usage(raw, "--output");
+  raw = {};
+  raw.request_timeout = "soon";
+  expect_usage(raw, "--request-timeout");
+  raw = {};
+  raw.request_timeout = "0s";
+  expect_usage(raw, "--request-timeout");
+  raw = {};
+  raw.retries = -1;
+  expect_usage(raw, "--retries");
+}
+
+TEST_CASE("proxy variables are read, upper case first") {
+  util::MapEnvironment env({{"https_proxy", "http://lower:3128"}, {"NO_PROXY", ".svc,localhost"}});
+  auto options = resolve_global_options(RawGlobalOptions{}, env).value();
+  CHECK(options.https_proxy == std::optional<std::string>("http://lower:3128"));
+  CHECK(options.no_proxy == std::optional<std::string>(".svc,localhost"));
+  env.set("HTTPS_PROXY", "http://upper:3128");
+  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().https_proxy ==
+        std::optional<std::string>("http://upper:3128"));
+}
