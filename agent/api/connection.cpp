@@ -1,0 +1,281 @@
+#include "api/connection.hpp"
+
+#include "util/interrupt.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <random>
+
+namespace kfp::api {
+
+namespace {
+
+constexpr std::size_t max_message_chars = 600;
+
+std::string truncate(std::string text) {
+  if (text.size() > max_message_chars) {
+    text.resize(max_message_chars);
+    text += "…";
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+// The server's own words from any of its error bodies: gateway JSON ({code,message,details}),
+// the upload endpoints' {error_message,error_details}, or plain text.
+std::string server_message(const http::Response& response) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(response.body, ec);
+  if (!ec && value.is_object()) {
+    const auto& object = value.as_object();
+    if (auto it = object.find("error_message"); it != object.end() && it->value().is_string()) {
+      return std::string(it->value().as_string());
+    }
+    if (auto it = object.find("details"); it != object.end() && it->value().is_array()) {
+      for (const auto& detail : it->value().as_array()) {
+        if (detail.is_object()) {
+          if (auto m = detail.as_object().find("message"); m != detail.as_object().end() && m->value().is_string()) {
+            return std::string(m->value().as_string());
+          }
+        }
+      }
+    }
+    for (const char* key : {"message", "error"}) {
+      if (auto it = object.find(key); it != object.end() && it->value().is_string()) {
+        return std::string(it->value().as_string());
+      }
+    }
+  }
+  return truncate(response.body);
+}
+
+bool is_json(const http::Response& response) {
+  auto type = response.headers.get("content-type").value_or("");
+  if (type.find("json") != std::string::npos) return true;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(response.body, ec);
+  return !ec && value.is_object();
+}
+
+bool contains_any(std::string_view text, std::initializer_list<std::string_view> needles) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto needle : needles) {
+    if (lower.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string subject_or_placeholder(const Identity& identity) {
+  return identity.subject.empty() ? std::string("system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT") : identity.subject;
+}
+
+std::string principal(const Identity& identity) {
+  if (identity.namespace_name.empty() || identity.service_account.empty()) return "cluster.local/ns/NAMESPACE/sa/SERVICE_ACCOUNT";
+  return fmt::format("cluster.local/ns/{}/sa/{}", identity.namespace_name, identity.service_account);
+}
+
+std::string rolebinding_hint(const Identity& identity) {
+  const std::string ns = identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name;
+  const std::string sa = identity.service_account.empty() ? "SERVICE_ACCOUNT" : identity.service_account;
+  return fmt::format("KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole "
+                     "kubeflow-edit in namespace {} (kubectl create rolebinding {}-kubeflow-edit "
+                     "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}; see manifests/base/rbac/)",
+                     subject_or_placeholder(identity), ns, sa, ns, sa, ns);
+}
+
+}  // namespace
+
+util::Failure classify_response(const http::Response& response, Endpoint endpoint, const Identity& identity,
+                                std::string_view what) {
+  const int status = response.status;
+  const std::string message = server_message(response);
+  util::Failure failure;
+  failure.http_status = status;
+  auto set = [&](util::ErrorKind kind, std::string text, std::string hint = {}) {
+    failure.kind = kind;
+    failure.message = std::move(text);
+    failure.hint = std::move(hint);
+  };
+
+  if (status >= 300 && status < 400) {
+    auto location = response.headers.get("location").value_or("(no Location header)");
+    set(util::ErrorKind::server,
+        fmt::format("{}: the server answered HTTP {} redirecting to {}; redirects are not followed, so the "
+                    "token never goes to another host",
+                    what, status, truncate(location)),
+        "set --host to the URL the API is really served at (for the Kubeflow gateway: https://HOST/pipeline)");
+    return failure;
+  }
+  switch (status) {
+    case 401: {
+      auto kind = util::ErrorKind::unauthenticated;
+      if (contains_any(message, {"expired"})) kind = util::ErrorKind::token_expired;
+      else if (contains_any(message, {"audience"})) kind = util::ErrorKind::wrong_audience;
+      set(kind, fmt::format("{}: HTTP 401 unauthenticated: {}", what, message),
+          "the KFP API rejected the token: use a projected service-account token with audience "
+          "pipelines.kubeflow.org (KF_PIPELINES_SA_TOKEN_PATH); run `kfp-publish doctor` for details");
+      return failure;
+    }
+    case 403:
+      if (!is_json(response) && contains_any(message, {"rbac: access denied"})) {
+        set(util::ErrorKind::istio_denied,
+            fmt::format("{}: HTTP 403 from the Istio mesh (RBAC: access denied): the request never reached KFP", what),
+            fmt::format("add the principal {} to the AuthorizationPolicy in front of the API (ml-pipeline-ui when "
+                        "going through the UI or gateway), send no kubeflow-userid header, or call "
+                        "http://ml-pipeline.kubeflow.svc.cluster.local:8888 directly (see manifests/base/istio/)",
+                        principal(identity)));
+      } else {
+        set(util::ErrorKind::forbidden, fmt::format("{}: HTTP 403 forbidden: {}", what, message),
+            rolebinding_hint(identity));
+      }
+      return failure;
+    case 404:
+      set(util::ErrorKind::not_found, fmt::format("{}: HTTP 404 not found: {}", what, message));
+      return failure;
+    case 409:
+      set(util::ErrorKind::conflict, fmt::format("{}: HTTP 409 conflict: {}", what, message));
+      return failure;
+    default: break;
+  }
+  if (status == 400 && endpoint == Endpoint::upload &&
+      contains_any(message, {"authoriz", "permission", "not allowed", "access denied"})) {
+    set(util::ErrorKind::forbidden,
+        fmt::format("{}: HTTP 400 from the upload endpoint, which reports authorization failures as 400: {}", what,
+                    message),
+        rolebinding_hint(identity));
+    return failure;
+  }
+  if (status == 400 && endpoint == Endpoint::upload) {
+    set(util::ErrorKind::invalid_package, fmt::format("{}: the server refused the package (HTTP 400): {}", what, message));
+    return failure;
+  }
+  if (status >= 400 && status < 500) {
+    set(util::ErrorKind::server, fmt::format("{}: HTTP {}: {}", what, status, message));
+    return failure;
+  }
+  set(util::ErrorKind::server, fmt::format("{}: HTTP {} from the server: {}", what, status, message));
+  return failure;
+}
+
+Connection::Connection(http::Transport& transport, TokenProvider& tokens, http::Clock& clock, util::Log& log,
+                       ConnectionOptions options)
+    : transport_(transport),
+      tokens_(tokens),
+      clock_(clock),
+      log_(log),
+      options_(std::move(options)),
+      random_(std::random_device{}()) {}
+
+util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
+  http::Request out;
+  out.method = request.method;
+  out.url = options_.base_url + request.path + query_string(request.query);
+  out.headers.set("Accept", "application/json");
+  if (request.json) {
+    out.body = http::Body::text(boost::json::serialize(*request.json));
+    out.headers.set("Content-Type", "application/json");
+  } else if (request.body) {
+    out.body = *request.body;
+    out.headers.set("Content-Type", request.content_type);
+  }
+
+  auto send_with_token = [&]() -> util::Result<http::Response> {
+    auto token = tokens_.token();
+    if (!token) return token.error();
+    if (*token) out.headers.set("Authorization", "Bearer " + **token);
+    ++request_count_;
+    log_.debug("{} {}", http::to_string(out.method), out.url);
+    return transport_.send(out);
+  };
+  auto response = send_with_token();
+  if (response && response->status == 401) {
+    // Projected tokens rotate: read the file again and try once more before giving up.
+    log_.debug("HTTP 401: reading the token file again and retrying once");
+    response = send_with_token();
+  }
+  return response;
+}
+
+util::Result<ApiReply> Connection::to_reply(util::Result<http::Response> response, const ApiRequest& request,
+                                            std::string_view what) const {
+  if (!response) {
+    util::Failure failure = response.error();
+    failure.message = fmt::format("{}: {}", what, failure.message);
+    return failure;
+  }
+  if (response->status < 200 || response->status >= 300) {
+    return classify_response(*response, request.endpoint, options_.identity, what);
+  }
+  ApiReply reply;
+  reply.status = response->status;
+  if (!response->body.empty()) {
+    boost::system::error_code ec;
+    reply.json = boost::json::parse(response->body, ec);
+    if (ec) {
+      return util::Failure{util::ErrorKind::server,
+                           fmt::format("{}: the server answered HTTP {} with a body that is not JSON ({})", what,
+                                       response->status,
+                                       response->headers.get("content-type").value_or("no content type")),
+                           "is --host the KFP API? In-cluster it is http://ml-pipeline.kubeflow.svc.cluster.local:8888; "
+                           "through the Kubeflow gateway https://HOST/pipeline",
+                           response->status};
+    }
+  }
+  return reply;
+}
+
+void Connection::log_retry(const http::RetryEvent& event, std::string_view what) {
+  log_.warning("{}: {}; retry {}/{} in {}", what, event.reason, event.retry, event.max_retries,
+               util::format_duration(event.delay));
+}
+
+util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_view what) {
+  http::RetryHooks hooks;
+  hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
+  auto response = http::retry(options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+  return to_reply(std::move(response), request, what);
+}
+
+util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string_view what, const Lookup& lookup) {
+  std::optional<util::Failure> lookup_failure;
+  auto found_response = [](const boost::json::value& object) {
+    http::Response synthetic;
+    synthetic.status = 200;
+    synthetic.body = boost::json::serialize(object);
+    return synthetic;
+  };
+  http::RetryHooks hooks;
+  hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
+  hooks.before_retry = [&](int /*retry*/) -> std::optional<util::Result<http::Response>> {
+    auto found = lookup();
+    if (!found) {
+      // Cannot tell whether the create took effect: stop rather than risk a duplicate.
+      lookup_failure = found.error();
+      return util::Result<http::Response>(found.error());
+    }
+    if (*found) {
+      log_.info("{}: the earlier attempt took effect; not sending it again", what);
+      return util::Result<http::Response>(found_response(**found));
+    }
+    return std::nullopt;
+  };
+  auto response = http::retry(options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+  if (response && response->status == 409) {
+    // Someone (perhaps our own lost attempt) made it: take it if the look-up finds it.
+    auto found = lookup();
+    if (found && *found) return to_reply(found_response(**found), request, what);
+  }
+  if (lookup_failure) {
+    util::Failure failure = *lookup_failure;
+    failure.message = fmt::format("{}: could not check whether an earlier attempt took effect: {}", what, failure.message);
+    return failure;
+  }
+  return to_reply(std::move(response), request, what);
+}
+
+}  // namespace kfp::api

@@ -1,0 +1,129 @@
+#pragma once
+// The typed KFP operations the flows need, over one API version. V2Api speaks v2beta1; a v1beta1
+// implementation serves KFP 1.8 servers behind the same interface.
+
+#include "api/connection.hpp"
+#include "http/transport.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace kfp::api {
+
+// What healthz says about the server.
+struct ServerInfo {
+  std::string api;      // "v2beta1" | "v1beta1"
+  std::string version;  // tag_name, e.g. "2.17.0", or "unknown"
+  bool multi_user = false;
+  bool supports_tags = false;  // 2.17+
+  bool via_ui_proxy = false;   // healthz answered in ml-pipeline-ui's shape
+};
+
+struct Pipeline {
+  std::string id;
+  std::string name;
+  std::string namespace_name;
+};
+
+struct PipelineVersion {
+  std::string id;
+  std::string name;
+  std::string pipeline_id;
+  std::string description;
+  std::map<std::string, std::string> tags;
+  boost::json::value pipeline_spec;  // null unless fetched
+};
+
+struct Experiment {
+  std::string id;
+  std::string name;
+  std::string namespace_name;
+};
+
+struct Run {
+  std::string id;
+  std::string name;
+  std::string state;  // v2 RuntimeState names: PENDING RUNNING SUCCEEDED SKIPPED FAILED CANCELING CANCELED PAUSED
+  std::string error;  // the server's error message for a failed run
+};
+
+struct UploadVersion {
+  std::string pipeline_id;
+  std::string name;
+  std::string description;
+  std::map<std::string, std::string> tags;  // sent only where the server supports tags
+  std::string code_source_url;
+  std::string filename;     // multipart filename; its suffix picks the format
+  http::BodyPiece content;  // the document: streamed from disk or in memory
+};
+
+struct CreateRun {
+  std::string name;
+  std::string description;
+  std::string experiment_id;
+  std::string pipeline_id;
+  std::string version_id;
+  boost::json::object parameters;
+  std::string service_account;
+  std::string pipeline_root;
+};
+
+class KfpApi {
+public:
+  virtual ~KfpApi() = default;
+  [[nodiscard]] virtual const ServerInfo& server() const = 0;
+
+  [[nodiscard]] virtual util::Result<std::optional<Pipeline>> find_pipeline(const std::string& name,
+                                                                            const std::string& ns) = 0;
+  // Creates an empty pipeline (no version yet); a lost response is looked up by name.
+  [[nodiscard]] virtual util::Result<Pipeline> create_pipeline(const std::string& name,
+                                                               const std::string& description,
+                                                               const std::string& ns) = 0;
+  [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> find_version_by_name(
+      const std::string& pipeline_id, const std::string& name) = 0;
+  // The version carrying this content digest (tag on 2.17+, description before), if any.
+  [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> find_version_by_digest(
+      const std::string& pipeline_id, const std::string& digest) = 0;
+  [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> latest_version(const std::string& pipeline_id) = 0;
+  // With the pipeline_spec, for parameter checks.
+  [[nodiscard]] virtual util::Result<PipelineVersion> get_version(const std::string& pipeline_id,
+                                                                  const std::string& version_id) = 0;
+  [[nodiscard]] virtual util::Result<PipelineVersion> upload_version(const UploadVersion& upload) = 0;
+
+  [[nodiscard]] virtual util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
+                                                                                const std::string& ns) = 0;
+  [[nodiscard]] virtual util::Result<Experiment> create_experiment(const std::string& name,
+                                                                   const std::string& ns) = 0;
+
+  // A run in the experiment whose description holds `marker` (the run key), if any.
+  [[nodiscard]] virtual util::Result<std::optional<Run>> find_run(const std::string& experiment_id,
+                                                                  const std::string& ns,
+                                                                  const std::string& marker) = 0;
+  // `marker` must be inside run.description; it is how a lost create is found again.
+  [[nodiscard]] virtual util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
+                                                     const std::string& marker) = 0;
+  [[nodiscard]] virtual util::Result<Run> get_run(const std::string& run_id) = 0;
+  [[nodiscard]] virtual util::Result<void> terminate_run(const std::string& run_id) = 0;
+
+  // Where a person looks at the run.
+  [[nodiscard]] virtual std::string run_url(const std::string& run_id) const = 0;
+};
+
+// Asks healthz which API the server speaks (auto), or checks the one forced by --api.
+enum class ApiPreference { automatic, v2beta1, v1beta1 };
+[[nodiscard]] util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference preference);
+
+// The API object for the detected server; fails with kind usage for an API this build cannot speak.
+[[nodiscard]] util::Result<std::unique_ptr<KfpApi>> make_api(Connection& connection, const ServerInfo& server);
+
+// "2.17.0" >= "2.17": numeric comparison of dotted versions; "unknown" counts as newest.
+[[nodiscard]] bool version_at_least(const std::string& version, int major, int minor);
+
+// The tag holding the content digest, and its value (keys and values are capped at 63 characters).
+inline constexpr const char* digest_tag_key = "kfp-publish-digest";
+[[nodiscard]] std::string digest_tag_value(const std::string& digest);
+
+}  // namespace kfp::api
