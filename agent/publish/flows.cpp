@@ -1,0 +1,292 @@
+#include "publish/flows.hpp"
+
+#include "publish/provenance.hpp"
+#include "util/interrupt.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <random>
+
+namespace kfp::publish {
+
+namespace {
+
+constexpr std::size_t max_tag_chars = 63;
+constexpr std::size_t max_description_chars = 1000;
+constexpr util::Milliseconds first_poll{1000};
+constexpr util::Milliseconds max_poll{10'000};
+constexpr util::Milliseconds heartbeat{60'000};
+
+[[noreturn]] void raise(util::ErrorKind kind, std::string message, std::string hint = {}) {
+  throw util::Error(kind, std::move(message), std::move(hint));
+}
+
+template <class T>
+T take(util::Result<T> result) {
+  if (!result) throw util::Error(result.error());
+  return std::move(*result);
+}
+
+report::ObjectInfo object_info(std::string id, std::string name, bool created) {
+  report::ObjectInfo info;
+  info.id = std::move(id);
+  info.name = std::move(name);
+  info.created = created;
+  return info;
+}
+
+// Does this version hold the content with `digest`? Tags where the server has them, else the
+// description (where kfp-publish always records the digest).
+bool has_digest(const api::PipelineVersion& version, const std::string& digest) {
+  if (auto it = version.tags.find(api::digest_tag_key); it != version.tags.end()) {
+    return it->second == api::digest_tag_value(digest);
+  }
+  return version.description.find(digest) != std::string::npos;
+}
+
+std::string random_key() {
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("invocation:{:016x}{:016x}", random(), random());
+}
+
+std::string short_digest(const std::string& digest) { return digest.substr(7, 12); }
+
+}  // namespace
+
+std::string derived_version_name(const std::string& digest) { return "sha256-" + short_digest(digest); }
+
+Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
+             http::Clock& clock)
+    : api_(api), namespace_(std::move(namespace_name)), env_(env), log_(log), clock_(clock) {}
+
+Published Flows::publish(const package::Package& package, const PublishRequest& request, report::Report& report) {
+  const Provenance provenance = provenance_from(env_);
+  std::map<std::string, std::string> tags = provenance.tags();
+  for (const auto& [key, value] : request.tags) {
+    if (key.empty() || key.size() > max_tag_chars || value.size() > max_tag_chars || key.find('.') != std::string::npos) {
+      raise(util::ErrorKind::usage, fmt::format("--tag {}={}: keys and values are at most 63 characters and keys "
+                                                "have no '.'", key, value));
+    }
+    tags[key] = value;
+  }
+  tags[api::digest_tag_key] = api::digest_tag_value(package.digest);
+
+  Published published;
+  published.inputs = package.inputs;
+
+  auto existing = take(api_.find_pipeline(request.pipeline, namespace_));
+  bool pipeline_created = false;
+  if (existing) {
+    published.pipeline = *existing;
+    log_.info("pipeline {} exists ({})", request.pipeline, existing->id);
+  } else {
+    published.pipeline = take(api_.create_pipeline(request.pipeline, request.description, namespace_));
+    pipeline_created = true;
+    log_.info("created pipeline {} ({})", request.pipeline, published.pipeline.id);
+  }
+  report.pipeline = object_info(published.pipeline.id, request.pipeline, pipeline_created);
+
+  std::optional<api::PipelineVersion> same;
+  if (request.version) {
+    same = take(api_.find_version_by_name(published.pipeline.id, *request.version));
+    if (same && !has_digest(*same, package.digest)) {
+      report.version = object_info(same->id, same->name, false);
+      raise(util::ErrorKind::conflict,
+            fmt::format("version {} of pipeline {} exists with other content (this package is {})", *request.version,
+                        request.pipeline, package.digest),
+            "versions are immutable: choose a new --version, or omit it to name the version by its content");
+    }
+  } else {
+    same = take(api_.find_version_by_digest(published.pipeline.id, package.digest));
+  }
+  if (same) {
+    published.version = *same;
+    report.version = object_info(same->id, same->name, false);
+    report.version->digest = package.digest;
+    report.outcome = pipeline_created ? report::Outcome::created : report::Outcome::unchanged;
+    log_.info("version {} already holds {}: nothing to upload", same->name, package.digest);
+    return published;
+  }
+
+  api::UploadVersion upload;
+  upload.pipeline_id = published.pipeline.id;
+  upload.name = request.version.value_or(derived_version_name(package.digest));
+  std::string description = request.description.empty() ? "Published by kfp-publish" : request.description;
+  if (auto sentence = provenance.sentence(); !sentence.empty()) description += fmt::format(" ({})", sentence);
+  if (description.size() > max_description_chars) description.resize(max_description_chars);
+  description += fmt::format("\ndigest: {}", package.digest);
+  upload.description = std::move(description);
+  upload.tags = std::move(tags);
+  upload.code_source_url = request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url;
+  upload.filename = package.upload_filename;
+  if (package.member.empty()) {
+    upload.content = http::BodyPiece{http::BodyPiece::FileRange{package.source, 0, package.document.size()}};
+  } else {
+    upload.content = http::BodyPiece{package.document};
+  }
+  published.version = take(api_.upload_version(upload));
+  if (published.version.id.empty()) {
+    // Some servers answer an upload without the version id: find it by name.
+    auto found = take(api_.find_version_by_name(published.pipeline.id, upload.name));
+    if (!found) raise(util::ErrorKind::server, fmt::format("version {} was uploaded but cannot be found", upload.name));
+    published.version = *found;
+  }
+  report.version = object_info(published.version.id, upload.name, true);
+  report.version->digest = package.digest;
+  report.outcome = pipeline_created ? report::Outcome::created : report::Outcome::updated;
+  log_.info("uploaded version {} ({}) of pipeline {}", upload.name, published.version.id, request.pipeline);
+  return published;
+}
+
+void Flows::run(const RunRequest& request, report::Report& report, const Published* published) {
+  // Everything that can be checked is checked before anything is created.
+  api::Pipeline pipeline;
+  api::PipelineVersion version;
+  std::vector<package::InputParameter> inputs;
+  if (published != nullptr) {
+    pipeline = published->pipeline;
+    version = published->version;
+    inputs = published->inputs;
+  } else {
+    auto found = take(api_.find_pipeline(request.pipeline, namespace_));
+    if (!found) {
+      raise(util::ErrorKind::not_found,
+            fmt::format("pipeline {} does not exist{}", request.pipeline,
+                        namespace_.empty() ? "" : fmt::format(" in namespace {}", namespace_)),
+            "publish it first (kfp-publish publish PACKAGE --pipeline NAME), or check --namespace");
+    }
+    pipeline = *found;
+    report.pipeline = object_info(pipeline.id, request.pipeline, false);
+    std::optional<api::PipelineVersion> chosen;
+    if (request.version) {
+      chosen = take(api_.find_version_by_name(pipeline.id, *request.version));
+      if (!chosen) raise(util::ErrorKind::not_found, fmt::format("pipeline {} has no version {}", request.pipeline, *request.version));
+    } else {
+      chosen = take(api_.latest_version(pipeline.id));
+      if (!chosen) raise(util::ErrorKind::not_found, fmt::format("pipeline {} has no versions", request.pipeline));
+    }
+    version = take(api_.get_version(pipeline.id, chosen->id));
+    if (version.name.empty()) version.name = chosen->name;
+    report.version = object_info(version.id, version.name, false);
+    if (version.pipeline_spec.is_object()) {
+      auto parsed = package::parse(boost::json::serialize(version.pipeline_spec), "the version's pipeline_spec");
+      if (parsed) {
+        inputs = parsed->inputs;
+      } else {
+        log_.warning("cannot read the declared inputs of version {}: {}; parameters are not checked", version.name,
+                     parsed.error().message);
+      }
+    }
+  }
+
+  auto parameters = resolve_parameters(request.parameters, inputs);
+  if (!parameters) throw util::Error(parameters.error());
+
+  auto experiment = take(api_.find_experiment(request.experiment, namespace_));
+  if (experiment) {
+    report.experiment = object_info(experiment->id, experiment->name, false);
+  } else {
+    experiment = take(api_.create_experiment(request.experiment, namespace_));
+    report.experiment = object_info(experiment->id, request.experiment, true);
+    log_.info("created experiment {} ({})", request.experiment, experiment->id);
+  }
+
+  std::string key;
+  if (request.run_key) {
+    key = *request.run_key;
+  } else if (auto ci_key = ci_run_key(env_)) {
+    key = *ci_key;
+  } else {
+    key = random_key();
+    log_.warning("no run key (--run-key, KFP_RUN_KEY or the CI's run identity): a retried Job may start a "
+                 "second run; retries inside this invocation are still safe");
+  }
+  const std::string marker = run_marker(key, request.pipeline, request.experiment);
+  log_.debug("run key {} → {}", key, marker);
+
+  const Provenance provenance = provenance_from(env_);
+  api::Run run;
+  bool created = false;
+  if (auto earlier = take(api_.find_run(experiment->id, namespace_, marker))) {
+    run = *earlier;
+    log_.info("run {} was already started for this run key; following it instead of starting another", run.id);
+  } else {
+    api::CreateRun create;
+    create.name = request.run_name.empty()
+                      ? fmt::format("{}-{}", request.pipeline,
+                                    provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run)
+                      : request.run_name;
+    std::string description = fmt::format("Started by kfp-publish. {}", marker);
+    if (auto sentence = provenance.sentence(); !sentence.empty()) description += fmt::format(" ({})", sentence);
+    create.description = std::move(description);
+    create.experiment_id = experiment->id;
+    create.pipeline_id = pipeline.id;
+    create.version_id = version.id;
+    create.parameters = std::move(*parameters);
+    create.service_account = request.service_account;
+    create.pipeline_root = request.pipeline_root;
+    run = take(api_.create_run(create, namespace_, marker));
+    created = true;
+    log_.info("started run {} ({})", create.name, run.id);
+  }
+  report.run = object_info(run.id, run.name, created);
+  report.run->state = run.state;
+  report.run->url = api_.run_url(run.id);
+  if (report.outcome == report::Outcome::none) report.outcome = created ? report::Outcome::created : report::Outcome::unchanged;
+  if (request.wait) wait_for(request, std::move(run), report);
+}
+
+void Flows::cancel(const std::string& run_id, std::string_view why) {
+  log_.warning("terminating run {} ({})", run_id, why);
+  auto terminated = api_.terminate_run(run_id);
+  if (!terminated) log_.error("could not terminate run {}: {}", run_id, terminated.error().message);
+}
+
+void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& report) {
+  const auto start = clock_.now();
+  auto last_report = start;
+  auto interval = first_poll;
+  std::string last_state;
+  const std::string url = api_.run_url(run.id);
+  for (;;) {
+    const auto elapsed = std::chrono::duration_cast<util::Milliseconds>(clock_.now() - start);
+    if (run.state != last_state || clock_.now() - last_report >= heartbeat) {
+      log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, util::format_duration(
+                                                                           std::chrono::duration_cast<std::chrono::seconds>(elapsed)),
+                                url));
+      last_state = run.state;
+      last_report = clock_.now();
+    }
+    report.run->state = run.state;
+    if (run.state == "SUCCEEDED" || run.state == "SKIPPED") return;
+    if (run.state == "FAILED") {
+      raise(util::ErrorKind::run_failed,
+            fmt::format("run {} ended FAILED{}", run.id, run.error.empty() ? "" : ": " + run.error),
+            fmt::format("see the run's logs at {}", url));
+    }
+    if (run.state == "CANCELED") raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
+    if (run.state == "PAUSED") {
+      raise(util::ErrorKind::run_canceled, fmt::format("run {} is PAUSED and will not finish by itself", run.id),
+            fmt::format("resume it at {}", url));
+    }
+    if (util::interrupted()) {
+      if (request.on_interrupt == OnInterrupt::cancel) cancel(run.id, "interrupted");
+      raise(util::ErrorKind::interrupted, fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
+    }
+    if (request.wait_timeout && elapsed >= *request.wait_timeout) {
+      if (request.on_timeout == OnTimeout::cancel) cancel(run.id, "--wait-timeout reached");
+      raise(util::ErrorKind::timeout,
+            fmt::format("run {} did not finish within {} (state {})", run.id, util::format_duration(*request.wait_timeout),
+                        run.state),
+            request.on_timeout == OnTimeout::cancel ? "" : "it is still running; --cancel-on-timeout terminates it");
+    }
+    auto pause = interval;
+    if (request.wait_timeout) pause = std::min(pause, std::max(util::Milliseconds{1}, *request.wait_timeout - elapsed));
+    if (clock_.sleep_for(pause) == http::SleepOutcome::interrupted) continue;  // the loop notices the flag
+    interval = std::min(max_poll, interval * 3 / 2);
+    run = take(api_.get_run(run.id));
+  }
+}
+
+}  // namespace kfp::publish

@@ -1,0 +1,236 @@
+#include "publish/parameters.hpp"
+
+#include "util/file.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+namespace kfp::publish {
+
+namespace {
+
+constexpr std::size_t max_params_file_bytes = std::size_t{4} << 20;
+constexpr int max_yaml_depth = 64;
+
+util::Failure invalid(std::string message, std::string hint = {}) {
+  return util::fail(util::ErrorKind::invalid_parameters, std::move(message), std::move(hint));
+}
+
+std::string declared_list(const std::vector<package::InputParameter>& declared) {
+  if (declared.empty()) return "the pipeline declares no parameters";
+  std::string out = "declared: ";
+  for (std::size_t i = 0; i < declared.size(); ++i) {
+    out += fmt::format("{}{} ({}{})", i ? ", " : "", declared[i].name, package::to_string(declared[i].type),
+                       declared[i].optional ? ", optional" : "");
+  }
+  return out;
+}
+
+std::string_view json_kind(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: return "an integer";
+    case boost::json::kind::double_: return "a number";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "a list";
+    case boost::json::kind::object: return "a mapping";
+  }
+  return "a value";
+}
+
+// Checks (and where lossless, converts) a typed value from a params file.
+util::Result<boost::json::value> check_typed(const std::string& name, const boost::json::value& value,
+                                             package::ParameterType type) {
+  using package::ParameterType;
+  auto wrong = [&] {
+    return invalid(fmt::format("parameter {} must be {}, got {} ({})", name, package::to_string(type),
+                               json_kind(value), boost::json::serialize(value)));
+  };
+  switch (type) {
+    case ParameterType::string:
+      if (value.is_string()) return value;
+      return wrong();
+    case ParameterType::number_integer:
+      if (value.is_int64() || value.is_uint64()) return value;
+      if (value.is_double() && std::trunc(value.as_double()) == value.as_double() && std::abs(value.as_double()) < 9e15) {
+        return boost::json::value(static_cast<std::int64_t>(value.as_double()));
+      }
+      if (value.is_string()) return convert_text(name, std::string(value.as_string()), type);
+      return wrong();
+    case ParameterType::number_double:
+      if (value.is_number()) return value;
+      if (value.is_string()) return convert_text(name, std::string(value.as_string()), type);
+      return wrong();
+    case ParameterType::boolean:
+      if (value.is_bool()) return value;
+      if (value.is_string()) return convert_text(name, std::string(value.as_string()), type);
+      return wrong();
+    case ParameterType::list:
+      if (value.is_array()) return value;
+      return wrong();
+    case ParameterType::structure:
+      if (value.is_object()) return value;
+      return wrong();
+  }
+  return wrong();
+}
+
+// YAML → JSON with YAML's plain scalars typed as YAML 1.2 core schema reads them.
+util::Result<boost::json::value> yaml_to_json(const YAML::Node& node, int depth) {
+  if (depth > max_yaml_depth) return invalid("the parameters file nests too deeply");
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return boost::json::value(nullptr);
+    case YAML::NodeType::Sequence: {
+      boost::json::array array;
+      for (const auto& item : node) {
+        auto converted = yaml_to_json(item, depth + 1);
+        if (!converted) return converted.error();
+        array.push_back(std::move(*converted));
+      }
+      return boost::json::value(std::move(array));
+    }
+    case YAML::NodeType::Map: {
+      boost::json::object object;
+      for (const auto& item : node) {
+        auto converted = yaml_to_json(item.second, depth + 1);
+        if (!converted) return converted.error();
+        object[item.first.Scalar()] = std::move(*converted);
+      }
+      return boost::json::value(std::move(object));
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return boost::json::value(text);  // quoted
+      if (text == "true" || text == "True" || text == "TRUE") return boost::json::value(true);
+      if (text == "false" || text == "False" || text == "FALSE") return boost::json::value(false);
+      if (text == "null" || text == "~" || text.empty()) return boost::json::value(nullptr);
+      std::int64_t integer = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
+      if (ec == std::errc{} && p == text.data() + text.size()) return boost::json::value(integer);
+      boost::system::error_code json_ec;
+      auto number = boost::json::parse(text, json_ec);
+      if (!json_ec && number.is_double()) return number;
+      return boost::json::value(text);
+    }
+  }
+  return boost::json::value(nullptr);
+}
+
+util::Result<boost::json::object> read_params_file(const std::filesystem::path& path) {
+  auto content = util::read_file(path, max_params_file_bytes, util::ErrorKind::invalid_parameters);
+  if (!content) return content.error();
+  boost::json::value value;
+  try {
+    YAML::Node root = YAML::Load(*content);  // JSON is YAML
+    if (!root.IsMap()) {
+      return invalid(fmt::format("{}: the parameters file must be a mapping of name to value", path.string()));
+    }
+    auto converted = yaml_to_json(root, 0);
+    if (!converted) return converted.error();
+    value = std::move(*converted);
+  } catch (const YAML::Exception& e) {
+    return invalid(fmt::format("{}:{}:{}: invalid YAML/JSON: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  return value.as_object();
+}
+
+}  // namespace
+
+util::Result<boost::json::value> convert_text(const std::string& name, const std::string& text,
+                                              package::ParameterType type) {
+  using package::ParameterType;
+  auto wrong = [&](std::string_view expected) {
+    return invalid(fmt::format("parameter {} must be {} ({}), got '{}'", name, package::to_string(type), expected, text));
+  };
+  switch (type) {
+    case ParameterType::string: return boost::json::value(text);
+    case ParameterType::number_integer: {
+      std::int64_t value = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || p != text.data() + text.size() || text.empty()) return wrong("an integer");
+      return boost::json::value(value);
+    }
+    case ParameterType::number_double: {
+      boost::system::error_code ec;
+      auto value = boost::json::parse(text, ec);
+      if (ec || !value.is_number()) return wrong("a number");
+      return boost::json::value(value.to_number<double>());
+    }
+    case ParameterType::boolean: {
+      std::string lower = text;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "true") return boost::json::value(true);
+      if (lower == "false") return boost::json::value(false);
+      return wrong("true or false");
+    }
+    case ParameterType::list:
+    case ParameterType::structure: {
+      boost::system::error_code ec;
+      auto value = boost::json::parse(text, ec);
+      const bool ok = !ec && (type == ParameterType::list ? value.is_array() : value.is_object());
+      if (!ok) return wrong(type == ParameterType::list ? "a JSON list such as [1,2]" : "a JSON object such as {\"k\":\"v\"}");
+      return value;
+    }
+  }
+  return wrong("a value");
+}
+
+util::Result<boost::json::object> resolve_parameters(const ParameterInput& input,
+                                                     const std::vector<package::InputParameter>& declared) {
+  std::map<std::string, const package::InputParameter*> by_name;
+  for (const auto& parameter : declared) by_name[parameter.name] = &parameter;
+
+  boost::json::object result;
+  auto unknown = [&](const std::string& name) {
+    return invalid(fmt::format("unknown parameter {}: {}", name, declared_list(declared)));
+  };
+
+  if (input.params_file) {
+    auto file = read_params_file(*input.params_file);
+    if (!file) return file.error();
+    for (const auto& [key, value] : *file) {
+      const std::string name(key);
+      auto it = by_name.find(name);
+      if (it == by_name.end()) return unknown(name);
+      auto checked = check_typed(name, value, it->second->type);
+      if (!checked) return checked.error();
+      result[name] = std::move(*checked);
+    }
+  }
+  for (const auto& assignment : input.assignments) {
+    auto equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return invalid(fmt::format("--param '{}' is not name=value", assignment), "e.g. --param epochs=3");
+    }
+    const std::string name = assignment.substr(0, equals);
+    auto it = by_name.find(name);
+    if (it == by_name.end()) return unknown(name);
+    auto converted = convert_text(name, assignment.substr(equals + 1), it->second->type);
+    if (!converted) return converted.error();
+    result[name] = std::move(*converted);
+  }
+  std::vector<std::string> missing;
+  for (const auto& parameter : declared) {
+    if (!parameter.optional && !result.contains(parameter.name)) missing.push_back(parameter.name);
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& name : missing) names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
+    return invalid(fmt::format("missing required parameter{} {}: {}", missing.size() > 1 ? "s" : "", names,
+                               declared_list(declared)),
+                   "pass them with --param name=value or --params-file FILE");
+  }
+  return result;
+}
+
+}  // namespace kfp::publish
