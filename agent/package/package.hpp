@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kfp::package {
@@ -44,6 +45,9 @@ struct Package {
   std::string description;          // pipelineInfo.description when present
   std::vector<InputParameter> inputs;
   bool has_platform_spec = false;
+  // Things the server accepts silently but a user probably did not mean (ignored documents,
+  // root inputs no run can set); the CLI may print them.
+  std::vector<std::string> warnings;
 };
 
 // Reads and validates a .yaml/.yml/.json file or a .zip/.tar.gz/.tgz archive. Fails with
@@ -52,6 +56,11 @@ struct Package {
 
 // Validates document bytes already in memory; `origin` names them in messages.
 [[nodiscard]] util::Result<Package> parse(std::string document, const std::string& origin);
+
+// Judges an upload exactly as the server's upload endpoint does: the multipart `filename` picks
+// the format (case-sensitive .yaml/.yml/.json), else the magic bytes (zip, gzip tar), else
+// "Unexpected pipeline file format". For archives the member is extracted; `document` holds it.
+[[nodiscard]] util::Result<Package> parse_upload(std::string bytes, const std::string& filename);
 
 [[nodiscard]] std::string_view to_string(Kind kind);            // "PipelineSpec" / "Workflow"
 [[nodiscard]] std::string_view to_string(ParameterType type);   // "STRING", "NUMBER_INTEGER", ...
