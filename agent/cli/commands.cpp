@@ -6,6 +6,8 @@ namespace kfp::cli {
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_validate_command());
+  commands.push_back(make_publish_command());
+  commands.push_back(make_run_command());
   commands.push_back(make_version_command());
   return commands;
 }

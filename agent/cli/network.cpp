@@ -1,0 +1,91 @@
+#include "cli/network.hpp"
+
+#include "cli/stderr_log.hpp"
+
+#include <fmt/format.h>
+
+namespace kfp::cli {
+
+publish::SessionOptions session_options(const GlobalOptions& options) {
+  publish::SessionOptions out;
+  out.host = options.host;
+  out.token_file = options.token_file;
+  out.token_requirement =
+      options.token_file_explicit ? publish::TokenRequirement::required_file : publish::TokenRequirement::optional_file;
+  out.namespace_name = options.namespace_name;
+  out.namespace_file = default_namespace_file;
+  out.ca_file = options.ca_file;
+  out.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
+  switch (options.api) {
+    case ApiChoice::automatic: out.api = api::ApiPreference::automatic; break;
+    case ApiChoice::v2beta1: out.api = api::ApiPreference::v2beta1; break;
+    case ApiChoice::v1beta1: out.api = api::ApiPreference::v1beta1; break;
+  }
+  out.request_timeout = options.request_timeout;
+  out.retries = options.retries;
+  out.https_proxy = options.https_proxy;
+  out.http_proxy = options.http_proxy;
+  out.no_proxy = options.no_proxy;
+  return out;
+}
+
+std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report) {
+  auto* redacting = dynamic_cast<StderrLog*>(&context.log);
+  std::string registered;
+  auto on_secret = [redacting, registered](const std::string& token) mutable {
+    if (redacting != nullptr && token != registered) {
+      redacting->add_secret(token);
+      registered = token;
+    }
+  };
+  return std::make_unique<publish::Session>(session_options(context.options), context.log, report, on_secret);
+}
+
+void RunFlags::define(CLI::App& app, bool standalone) {
+  if (standalone) {
+    app.add_option("--pipeline", pipeline, "pipeline name")->required();
+    app.add_option("--version", version, "version name [default: the latest version]");
+    app.add_option("--experiment", experiment_, "experiment name; created if missing")->required();
+  } else {
+    app.add_option("--experiment", experiment_, "experiment name for --run; created if missing");
+  }
+  app.add_option("--param", params_, "run parameter name=value, converted to the declared type (repeatable)");
+  app.add_option("--params-file", params_file_, "YAML or JSON mapping of parameters (--param wins)");
+  app.add_option("--run-name", run_name_, "run display name [default: PIPELINE-CI_RUN]");
+  app.add_option("--service-account", service_account_, "Kubernetes service account the run's pods use");
+  app.add_option("--pipeline-root", pipeline_root_, "artifact root URI for the run");
+  app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code");
+  app.add_option("--wait-timeout", wait_timeout_, "give up waiting after DUR (exit 8), e.g. 1h");
+  app.add_flag("--cancel-on-timeout", cancel_on_timeout_, "terminate the run when --wait-timeout is reached");
+  app.add_flag("--cancel-on-interrupt", cancel_on_interrupt_, "terminate the run on SIGINT/SIGTERM while waiting");
+  app.add_option("--run-key", run_key_,
+                 "idempotency key: a run recorded with it is reused, never duplicated [env KFP_RUN_KEY; default: the "
+                 "CI's run identity]");
+}
+
+publish::RunRequest RunFlags::request(const std::string& pipeline_name, const std::optional<std::string>& version_name) const {
+  publish::RunRequest request;
+  request.pipeline = pipeline_name;
+  request.version = version_name;
+  request.experiment = experiment_;
+  request.parameters.assignments = params_;
+  if (!params_file_.empty()) request.parameters.params_file = params_file_;
+  request.run_name = run_name_;
+  request.service_account = service_account_;
+  request.pipeline_root = pipeline_root_;
+  request.wait = wait_;
+  if (!wait_timeout_.empty()) {
+    auto timeout = util::parse_duration(wait_timeout_);
+    if (!timeout) throw util::Error(util::ErrorKind::usage, fmt::format("--wait-timeout: {}", timeout.error().message));
+    request.wait_timeout = *timeout;
+  }
+  if ((cancel_on_timeout_ || !wait_timeout_.empty()) && !wait_) {
+    throw util::Error(util::ErrorKind::usage, "--wait-timeout and --cancel-on-timeout need --wait");
+  }
+  request.on_timeout = cancel_on_timeout_ ? publish::OnTimeout::cancel : publish::OnTimeout::keep_running;
+  request.on_interrupt = cancel_on_interrupt_ ? publish::OnInterrupt::cancel : publish::OnInterrupt::keep_running;
+  if (!run_key_.empty()) request.run_key = run_key_;
+  return request;
+}
+
+}  // namespace kfp::cli

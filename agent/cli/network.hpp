@@ -1,0 +1,45 @@
+#pragma once
+// What the networked commands share: the session options from the global options, and the run
+// flags that both `run` and `publish --run` accept.
+
+#include "cli/command.hpp"
+#include "publish/flows.hpp"
+#include "publish/session.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kfp::cli {
+
+[[nodiscard]] publish::SessionOptions session_options(const GlobalOptions& options);
+
+// Opens the session, registering the token with the log's redaction.
+[[nodiscard]] std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report);
+
+class RunFlags {
+public:
+  // `standalone`: the `run` command, where --pipeline is required here; publish declares its own.
+  void define(CLI::App& app, bool standalone);
+  // The run request; fails with kind usage on bad durations.
+  [[nodiscard]] publish::RunRequest request(const std::string& pipeline, const std::optional<std::string>& version) const;
+  [[nodiscard]] bool experiment_given() const { return !experiment_.empty(); }
+
+  std::string pipeline;
+  std::string version;
+
+private:
+  std::string experiment_;
+  std::vector<std::string> params_;
+  std::string params_file_;
+  std::string run_name_;
+  std::string service_account_;
+  std::string pipeline_root_;
+  bool wait_ = false;
+  std::string wait_timeout_;
+  bool cancel_on_timeout_ = false;
+  bool cancel_on_interrupt_ = false;
+  std::string run_key_;
+};
+
+}  // namespace kfp::cli
