@@ -63,6 +63,9 @@ using ProgressCallback = std::function<void(std::uint64_t sent, std::uint64_t to
 
 struct TransportOptions {
   util::Milliseconds timeout{30'000};                  // each connect, handshake, write and read
+  // The whole response (headers and body) must arrive within this after the request was sent, so
+  // a server trickling bytes cannot hold the client forever; unset: 2 x timeout.
+  std::optional<util::Milliseconds> total_timeout;
   std::size_t max_response_bytes = std::size_t{8} << 20;
   std::optional<std::filesystem::path> ca_file;        // else the system trust store
   bool insecure_skip_tls_verify = false;
