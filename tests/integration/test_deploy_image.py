@@ -54,6 +54,10 @@ class EmptyRoot(unittest.TestCase):
         if staged.returncode != 0:
             raise AssertionError(f"image-files.sh --stage failed:\n{staged.stderr}")
         cls.listing = ds.run([IMAGE_FILES, stripped]).stdout.splitlines()
+        if any("libasan" in line or "libubsan" in line for line in cls.listing):
+            cls.tmp.cleanup()
+            # A sanitizer build needs /proc in the root and is not what the image ships.
+            raise unittest.SkipTest("skipped: KFP_PUBLISH_BIN is a sanitizer build, not an image binary")
         cls.package_in_root = "/tmp/" + example_package().name
         shutil.copy(example_package(), cls.root / cls.package_in_root.lstrip("/"))
         invalid = cls.root / "tmp" / "bad_schema_version.yaml"
