@@ -1,0 +1,238 @@
+#include "app.hpp"
+
+#include "util/error.hpp"
+
+namespace kfp::emulator {
+
+namespace json = boost::json;
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    segments.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return segments;
+}
+
+// Matches one pattern segment ("runs", "{}", "{}:terminate") against a raw path segment.
+bool match_segment(const std::string& pattern, const std::string& segment, std::vector<std::string>& args) {
+  if (!pattern.starts_with("{}")) return pattern == segment;
+  std::string suffix = pattern.substr(2);
+  if (segment.size() <= suffix.size() || !segment.ends_with(suffix)) return false;
+  auto value = path_unescape(segment.substr(0, segment.size() - suffix.size()));
+  if (!value) return false;
+  args.push_back(*value);
+  return true;
+}
+
+std::string camel_case(std::string_view snake) {
+  std::string out;
+  bool upper = false;
+  for (char c : snake) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    upper = false;
+  }
+  return out;
+}
+
+}  // namespace
+
+App::App(Options options) : options_(std::move(options)), auth_(options_) {
+  register_v2_routes(*this);
+  register_v1_routes(*this);
+}
+
+void App::add(std::string method, std::string pattern, ErrorShape shape, Handler handler) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), shape, std::move(handler)});
+}
+
+void App::authorize(const Request& request, std::string_view resource, std::string_view verb,
+                    const std::string& ns) {
+  if (!auth_.multi_user()) return;
+  auto identity = auth_.authenticate(request, now());
+  auth_.authorize(identity, resource, verb, ns);
+}
+
+Reply App::not_found(const Request& request) const {
+  (void)request;
+  if (is_gateway_v2(options_.version)) {
+    Reply reply;
+    reply.status = 404;
+    reply.body = R"({"code":5,"message":"Not Found"})";
+    return reply;
+  }
+  return text_reply(404, "Not Found\n");
+}
+
+Reply App::handle(const Request& request) {
+  if (request.path.starts_with("/_emulator/")) {
+    try {
+      return control_endpoint(request);
+    } catch (const ApiFailure& failure) {
+      return gateway_error(ServerVersion::v2_17_0, failure.error());
+    }
+  }
+  LoggedRequest entry{request.method, request.path, request.query, 0, {}};
+  auto fault = control_.take_fault(request.method, request.path);
+  if (fault) entry.fault = std::string(to_string(fault->kind));
+  Reply reply;
+  if (fault && fault->kind == FaultKind::reset) {
+    reply.disposition = Disposition::reset;
+  } else if (fault && fault->kind == FaultKind::status) {
+    auto code = fault->status == 503 ? Code::unavailable : Code::internal;
+    auto error = api_error(code, "injected fault: HTTP " + std::to_string(fault->status));
+    error.status_override = fault->status;
+    reply = gateway_error(options_.version, error);
+  } else {
+    reply = dispatch(request);
+    if (fault && fault->kind == FaultKind::lost_response) reply.disposition = Disposition::lose;
+    if (fault && fault->kind == FaultKind::delay) reply.delay += fault->delay;
+  }
+  reply.delay += options_.latency;
+  entry.status = reply.disposition == Disposition::send ? reply.status : 0;
+  control_.log(std::move(entry));
+  return reply;
+}
+
+Reply App::dispatch(const Request& request) {
+  if (request.path.starts_with("/apis/") && auth_.istio_denies(request)) {
+    Reply reply = text_reply(403, "RBAC: access denied");
+    reply.content_type = "text/plain";
+    reply.headers.emplace_back("server", "istio-envoy");
+    return reply;
+  }
+  auto segments = split_path(request.path);
+  bool path_matched = false;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::vector<std::string> args;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < segments.size(); ++i)
+      ok = match_segment(route.segments[i], segments[i], args);
+    if (!ok) continue;
+    path_matched = true;
+    if (route.method != request.method) continue;
+    Context context{*this, request, std::move(args)};
+    try {
+      return route.handler(context);
+    } catch (const ApiFailure& failure) {
+      if (failure.error().plain_text)
+        return text_reply(failure.error().status_override != 0 ? failure.error().status_override
+                                                               : http_status(failure.error().code),
+                          failure.error().message + "\n");
+      if (route.shape == ErrorShape::upload) {
+        auto status = failure.error().status_override != 0 ? failure.error().status_override
+                                                           : http_status(failure.error().code);
+        return upload_error(status, failure.error().message);
+      }
+      Reply reply = gateway_error(options_.version, failure.error());
+      if (failure.error().code == Code::unauthenticated && is_gateway_v2(options_.version))
+        reply.headers.emplace_back("WWW-Authenticate", failure.error().message);
+      return reply;
+    } catch (const std::exception& error) {
+      return gateway_error(options_.version,
+                           api_error(Code::internal, std::string("Internal error: ") + error.what(),
+                                     "Internal Server Error"));
+    }
+  }
+  if (path_matched) {
+    if (is_gateway_v2(options_.version)) {
+      Reply reply;
+      reply.status = 501;
+      reply.body = R"({"code":12,"message":"Method Not Allowed"})";
+      return reply;
+    }
+    return text_reply(405, "Method Not Allowed\n");
+  }
+  return not_found(request);
+}
+
+Reply App::control_endpoint(const Request& request) {
+  auto body_object = [&]() {
+    boost::system::error_code ec;
+    auto value = json::parse(request.body, ec);
+    if (ec || !value.is_object()) throw ApiFailure(Code::invalid_argument, "body must be a JSON object");
+    return value.as_object();
+  };
+  const auto& path = request.path;
+  const auto& method = request.method;
+  if (path == "/_emulator/faults") {
+    if (method == "POST") control_.add_fault(body_object());
+    else if (method == "DELETE") control_.clear_faults();
+    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    return json_reply(json::object{{"faults", control_.faults_json()}});
+  }
+  if (path == "/_emulator/outcomes") {
+    if (method == "POST") control_.add_outcome(body_object());
+    else if (method == "DELETE") control_.clear_outcomes();
+    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    return json_reply(json::object{{"outcomes", control_.outcomes_json()}});
+  }
+  if (path == "/_emulator/requests") {
+    if (method == "DELETE") control_.clear_log();
+    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    return json_reply(json::object{{"requests", control_.log_json()}});
+  }
+  if (path == "/_emulator/state" && method == "GET") {
+    json::array pipelines, versions, experiments, runs, recurring;
+    for (const auto& [id, item] : store_.pipelines) pipelines.push_back(to_v2(item, options_.version));
+    for (const auto& [id, item] : store_.versions) versions.push_back(to_v2(item, options_.version));
+    for (const auto& [id, item] : store_.experiments) experiments.push_back(to_v2(item));
+    for (const auto& [id, item] : store_.runs) runs.push_back(to_v2(item, now()));
+    for (const auto& [id, item] : store_.recurring_runs) recurring.push_back(to_v2(item));
+    return json_reply(json::object{{"pipelines", pipelines},
+                                   {"pipeline_versions", versions},
+                                   {"experiments", experiments},
+                                   {"runs", runs},
+                                   {"recurring_runs", recurring},
+                                   {"server_version", to_string(options_.version)},
+                                   {"multi_user", multi_user()}});
+  }
+  return text_reply(404, "unknown emulator control endpoint\n");
+}
+
+Reply json_reply(const json::value& body) {
+  Reply reply;
+  reply.body = json::serialize(body);
+  return reply;
+}
+
+void check_fields(const App& app, const json::object& object, std::initializer_list<std::string_view> fields) {
+  if (!is_gateway_v2(app.version())) return;
+  for (const auto& [key, value] : object) {
+    bool known = false;
+    for (auto field : fields)
+      if (key == field || key == camel_case(field)) known = true;
+    if (!known)
+      throw ApiFailure(Code::invalid_argument,
+                       "proto: (line 1:2): unknown field \"" + std::string(key) + "\"");
+  }
+}
+
+json::object parse_body(const App& app, const std::string& body, std::initializer_list<std::string_view> fields) {
+  boost::system::error_code ec;
+  auto value = json::parse(body.empty() ? std::string("{}") : body, ec);
+  if (ec || !value.is_object())
+    throw ApiFailure(Code::invalid_argument, "proto: syntax error (line 1:1): unexpected token " +
+                                                 std::string(body.substr(0, 20)));
+  check_fields(app, value.as_object(), fields);
+  return value.as_object();
+}
+
+std::string text_of(const json::object& object, std::string_view snake) {
+  const auto* value = object.if_contains(snake);
+  if (value == nullptr) value = object.if_contains(camel_case(snake));
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
+}
+
+}  // namespace kfp::emulator

@@ -1,0 +1,89 @@
+#pragma once
+// The emulated API server, socket-free: routes a Request to its handler and returns the Reply,
+// applying injected faults, the Istio and KFP auth checks, the latency and the request log.
+
+#include "auth.hpp"
+#include "control.hpp"
+#include "errors.hpp"
+#include "message.hpp"
+#include "options.hpp"
+#include "store.hpp"
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace kfp::emulator {
+
+class App;
+
+struct Context {
+  App& app;
+  const Request& request;
+  std::vector<std::string> args;  // path parameters, percent-decoded, in pattern order
+};
+
+using Handler = std::function<Reply(Context&)>;
+
+// How a route reports failures: the gateway body, or the upload endpoints' own body.
+enum class ErrorShape { gateway, upload };
+
+class App {
+public:
+  explicit App(Options options);
+
+  [[nodiscard]] Reply handle(const Request& request);
+
+  // Registers `pattern` such as "/apis/v2beta1/runs/{}:terminate"; "{}" captures one segment.
+  void add(std::string method, std::string pattern, ErrorShape shape, Handler handler);
+
+  [[nodiscard]] const Options& options() const { return options_; }
+  [[nodiscard]] ServerVersion version() const { return options_.version; }
+  [[nodiscard]] bool multi_user() const { return auth_.multi_user(); }
+  [[nodiscard]] Store& store() { return store_; }
+  [[nodiscard]] Control& control() { return control_; }
+  [[nodiscard]] Time now() const { return Clock::now(); }
+
+  // In multi-user mode: authenticates the caller and checks `verb` on `resource` in `ns`
+  // (throws ApiFailure 401/403). Single-user: does nothing.
+  void authorize(const Request& request, std::string_view resource, std::string_view verb,
+                 const std::string& ns);
+
+private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    ErrorShape shape;
+    Handler handler;
+  };
+
+  Reply dispatch(const Request& request);
+  Reply control_endpoint(const Request& request);
+  Reply not_found(const Request& request) const;
+
+  Options options_;
+  Authenticator auth_;
+  Store store_;
+  Control control_;
+  std::vector<Route> routes_;
+};
+
+// 200 with a JSON body.
+[[nodiscard]] Reply json_reply(const boost::json::value& body);
+// The request body as a JSON object; 400 when unparsable. On gateway-v2 servers, keys outside
+// `fields` (snake_case, lowerCamelCase accepted) are refused with 400, as protojson does.
+[[nodiscard]] boost::json::object parse_body(const App& app, const std::string& body,
+                                             std::initializer_list<std::string_view> fields);
+// Same unknown-field check for a nested message.
+void check_fields(const App& app, const boost::json::object& object,
+                  std::initializer_list<std::string_view> fields);
+// A string member (snake_case or lowerCamelCase), empty when absent.
+[[nodiscard]] std::string text_of(const boost::json::object& object, std::string_view snake);
+
+void register_v2_routes(App& app);
+void register_v1_routes(App& app);
+
+}  // namespace kfp::emulator

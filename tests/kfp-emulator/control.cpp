@@ -1,0 +1,117 @@
+#include "control.hpp"
+
+#include "errors.hpp"
+#include "util/duration.hpp"
+
+namespace kfp::emulator {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string text_field(const json::object& body, std::string_view name) {
+  const auto* value = body.if_contains(name);
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
+}
+
+int count_field(const json::object& body) {
+  const auto* value = body.if_contains("count");
+  if (value == nullptr) return 1;
+  if (!value->is_int64() || value->as_int64() < 1)
+    throw ApiFailure(Code::invalid_argument, "count must be a positive integer");
+  return static_cast<int>(value->as_int64());
+}
+
+}  // namespace
+
+std::string_view to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::status: return "status";
+    case FaultKind::delay: return "delay";
+    case FaultKind::lost_response: return "lost_response";
+    case FaultKind::reset: return "reset";
+  }
+  return "status";
+}
+
+void Control::add_fault(const json::object& body) {
+  Fault fault;
+  fault.method = text_field(body, "method");
+  fault.path = text_field(body, "path");
+  auto kind = text_field(body, "kind");
+  if (kind == "status") fault.kind = FaultKind::status;
+  else if (kind == "delay") fault.kind = FaultKind::delay;
+  else if (kind == "lost_response") fault.kind = FaultKind::lost_response;
+  else if (kind == "reset") fault.kind = FaultKind::reset;
+  else throw ApiFailure(Code::invalid_argument, "kind must be status, delay, lost_response or reset");
+  if (const auto* status = body.if_contains("status")) {
+    if (!status->is_int64() || status->as_int64() < 100 || status->as_int64() > 599)
+      throw ApiFailure(Code::invalid_argument, "status must be an HTTP status code");
+    fault.status = static_cast<int>(status->as_int64());
+  }
+  if (auto delay = text_field(body, "delay"); !delay.empty()) {
+    auto parsed = util::parse_duration(delay);
+    if (!parsed) throw ApiFailure(Code::invalid_argument, "delay: " + parsed.error().message);
+    fault.delay = *parsed;
+  } else if (fault.kind == FaultKind::delay) {
+    throw ApiFailure(Code::invalid_argument, "a delay fault needs \"delay\", e.g. \"2s\"");
+  }
+  fault.count = count_field(body);
+  faults_.push_back(std::move(fault));
+}
+
+std::optional<Fault> Control::take_fault(const std::string& method, const std::string& path) {
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if ((!it->method.empty() && it->method != method) || !path.starts_with(it->path)) continue;
+    Fault fault = *it;
+    if (--it->count <= 0) faults_.erase(it);
+    return fault;
+  }
+  return std::nullopt;
+}
+
+json::array Control::faults_json() const {
+  json::array out;
+  for (const auto& fault : faults_)
+    out.push_back(json::object{{"method", fault.method},
+                               {"path", fault.path},
+                               {"kind", to_string(fault.kind)},
+                               {"status", fault.status},
+                               {"delay", util::format_duration(fault.delay)},
+                               {"count", fault.count}});
+  return out;
+}
+
+void Control::add_outcome(const json::object& body) {
+  auto outcome = parse_outcome(text_field(body, "outcome"));
+  if (!outcome)
+    throw ApiFailure(Code::invalid_argument, "outcome must be SUCCEEDED, FAILED, CANCELED or HANG");
+  outcomes_.emplace_back(*outcome, count_field(body));
+}
+
+Outcome Control::next_outcome() {
+  if (outcomes_.empty()) return Outcome::succeeded;
+  auto outcome = outcomes_.front().first;
+  if (--outcomes_.front().second <= 0) outcomes_.pop_front();
+  return outcome;
+}
+
+json::array Control::outcomes_json() const {
+  json::array out;
+  for (const auto& [outcome, count] : outcomes_)
+    out.push_back(json::object{{"outcome", to_string(outcome)}, {"count", count}});
+  return out;
+}
+
+json::array Control::log_json() const {
+  json::array out;
+  for (const auto& entry : log_) {
+    json::object item{{"method", entry.method}, {"path", entry.path}, {"query", entry.query},
+                      {"status", entry.status}};
+    if (!entry.fault.empty()) item["fault"] = entry.fault;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace kfp::emulator

@@ -1,0 +1,121 @@
+// kfp-emulator: a test double of the Kubeflow Pipelines API server for integration tests,
+// benchmarks and demos. Not a production server.
+
+#include "app.hpp"
+#include "jwt.hpp"
+#include "options.hpp"
+#include "server.hpp"
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+using namespace kfp::emulator;
+namespace util = kfp::util;
+
+std::chrono::milliseconds duration_flag(const std::string& text, const char* flag) {
+  auto parsed = util::parse_duration(text);
+  if (!parsed) throw util::Error(util::ErrorKind::usage, std::string(flag) + ": " + parsed.error().message);
+  return *parsed;
+}
+
+// Like parse_duration, but a leading '-' makes a negative ttl (an already expired token).
+std::chrono::seconds ttl_flag(const std::string& text) {
+  bool negative = !text.empty() && text.front() == '-';
+  auto magnitude = duration_flag(negative ? text.substr(1) : text, "--ttl");
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(magnitude);
+  return negative ? -seconds : seconds;
+}
+
+int serve(Options options) {
+  App app(options);
+  boost::asio::io_context io{1};
+  Server server(io, app, options);
+  server.start();
+  std::cout << "listening on " << server.address() << ":" << server.port() << std::endl;
+  io.run();
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  CLI::App cli{
+      "kfp-emulator: a TEST DOUBLE of the Kubeflow Pipelines API server (v2beta1 and v1beta1), for\n"
+      "integration tests, benchmarks and demos. It keeps everything in memory and is NOT a\n"
+      "production server. Control endpoints: /_emulator/outcomes, /_emulator/faults,\n"
+      "/_emulator/requests, /_emulator/state."};
+  Options options;
+  std::string auth = "none", version = "2.17.0", run_duration = "2s", latency = "0s", principals;
+  cli.add_option("--listen", options.listen, "HOST:PORT to listen on; port 0 picks a free one")
+      ->capture_default_str();
+  cli.add_option("--auth", auth, "none (single-user) or token (multi-user, RS256 bearer tokens)")
+      ->check(CLI::IsMember({"none", "token"}))
+      ->capture_default_str();
+  cli.add_option("--token-key", options.token_key_file, "RSA private key (PEM) whose public half verifies tokens");
+  cli.add_option("--rbac", options.rbac_file,
+                 "YAML list of {subject, namespace, allow: [\"*\"|\"resource/verb\"]} rules");
+  cli.add_option("--istio-principals", principals,
+                 "comma-separated cluster.local/ns/NS/sa/SA allowed by the mesh");
+  cli.add_option("--server-version", version, "KFP server to imitate: 2.17.0, 2.5.0 or 1.8.5")
+      ->check(CLI::IsMember({"2.17.0", "2.5.0", "1.8.5"}))
+      ->capture_default_str();
+  cli.add_option("--run-duration", run_duration, "how long a run takes to finish")->capture_default_str();
+  cli.add_option("--latency", latency, "added to every API response")->capture_default_str();
+  cli.add_option("--tls-cert", options.tls_cert_file, "serve HTTPS with this certificate chain (PEM)");
+  cli.add_option("--tls-key", options.tls_key_file, "private key of --tls-cert (PEM)");
+
+  auto* mint = cli.add_subcommand("mint-token", "print an RS256 service-account JWT as Kubernetes projects it");
+  std::string key_file, subject, audience{kfp_audience}, ttl = "1h";
+  mint->add_option("--key", key_file, "RSA private key (PEM)")->required();
+  mint->add_option("--sub", subject, "system:serviceaccount:NAMESPACE:NAME")->required();
+  mint->add_option("--aud", audience, "audience")->capture_default_str();
+  mint->add_option("--ttl", ttl, "lifetime; negative for an expired token")->capture_default_str();
+  cli.require_subcommand(0, 1);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return cli.exit(error);
+  }
+
+  if (mint->parsed()) {
+    auto key = RsaKey::load(key_file).value();
+    auto token = mint_token(key, MintRequest{subject, audience, ttl_flag(ttl)},
+                            std::chrono::system_clock::now()).value();
+    std::cout << token << std::endl;
+    return 0;
+  }
+  options.auth = auth == "token" ? AuthMode::token : AuthMode::none;
+  options.version = *parse_server_version(version);
+  options.run_duration = duration_flag(run_duration, "--run-duration");
+  options.latency = duration_flag(latency, "--latency");
+  std::size_t start = 0;
+  while (start < principals.size()) {
+    auto comma = principals.find(',', start);
+    auto item = principals.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) options.istio_principals.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return serve(std::move(options));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const util::Error& error) {
+    std::cerr << "kfp-emulator: error: " << error.what() << "\n";
+    if (!error.hint().empty()) std::cerr << "hint: " << error.hint() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "kfp-emulator: error: " << error.what() << "\n";
+    return 70;
+  }
+}

@@ -1,0 +1,133 @@
+#pragma once
+// The emulator's database: pipelines, versions, experiments, runs and recurring runs, in memory,
+// with their JSON shapes in the v2beta1 and v1beta1 APIs. Run state is computed lazily from time.
+
+#include "options.hpp"
+#include "timeutil.hpp"
+
+#include "package/package.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kfp::emulator {
+
+namespace json = boost::json;
+
+struct Pipeline {
+  std::string id, name, display_name, description, ns;
+  Time created_at{};
+  json::object tags;
+  std::uint64_t seq = 0;
+};
+
+struct PipelineVersion {
+  std::string id, pipeline_id, name, display_name, description, ns, code_source_url, package_url;
+  Time created_at{};
+  json::value pipeline_spec;  // the uploaded document as JSON, as the server returns it
+  json::object tags;
+  std::vector<package::InputParameter> inputs;
+  package::Kind kind = package::Kind::pipeline_spec;
+  std::uint64_t seq = 0;
+};
+
+struct Experiment {
+  std::string id, display_name, description, ns;
+  std::string storage_state = "AVAILABLE";
+  Time created_at{};
+  std::optional<Time> last_run_created_at;
+  std::uint64_t seq = 0;
+};
+
+// How a run ends; HANG never leaves RUNNING.
+enum class Outcome { succeeded, failed, canceled, hang };
+[[nodiscard]] std::optional<Outcome> parse_outcome(std::string_view text);
+[[nodiscard]] std::string_view to_string(Outcome outcome);
+
+struct Run {
+  std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
+  std::string service_account, recurring_run_id;
+  std::string storage_state = "AVAILABLE";
+  json::value runtime_config;  // object or null
+  json::value pipeline_spec;   // null when the run references a version
+  json::array v1_parameters;   // [{name, value}] when created through v1beta1
+  Time created_at{};
+  std::optional<Time> terminated_at;
+  Outcome outcome = Outcome::succeeded;
+  std::chrono::milliseconds duration{0};
+  std::uint64_t seq = 0;
+};
+
+struct RecurringRun {
+  std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
+  std::string service_account, mode;
+  json::value runtime_config, trigger;
+  std::string max_concurrency;
+  bool no_catchup = false;
+  Time created_at{};
+  std::uint64_t seq = 0;
+};
+
+// A run's state at a given time, with the transitions that led there.
+struct RunStatus {
+  std::string state;  // V2beta1RuntimeState name
+  std::optional<Time> finished_at;
+  std::vector<std::pair<Time, std::string>> history;
+};
+
+// After :terminate, CANCELING lasts this long before CANCELED (the workflow controller's reaction).
+inline constexpr std::chrono::milliseconds cancel_grace{500};
+
+[[nodiscard]] RunStatus run_status(const Run& run, Time now);
+// The v1beta1 `status` string for a run (Argo phase on 1.8, the v1 view of v2 states on 2.x).
+[[nodiscard]] std::string v1_status(const RunStatus& status);
+
+class Store {
+public:
+  std::map<std::string, Pipeline> pipelines;
+  std::map<std::string, PipelineVersion> versions;
+  std::map<std::string, Experiment> experiments;
+  std::map<std::string, Run> runs;
+  std::map<std::string, RecurringRun> recurring_runs;
+
+  [[nodiscard]] std::uint64_t next_seq() { return ++seq_; }
+
+  [[nodiscard]] const Pipeline* find_pipeline(const std::string& id) const;
+  [[nodiscard]] const Pipeline* find_pipeline_by_name(const std::string& name, const std::string& ns) const;
+  [[nodiscard]] const PipelineVersion* find_version(const std::string& id) const;
+  [[nodiscard]] const PipelineVersion* find_version_by_name(const std::string& pipeline_id,
+                                                            const std::string& name) const;
+  [[nodiscard]] const PipelineVersion* latest_version(const std::string& pipeline_id) const;
+  [[nodiscard]] std::vector<const PipelineVersion*> versions_of(const std::string& pipeline_id) const;
+  [[nodiscard]] const Experiment* find_experiment(const std::string& id) const;
+  [[nodiscard]] const Experiment* find_experiment_by_name(const std::string& name, const std::string& ns) const;
+  [[nodiscard]] Run* find_run(const std::string& id);
+
+private:
+  std::uint64_t seq_ = 0;
+};
+
+// v2beta1 shapes (zero values omitted, int64 as strings, enums as names).
+[[nodiscard]] json::object to_v2(const Pipeline& pipeline, ServerVersion version);
+[[nodiscard]] json::object to_v2(const PipelineVersion& pipeline_version, ServerVersion version);
+[[nodiscard]] json::object to_v2(const Experiment& experiment);
+[[nodiscard]] json::object to_v2(const Run& run, Time now);
+[[nodiscard]] json::object to_v2(const RecurringRun& recurring_run);
+
+// v1beta1 shapes.
+[[nodiscard]] json::object to_v1(const Pipeline& pipeline, const PipelineVersion* default_version);
+[[nodiscard]] json::object to_v1(const PipelineVersion& pipeline_version);
+[[nodiscard]] json::object to_v1(const Experiment& experiment);
+[[nodiscard]] json::object to_v1(const Run& run, Time now, ServerVersion version);
+
+// v1 `parameters` of a version: [{name, value(default)}].
+[[nodiscard]] json::array v1_parameters(const std::vector<package::InputParameter>& inputs);
+
+}  // namespace kfp::emulator
