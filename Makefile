@@ -4,7 +4,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-asan demo bench fmt fmt-check lint clean
+.PHONY: all deps build test test-asan demo bench fmt fmt-check lint deploy-check clean
 
 all: build
 
@@ -42,6 +42,9 @@ fmt-check:
 lint: build
 	@ci/scripts/install-deps.sh --dev
 	ci/scripts/lint.sh $(BUILD_DIR)
+
+deploy-check: build
+	ci/scripts/check-deploy.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
