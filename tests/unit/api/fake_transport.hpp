@@ -1,0 +1,70 @@
+#pragma once
+// A scripted transport: answers requests from a queue and records what was sent.
+
+#include "api/connection.hpp"
+#include "http/retry.hpp"
+#include "http/transport.hpp"
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kfp::test {
+
+class FakeTransport final : public http::Transport {
+public:
+  using Handler = std::function<util::Result<http::Response>(const http::Request&)>;
+  util::Result<http::Response> send(const http::Request& request, const http::ProgressCallback& /*progress*/) override {
+    sent.push_back(request);
+    if (handlers.empty()) return util::fail(util::ErrorKind::internal, "unexpected request " + request.url);
+    auto handler = handlers.front();
+    handlers.pop_front();
+    return handler(request);
+  }
+  void answer(int status, std::string body, std::string content_type = "application/json") {
+    handlers.push_back([=](const http::Request&) -> util::Result<http::Response> {
+      http::Response response;
+      response.status = status;
+      response.body = body;
+      response.headers.set("Content-Type", content_type);
+      return response;
+    });
+  }
+  void fail_network() {
+    handlers.push_back([](const http::Request&) -> util::Result<http::Response> {
+      return util::fail(util::ErrorKind::network, "connection reset by peer");
+    });
+  }
+  std::deque<Handler> handlers;
+  std::vector<http::Request> sent;
+};
+
+class FakeClock final : public http::Clock {
+public:
+  [[nodiscard]] TimePoint now() const override { return now_; }
+  http::SleepOutcome sleep_for(util::Milliseconds duration) override {
+    slept.push_back(duration);
+    now_ += duration;
+    return http::SleepOutcome::completed;
+  }
+  std::vector<util::Milliseconds> slept;
+
+private:
+  TimePoint now_{};
+};
+
+class FixedTokens final : public api::TokenProvider {
+public:
+  util::Result<std::optional<std::string>> token() override {
+    ++reads;
+    if (tokens.empty()) return std::optional<std::string>();
+    auto token = tokens.front();
+    if (tokens.size() > 1) tokens.erase(tokens.begin());
+    return std::optional<std::string>(token);
+  }
+  std::vector<std::string> tokens;
+  int reads = 0;
+};
+
+}  // namespace kfp::test
