@@ -1,0 +1,48 @@
+"""Every valid corpus package uploads to kfp-emulator; every invalid one is refused with the real
+server's status (400 on 2.17, 500 on 2.5). Skips when ../shared is absent."""
+
+import unittest
+
+from harness import EmulatorTestCase
+
+V2 = "/apis/v2beta1"
+PACKAGE_SUFFIXES = (".yaml", ".yml", ".json", ".zip", ".tar.gz", ".tgz")
+
+
+class TestCorpus(EmulatorTestCase):
+    def files(self, folder):
+        root = self.corpus(folder)
+        return sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(PACKAGE_SUFFIXES))
+
+    def test_every_valid_file_uploads_with_one_version(self):
+        emulator = self.start_emulator()
+        files = self.files("valid") + self.files("v1-argo") + self.files("argo_compatibility")
+        self.assertGreater(len(files), 100)
+        for index, path in enumerate(files):
+            with self.subTest(path=str(path)):
+                r = emulator.upload(path, path.name, query={"name": f"p{index}"})
+                self.assertEqual(r.status, 200, r)
+                versions = emulator.get(f"{V2}/pipelines/{r.json()['pipeline_id']}/versions").json()
+                self.assertEqual(versions["total_size"], 1)
+                self.assertIn("pipeline_spec", versions["pipeline_versions"][0])
+
+    def check_invalid(self, version, status):
+        emulator = self.start_emulator("--server-version", version)
+        files = self.files("invalid") + sorted(self.corpus("invalid").glob("*.png"))
+        self.assertGreaterEqual(len(files), 6)
+        for index, path in enumerate(files):
+            with self.subTest(path=str(path)):
+                r = emulator.upload(path, path.name, query={"name": f"bad{index}"})
+                self.assertEqual(r.status, status, r)
+                self.assertIn("error_message", r.json())
+        self.assertEqual(emulator.state()["pipelines"], [])
+
+    def test_every_invalid_file_is_refused_400_on_2_17(self):
+        self.check_invalid("2.17.0", 400)
+
+    def test_every_invalid_file_is_refused_500_on_2_5(self):
+        self.check_invalid("2.5.0", 500)
+
+
+if __name__ == "__main__":
+    unittest.main()
