@@ -185,7 +185,10 @@ private:
     }
     if (report.error) {
       log.error("{}", report.error->message);
-      if (!report.error->hint.empty()) log.write(util::LogLevel::error, fmt::format("hint: {}", report.error->hint));
+      if (!report.error->hint.empty()) {
+        fmt::print(streams_.err, "  hint: {}\n", report.error->hint);
+        std::fflush(streams_.err);
+      }
       if (env_.get("GITHUB_ACTIONS") == std::optional<std::string>("true")) {
         std::fputs(github_annotation(report).c_str(), streams_.err);
       }

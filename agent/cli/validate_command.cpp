@@ -4,9 +4,49 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace kfp::cli {
 
 namespace {
+
+// Compilers write integer defaults as 32.0; show and report them as the integers they are.
+boost::json::value integral(const boost::json::value& value) {
+  if (value.is_double() && std::trunc(value.as_double()) == value.as_double() && std::abs(value.as_double()) < 9e15) {
+    return static_cast<std::int64_t>(value.as_double());
+  }
+  if (value.is_array()) {
+    boost::json::array out;
+    for (const auto& item : value.as_array()) out.push_back(integral(item));
+    return out;
+  }
+  if (value.is_object()) {
+    boost::json::object out;
+    for (const auto& [key, item] : value.as_object()) out[key] = integral(item);
+    return out;
+  }
+  return value;
+}
+
+// JSON for people: doubles in their shortest form (0.001, not 1E-3).
+std::string display(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_: return fmt::format("{}", value.as_double());
+    case boost::json::kind::array: {
+      std::string out = "[";
+      for (const auto& item : value.as_array()) out += (out.size() > 1 ? "," : "") + display(item);
+      return out + "]";
+    }
+    case boost::json::kind::object: {
+      std::string out = "{";
+      for (const auto& [key, item] : value.as_object()) {
+        out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", boost::json::serialize(boost::json::string(key)), display(item));
+      }
+      return out + "}";
+    }
+    default: return boost::json::serialize(value);
+  }
+}
 
 boost::json::object package_json(const package::Package& pkg) {
   boost::json::object out;
@@ -22,7 +62,9 @@ boost::json::object package_json(const package::Package& pkg) {
     boost::json::object item;
     item["name"] = input.name;
     item["type"] = package::to_string(input.type);
-    if (input.default_value) item["default"] = *input.default_value;
+    if (input.default_value) {
+      item["default"] = input.type == package::ParameterType::number_double ? *input.default_value : integral(*input.default_value);
+    }
     item["optional"] = input.optional;
     if (!input.description.empty()) item["description"] = input.description;
     inputs.push_back(std::move(item));
@@ -98,7 +140,7 @@ public:
         std::string line = fmt::format("    {:<24} {:<15}", std::string_view(input.at("name").as_string()),
                                        std::string_view(input.at("type").as_string()));
         if (auto def = input.find("default"); def != input.end()) {
-          line += fmt::format(" default {}", boost::json::serialize(def->value()));
+          line += fmt::format(" default {}", display(def->value()));
         } else if (input.at("optional").as_bool()) {
           line += " optional";
         } else {

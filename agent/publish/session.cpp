@@ -65,12 +65,8 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
     }
     log.debug("no token file at {}: sending no Authorization header", options.token_file.string());
   } else {
-    auto claims = auth::decode_claims(**token);
-    if (!claims) {
-      util::Failure failure = claims.error();
-      failure.message = fmt::format("{}: {}", options.token_file.string(), failure.message);
-      throw util::Error(failure);
-    }
+    auto claims = auth::decode_claims(**token, options.token_file);
+    if (!claims) throw util::Error(claims.error());
     auto checked = auth::check_claims(*claims, std::chrono::system_clock::now());
     if (!checked) throw util::Error(checked.error());
     identity.subject = claims->subject;

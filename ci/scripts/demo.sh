@@ -5,4 +5,4 @@ build_dir=${1:-build}
 cd "$(dirname "$0")/../.."
 bin="$build_dir/agent/kfp-publish"
 echo "== kfp-publish validate pipelines-examples/*"
-"$bin" validate pipelines-examples/*
+"$bin" validate pipelines-examples/*.yaml pipelines-examples/*.zip pipelines-examples/*.tar.gz
