@@ -1,5 +1,7 @@
 #include "http/retry.hpp"
 
+#include "util/interrupt.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +10,8 @@
 #include <thread>
 
 namespace kfp::http {
+
+SystemClock::SystemClock() : interrupted_([] { return util::interrupted(); }) {}
 
 SystemClock::SystemClock(std::function<bool()> interrupted) : interrupted_(std::move(interrupted)) {}
 

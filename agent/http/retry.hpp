@@ -27,11 +27,13 @@ public:
 };
 
 // The real clock. sleep_for wakes up every kInterruptPoll to ask interrupted() and returns early
-// when it says yes; plug the signal flag in through the constructor or by overriding interrupted().
+// when it says yes. By default it asks util::interrupted() (SIGINT/SIGTERM); tests or callers may
+// pass another predicate or override interrupted().
 class SystemClock : public Clock {
 public:
   static constexpr util::Milliseconds kInterruptPoll{50};
-  explicit SystemClock(std::function<bool()> interrupted = {});
+  SystemClock();
+  explicit SystemClock(std::function<bool()> interrupted);
   [[nodiscard]] TimePoint now() const override;
   SleepOutcome sleep_for(util::Milliseconds duration) override;
   [[nodiscard]] virtual bool interrupted() const;

@@ -1,5 +1,7 @@
 #include "http/retry.hpp"
 
+#include "util/interrupt.hpp"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -240,4 +242,12 @@ TEST_CASE("SystemClock::sleep_for returns early when interrupted") {
   CHECK(clock.sleep_for(Milliseconds{60'000}) == http::SleepOutcome::interrupted);
   flag = false;
   CHECK(clock.sleep_for(Milliseconds{1}) == http::SleepOutcome::completed);
+}
+
+TEST_CASE("the default SystemClock listens to the SIGINT/SIGTERM flag") {
+  http::SystemClock clock;
+  util::set_interrupted(true);
+  const auto outcome = clock.sleep_for(Milliseconds{60'000});
+  util::set_interrupted(false);
+  CHECK(outcome == http::SleepOutcome::interrupted);
 }
