@@ -32,6 +32,10 @@ struct LoggedRequest {
   std::string fault;
 };
 
+// The request log keeps at most this many entries (the oldest are dropped), so long demos and
+// benchmarks do not grow without bound.
+inline constexpr std::size_t max_logged_requests = 100'000;
+
 class Control {
 public:
   // Parses {"method","path","kind","status","delay","count"}; throws ApiFailure (400) when invalid.
@@ -48,14 +52,17 @@ public:
   [[nodiscard]] Outcome next_outcome();
   [[nodiscard]] boost::json::array outcomes_json() const;
 
-  void log(LoggedRequest entry) { log_.push_back(std::move(entry)); }
+  void log(LoggedRequest entry) {
+    if (log_.size() >= max_logged_requests) log_.pop_front();
+    log_.push_back(std::move(entry));
+  }
   void clear_log() { log_.clear(); }
   [[nodiscard]] boost::json::array log_json() const;
 
 private:
   std::deque<Fault> faults_;
   std::deque<std::pair<Outcome, int>> outcomes_;
-  std::vector<LoggedRequest> log_;
+  std::deque<LoggedRequest> log_;
 };
 
 [[nodiscard]] std::string_view to_string(FaultKind kind);
