@@ -1,6 +1,6 @@
 #include "package/archive.hpp"
 
-#include "package/archive_writer.hpp"
+#include "unit/package/archive_writer.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 #include "package/package.hpp"
 
-#include "package/archive_writer.hpp"
+#include "unit/package/archive_writer.hpp"
 #include "util/digest.hpp"
 
 #include <boost/json.hpp>
