@@ -5,27 +5,17 @@ Skips when ../shared (KFP_SHARED_DIR) or npm is absent. Prism is installed on fi
 CONTRACT_HOME (default ~/.cache/kfp-contract)."""
 
 import json
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
 import time
 import unittest
 
 import harness
+from contract_harness import ContractProxy
 from harness import EmulatorTestCase, filter_param
 
 V2 = "/apis/v2beta1"
 TESTDATA = harness.source_dir() / "tests" / "kfp-emulator" / "testdata"
 ADD_YAML = TESTDATA / "add_numbers.yaml"
 PROXY_AUTH = {"authorization": "Bearer contract-check"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proxied(harness.Emulator):
@@ -47,46 +37,18 @@ class Proxied(harness.Emulator):
 class TestContractProxy(EmulatorTestCase):
     def setUp(self):
         super().setUp()
-        shared = harness.shared_dir()
-        if shared is None:
-            self.skipTest("skipped: ../shared (KFP_SHARED_DIR) is absent, no contract checker")
-        self.contract_sh = shared / "contract" / "contract.sh"
-        if not self.contract_sh.exists():
-            self.skipTest(f"skipped: {self.contract_sh} not found")
-        if shutil.which("npm") is None or shutil.which("node") is None:
-            self.skipTest("skipped: npm/node not installed, cannot run Prism")
-        self.env = dict(os.environ)
-        self.env.setdefault("CONTRACT_HOME", str(pathlib.Path.home() / ".cache" / "kfp-contract"))
-        self.env["CONTRACT_LOG_DIR"] = str(self.tmp)
-        self.env["CONTRACT_ERRORS"] = "0"
-
-    def start_proxy(self, upstream_port):
-        port = free_port()
-        script = f'. "{self.contract_sh}" && contract_start_proxy http://127.0.0.1:{upstream_port} {port}'
-        started = subprocess.run(["bash", "-c", script], env=self.env, capture_output=True, text=True,
-                                 timeout=600)
-        if started.returncode != 0:
-            self.fail(f"Prism proxy did not start: {started.stderr[-2000:]}")
-        pid = started.stdout.strip().splitlines()[-1]
-        self.addCleanup(subprocess.run, ["bash", "-c", f'. "{self.contract_sh}" && contract_stop {pid}'],
-                        env=self.env, timeout=60)
-        return port, self.tmp / f"contract-prism-{port}.log"
-
-    def violations(self, log):
-        result = subprocess.run(["bash", "-c", f'. "{self.contract_sh}" && contract_violations "{log}"'],
-                                env=self.env, capture_output=True, text=True, timeout=60)
-        return result.stdout.strip()
+        self.proxy = ContractProxy(self)
 
     def test_v2beta1_traffic_has_no_response_violation(self):
         emulator = self.start_emulator("--run-duration", "100ms")
-        port, log = self.start_proxy(emulator.port)
+        port = self.proxy.start(emulator.port)
         api = Proxied(emulator, port)
         self.addCleanup(api.stop)
         statuses = drive_v2_traffic(self, api)
         self.assertGreater(len(statuses), 30)
         self.assertEqual(emulator.requests_log()[0]["path"], f"{V2}/healthz")
-        found = self.violations(log)
-        self.assertEqual(found, "", f"contract violations (log {log}):\n{found}")
+        found = self.proxy.violations()
+        self.assertEqual(found, "", f"contract violations (log {self.proxy.log}):\n{found}")
 
 
 def drive_v2_traffic(test, api):
