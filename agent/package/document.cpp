@@ -109,6 +109,8 @@ private:
       bool marker = (line.starts_with("---") || line.starts_with("...")) &&
                     (line.size() == 3 || is_blank(line[3]));
       if (marker) {
+        // Every marker may open a document, and each document costs yaml-cpp memory.
+        if (++tokens_ > max_yaml_nodes) return too_many_nodes(0);
         indents_.clear();
         flow_ = 0;
         i = 3;

@@ -5,6 +5,7 @@
 #include "util/digest.hpp"
 #include "util/file.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -128,6 +129,16 @@ util::Result<Package> load(const std::filesystem::path& path) {
                                          name, package.upload_filename));
   package.document = std::move(*bytes);
   return finish(std::move(package), origin);
+}
+
+util::Result<Package> parse_api_pipeline_spec(const boost::json::value& pipeline_spec,
+                                              const std::string& origin) {
+  const boost::json::object* wrapper = pipeline_spec.if_object();
+  const boost::json::value* inner = wrapper != nullptr ? wrapper->if_contains("pipeline_spec") : nullptr;
+  if (inner == nullptr) return parse(boost::json::serialize(pipeline_spec), origin);
+  auto package = parse(boost::json::serialize(*inner), origin);
+  if (package) package->has_platform_spec = wrapper->contains("platform_spec");
+  return package;
 }
 
 std::string_view to_string(Kind kind) {

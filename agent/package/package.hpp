@@ -37,8 +37,9 @@ struct InputParameter {
 struct Package {
   std::filesystem::path source;     // the path given by the user
   std::string member;               // archive member holding the document; empty for plain files
-  std::string upload_filename;      // file name for the multipart part; its suffix picks the format
-  std::string document;             // the pipeline document bytes as uploaded
+  std::string upload_filename;      // multipart filename to send `document` under; always ends in a
+                                    // suffix the server takes as is (.yaml/.yml/.json)
+  std::string document;             // the pipeline document bytes to upload (an archive's member)
   std::string digest;               // "sha256:<hex>" of `document`
   Kind kind = Kind::pipeline_spec;
   std::string pipeline_name;        // pipelineInfo.name, or the workflow's metadata name
@@ -50,17 +51,24 @@ struct Package {
   std::vector<std::string> warnings;
 };
 
-// Reads and validates a .yaml/.yml/.json file or a .zip/.tar.gz/.tgz archive. Fails with
-// ErrorKind::invalid_package and a message naming the problem and where it is (file, member, line).
+// Reads and validates a .yaml/.yml/.json file or a .zip/.tar.gz/.tgz archive (recognised by its
+// magic bytes; other names are read as YAML, with a warning). Fails with ErrorKind::invalid_package
+// and a message naming the problem and where it is ("file:line:col: ...", "file.zip!member: ...").
 [[nodiscard]] util::Result<Package> load(const std::filesystem::path& path);
 
 // Validates document bytes already in memory; `origin` names them in messages.
 [[nodiscard]] util::Result<Package> parse(std::string document, const std::string& origin);
 
-// Judges an upload exactly as the server's upload endpoint does: the multipart `filename` picks
-// the format (case-sensitive .yaml/.yml/.json), else the magic bytes (zip, gzip tar), else
-// "Unexpected pipeline file format". For archives the member is extracted; `document` holds it.
+// Judges an upload exactly as the server's upload endpoint does (for the emulator): the multipart
+// `filename` picks the format (case-sensitive .yaml/.yml/.json), else the magic bytes (zip, gzip
+// tar), else "Unexpected pipeline file format". For archives `document` holds the extracted member
+// and `upload_filename` stays `filename`.
 [[nodiscard]] util::Result<Package> parse_upload(std::string bytes, const std::string& filename);
+
+// Reads the `pipeline_spec` of a v2beta1 PipelineVersion as the server returns it: the spec itself,
+// or {"pipeline_spec": {...}, "platform_spec": {...}} when a PlatformSpec was uploaded with it.
+[[nodiscard]] util::Result<Package> parse_api_pipeline_spec(const boost::json::value& pipeline_spec,
+                                                            const std::string& origin);
 
 [[nodiscard]] std::string_view to_string(Kind kind);            // "PipelineSpec" / "Workflow"
 [[nodiscard]] std::string_view to_string(ParameterType type);   // "STRING", "NUMBER_INTEGER", ...

@@ -109,6 +109,23 @@ TEST_CASE("the shape scan ignores brackets in quotes, comments and block scalars
   CHECK_FALSE(check_yaml_shape("a: |\n  text\nb: " + std::string(600, '[') + "\n", "b").has_value());
 }
 
+TEST_CASE("the shape scan bounds the number of nodes and documents before parsing") {
+  std::string flat = "[";
+  for (std::size_t i = 0; i <= kfp::package::max_yaml_nodes; ++i) flat += "1,";
+  flat += "1]";
+  auto refused = check_yaml_shape(flat, "flat.yaml");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message.find("more than 2000000 nodes") != std::string::npos);
+
+  std::string documents;
+  for (std::size_t i = 0; i <= kfp::package::max_yaml_nodes; ++i) documents += "---\n";
+  CHECK_FALSE(check_yaml_shape(documents, "docs.yaml").has_value());
+}
+
+TEST_CASE("a byte-order mark and CRLF line ends are fine") {
+  CHECK(json_of("\xef\xbb\xbf" "a: 1\r\nb: [x]\r\n") == R"({"a":1,"b":["x"]})");
+}
+
 TEST_CASE("the shape scan refuses bytes that are not UTF-8 text") {
   auto nul = check_yaml_shape(std::string("a: \0", 4), "n.yaml");
   REQUIRE_FALSE(nul.has_value());

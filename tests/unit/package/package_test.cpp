@@ -378,3 +378,27 @@ TEST_CASE("hostile packages end in a clean invalid_package failure") {
     expect_failure(dir.file("text.zip", "hello"), "lacks its signature");
   }
 }
+
+TEST_CASE("parse_api_pipeline_spec reads a version's spec with or without its platform spec") {
+  auto yaml = load(examples_dir / "k8s-platform-pipeline.yaml");
+  REQUIRE(yaml.has_value());
+  std::string spec_json = R"({"pipelineInfo":{"name":"k8s-platform-pipeline"},"root":{"dag":{"tasks":{}},)"
+                          R"("inputDefinitions":{"parameters":{"pvc_name":{"parameterType":"STRING"}}}},)"
+                          R"("schemaVersion":"2.1.0"})";
+  auto bare = kfp::package::parse_api_pipeline_spec(boost::json::parse(spec_json), "version v1");
+  REQUIRE(bare.has_value());
+  CHECK(bare->pipeline_name == "k8s-platform-pipeline");
+  CHECK_FALSE(bare->has_platform_spec);
+
+  auto wrapped_json = boost::json::object{{"pipeline_spec", boost::json::parse(spec_json)},
+                                          {"platform_spec", boost::json::parse(R"({"platforms":{"kubernetes":{}}})")}};
+  auto wrapped = kfp::package::parse_api_pipeline_spec(wrapped_json, "version v2");
+  REQUIRE(wrapped.has_value());
+  CHECK(wrapped->has_platform_spec);
+  REQUIRE(wrapped->inputs.size() == 1);
+  CHECK(wrapped->inputs[0].name == "pvc_name");
+
+  auto broken = kfp::package::parse_api_pipeline_spec(boost::json::parse(R"({"pipeline_spec":{"x":1}})"), "v3");
+  REQUIRE_FALSE(broken.has_value());
+  CHECK(broken.error().message.rfind("v3: unknown template format", 0) == 0);
+}
