@@ -45,8 +45,8 @@ util::Result<ArchiveHandle> open_archive(std::string_view bytes, ArchiveFormat f
     archive_read_support_format_tar(handle.get());
   }
   if (archive_read_open_memory(handle.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return invalid(fmt::format("{}: not a valid {}: {}", origin, format_noun(format),
-                               archive_error(handle.get())));
+    return invalid(
+        fmt::format("{}: not a valid {}: {}", origin, format_noun(format), archive_error(handle.get())));
   }
   return handle;
 }
@@ -84,12 +84,12 @@ util::Result<Scan> scan_members(archive* handle, ArchiveFormat format, const std
     int status = archive_read_next_header(handle, &entry);
     if (status == ARCHIVE_EOF) break;
     if (status < ARCHIVE_WARN) {
-      return invalid(fmt::format("{}: not a valid {}: {}", origin, format_noun(format),
-                                 archive_error(handle)));
+      return invalid(
+          fmt::format("{}: not a valid {}: {}", origin, format_noun(format), archive_error(handle)));
     }
     if (++scan.members > max_archive_members) {
-      return invalid(fmt::format("{}: more than {} members; refusing to scan further", origin,
-                                 max_archive_members));
+      return invalid(
+          fmt::format("{}: more than {} members; refusing to scan further", origin, max_archive_members));
     }
     const char* raw_name = archive_entry_pathname(entry);
     std::string name = raw_name != nullptr ? raw_name : "";
@@ -99,8 +99,8 @@ util::Result<Scan> scan_members(archive* handle, ArchiveFormat format, const std
     if (archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0) {
       declared_bytes += static_cast<std::size_t>(archive_entry_size(entry));
       if (declared_bytes > max_archive_scanned_bytes) {
-        return invalid(fmt::format("{}: members add up to more than {} MiB; refusing to inflate",
-                                   origin, max_archive_scanned_bytes >> 20));
+        return invalid(fmt::format("{}: members add up to more than {} MiB; refusing to inflate", origin,
+                                   max_archive_scanned_bytes >> 20));
       }
     }
     if (scan.members == 1) scan.first_name = name;
@@ -109,8 +109,7 @@ util::Result<Scan> scan_members(archive* handle, ArchiveFormat format, const std
   return scan;
 }
 
-util::Result<std::string> read_member_data(archive* handle, const std::string& where,
-                                           std::size_t max_bytes) {
+util::Result<std::string> read_member_data(archive* handle, const std::string& where, std::size_t max_bytes) {
   std::string content;
   char buffer[read_chunk_bytes];
   for (;;) {
@@ -118,8 +117,8 @@ util::Result<std::string> read_member_data(archive* handle, const std::string& w
     if (n == 0) break;
     if (n < 0) return invalid(fmt::format("{}: cannot read member: {}", where, archive_error(handle)));
     if (content.size() + static_cast<std::size_t>(n) > max_bytes) {
-      return invalid(fmt::format("{}: member inflates past the server's limit of {} MiB", where,
-                                 max_bytes >> 20));
+      return invalid(
+          fmt::format("{}: member inflates past the server's limit of {} MiB", where, max_bytes >> 20));
     }
     content.append(buffer, static_cast<std::size_t>(n));
   }
@@ -137,9 +136,8 @@ std::optional<ArchiveFormat> sniff_archive(std::string_view bytes) {
   return std::nullopt;
 }
 
-util::Result<ArchiveMember> extract_pipeline_member(std::string_view archive_bytes,
-                                                    ArchiveFormat format, const std::string& origin,
-                                                    std::size_t max_bytes) {
+util::Result<ArchiveMember> extract_pipeline_member(std::string_view archive_bytes, ArchiveFormat format,
+                                                    const std::string& origin, std::size_t max_bytes) {
   Scan scan;
   {
     auto handle = open_archive(archive_bytes, format, origin);
@@ -149,15 +147,15 @@ util::Result<ArchiveMember> extract_pipeline_member(std::string_view archive_byt
     scan = std::move(*scanned);
   }
   if (scan.members == 0) {
-    return invalid(fmt::format("{}: the {} is empty; it needs a pipeline.yaml member", origin,
-                               format_noun(format)));
+    return invalid(
+        fmt::format("{}: the {} is empty; it needs a pipeline.yaml member", origin, format_noun(format)));
   }
   std::size_t index = scan.pipeline_index.value_or(0);
   if (!scan.pipeline_index && !has_yaml_suffix(scan.first_name)) {
     return util::fail(
         util::ErrorKind::invalid_package,
-        fmt::format("{}: Expecting a pipeline.yaml file inside the {}; the first member is \"{}\"",
-                    origin, format == ArchiveFormat::zip ? "zip" : "tarball", scan.first_name),
+        fmt::format("{}: Expecting a pipeline.yaml file inside the {}; the first member is \"{}\"", origin,
+                    format == ArchiveFormat::zip ? "zip" : "tarball", scan.first_name),
         "name the member exactly pipeline.yaml at the top of the archive (e.g. `tar czf "
         "pkg.tar.gz pipeline.yaml`, not `./pipeline.yaml`)");
   }
@@ -168,8 +166,8 @@ util::Result<ArchiveMember> extract_pipeline_member(std::string_view archive_byt
   for (std::size_t i = 0;; ++i) {
     archive_entry* entry = nullptr;
     if (archive_read_next_header(handle->get(), &entry) < ARCHIVE_WARN) {
-      return invalid(fmt::format("{}: not a valid {}: {}", origin, format_noun(format),
-                                 archive_error(handle->get())));
+      return invalid(
+          fmt::format("{}: not a valid {}: {}", origin, format_noun(format), archive_error(handle->get())));
     }
     if (i < index) continue;
     const char* raw_name = archive_entry_pathname(entry);

@@ -17,8 +17,8 @@ enum class ArchiveFormat { zip, tar_gzip };
 inline constexpr std::size_t max_archive_members = 10'000;
 
 struct ArchiveMember {
-  std::string name;    // the member path as stored
-  std::string bytes;   // its content, at most `max_bytes`
+  std::string name;   // the member path as stored
+  std::string bytes;  // its content, at most `max_bytes`
 };
 
 // The format announced by the magic bytes ("PK", 1F 8B), if any.

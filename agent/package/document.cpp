@@ -1,7 +1,7 @@
 #include "package/document.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <charconv>
@@ -58,14 +58,18 @@ std::size_t first_non_text_byte(std::string_view bytes) {
   return std::string_view::npos;
 }
 
-bool is_flow_indicator(char c) { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'; }
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_flow_indicator(char c) {
+  return c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
+}
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // A conservative tokenizer that estimates nesting without recursion: block levels from
 // indentation plus every "- ", "? " and ": " on a line, flow levels from brackets outside quoted
 // scalars, comments and block scalars. It may overestimate; it must not underestimate.
 class ShapeScanner {
-public:
+ public:
   ShapeScanner(std::string_view bytes, const std::string& origin) : bytes_(bytes), origin_(origin) {}
 
   util::Result<void> run() {
@@ -82,18 +86,18 @@ public:
     return {};
   }
 
-private:
+ private:
   enum class Quote { none, single, double_ };
 
   util::Failure too_deep(std::size_t column) const {
     return util::fail(util::ErrorKind::invalid_package,
-                      fmt::format("{}:{}:{}: YAML nests deeper than {} levels; refusing to parse it",
-                                  origin_, line_number_, column + 1, max_nesting_depth));
+                      fmt::format("{}:{}:{}: YAML nests deeper than {} levels; refusing to parse it", origin_,
+                                  line_number_, column + 1, max_nesting_depth));
   }
   util::Failure too_many_nodes(std::size_t column) const {
     return util::fail(util::ErrorKind::invalid_package,
-                      fmt::format("{}:{}:{}: YAML holds more than {} nodes; refusing to parse it",
-                                  origin_, line_number_, column + 1, max_yaml_nodes));
+                      fmt::format("{}:{}:{}: YAML holds more than {} nodes; refusing to parse it", origin_,
+                                  line_number_, column + 1, max_yaml_nodes));
   }
 
   util::Result<void> scan_line(std::string_view line) {
@@ -106,8 +110,8 @@ private:
         if (indent == line.size() || indent > *block_scalar_parent_) return {};
         block_scalar_parent_.reset();
       }
-      bool marker = (line.starts_with("---") || line.starts_with("...")) &&
-                    (line.size() == 3 || is_blank(line[3]));
+      bool marker =
+          (line.starts_with("---") || line.starts_with("...")) && (line.size() == 3 || is_blank(line[3]));
       if (marker) {
         // Every marker may open a document, and each document costs yaml-cpp memory.
         if (++tokens_ > max_yaml_nodes) return too_many_nodes(0);
@@ -332,8 +336,8 @@ std::pair<Resolved, json::value> resolve_plain(std::string_view text) {
   static constexpr std::array nulls{"", "~", "null", "Null", "NULL"};
   static constexpr std::array trues{"true", "True", "TRUE"};
   static constexpr std::array falses{"false", "False", "FALSE"};
-  static constexpr std::array specials{".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
-                                       "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
+  static constexpr std::array specials{".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf", "+.INF",
+                                       "-.inf", "-.Inf", "-.INF", ".nan",  ".NaN",  ".NAN"};
   for (std::string_view candidate : nulls) {
     if (text == candidate) return {Resolved::value, nullptr};
   }
@@ -366,10 +370,12 @@ std::pair<Resolved, json::value> resolve_plain(std::string_view text) {
   return {Resolved::value, json::string(text)};
 }
 
-bool is_string_tag(const std::string& tag) { return tag == "!" || tag == "tag:yaml.org,2002:str"; }
+bool is_string_tag(const std::string& tag) {
+  return tag == "!" || tag == "tag:yaml.org,2002:str";
+}
 
 class JsonConverter {
-public:
+ public:
   JsonConverter(NodeBudget& budget, const std::string& origin) : budget_(budget), origin_(origin) {}
 
   util::Result<json::value> convert(const YAML::Node& node, std::size_t depth) {
@@ -383,10 +389,8 @@ public:
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        return json::value(nullptr);
-      case YAML::NodeType::Scalar:
-        return scalar(node);
+      case YAML::NodeType::Null: return json::value(nullptr);
+      case YAML::NodeType::Scalar: return scalar(node);
       case YAML::NodeType::Sequence: {
         json::array array;
         array.reserve(node.size());
@@ -416,7 +420,7 @@ public:
     return json::value(nullptr);
   }
 
-private:
+ private:
   util::Result<json::value> scalar(const YAML::Node& node) {
     if (is_string_tag(node.Tag())) return json::value(json::string(node.Scalar()));
     auto [resolved, value] = resolve_plain(node.Scalar());
@@ -457,20 +461,21 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
 
 util::Result<void> check_yaml_shape(std::string_view bytes, const std::string& origin) {
   if (std::size_t offset = first_non_text_byte(bytes); offset != std::string_view::npos) {
-    return invalid(fmt::format("{}: not UTF-8 text (byte 0x{:02x} at offset {}); a pipeline package "
-                               "is YAML, JSON, or a .zip/.tar.gz archive",
-                               origin, static_cast<unsigned char>(bytes[offset]), offset));
+    return invalid(
+        fmt::format("{}: not UTF-8 text (byte 0x{:02x} at offset {}); a pipeline package "
+                    "is YAML, JSON, or a .zip/.tar.gz archive",
+                    origin, static_cast<unsigned char>(bytes[offset]), offset));
   }
   return ShapeScanner(bytes, origin).run();
 }
 
 util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::string_view bytes,
-                                                         const std::string& origin) {
+                                                           const std::string& origin) {
   try {
     return YAML::LoadAll(std::string(bytes));
   } catch (const YAML::DeepRecursion& error) {
-    return invalid(fmt::format("{}: YAML nests too deeply for the parser; refusing it",
-                               location(origin, error.mark)));
+    return invalid(
+        fmt::format("{}: YAML nests too deeply for the parser; refusing it", location(origin, error.mark)));
   } catch (const YAML::Exception& error) {
     return invalid(fmt::format("{}: invalid YAML: {}", location(origin, error.mark), error.msg));
   } catch (const std::exception& error) {

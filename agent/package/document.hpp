@@ -5,9 +5,9 @@
 
 #include "util/error.hpp"
 
-#include <boost/json/value.hpp>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
+#include <boost/json/value.hpp>
 
 #include <cstddef>
 #include <string>
@@ -31,11 +31,11 @@ inline constexpr std::size_t max_yaml_nodes = 2'000'000;
 // All documents of a YAML stream (check_yaml_shape first). Fails with "origin:line:col: invalid
 // YAML: ..." on a syntax error.
 [[nodiscard]] util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::string_view bytes,
-                                                                       const std::string& origin);
+                                                                         const std::string& origin);
 
 // Counts nodes visited across conversions; shared by all documents of one package.
 class NodeBudget {
-public:
+ public:
   explicit NodeBudget(std::size_t max_nodes = max_yaml_nodes) : remaining_(max_nodes) {}
   [[nodiscard]] bool take() noexcept {
     if (remaining_ == 0) return false;
@@ -43,7 +43,7 @@ public:
     return true;
   }
 
-private:
+ private:
   std::size_t remaining_;
 };
 

@@ -5,8 +5,8 @@
 #include "util/digest.hpp"
 #include "util/file.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -88,8 +88,10 @@ util::Result<Package> parse_upload(std::string bytes, const std::string& filenam
     package.document = std::move(bytes);
     return finish(std::move(package), filename);
   }
-  if (auto format = sniff_archive(bytes)) return from_archive(std::move(bytes), *format, filename, std::move(package));
-  return invalid(fmt::format("{}: Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML", filename));
+  if (auto format = sniff_archive(bytes))
+    return from_archive(std::move(bytes), *format, filename, std::move(package));
+  return invalid(
+      fmt::format("{}: Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML", filename));
 }
 
 util::Result<Package> load(const std::filesystem::path& path) {
@@ -115,18 +117,20 @@ util::Result<Package> load(const std::filesystem::path& path) {
     return loaded;
   }
   if (auto format = archive_suffix(name)) {
-    return invalid(fmt::format("{}: named like a {} but lacks its signature; the server answers "
-                               "\"Unexpected pipeline file format\"",
-                               origin, *format == ArchiveFormat::zip ? "zip archive" : "gzipped tarball"));
+    return invalid(
+        fmt::format("{}: named like a {} but lacks its signature; the server answers "
+                    "\"Unexpected pipeline file format\"",
+                    origin, *format == ArchiveFormat::zip ? "zip archive" : "gzipped tarball"));
   }
   // Not a name the server would take as is: judge the content, and upload it under a name it takes.
   std::string stem = path.stem().string();
   std::string extension = lower(path.extension().string());
   bool known_extension = extension == ".yaml" || extension == ".yml" || extension == ".json";
   package.upload_filename = (known_extension ? stem : name) + ".yaml";
-  package.warnings.push_back(fmt::format("{} does not end in .yaml, .yml or .json; it is read as YAML and "
-                                         "uploaded as {}",
-                                         name, package.upload_filename));
+  package.warnings.push_back(
+      fmt::format("{} does not end in .yaml, .yml or .json; it is read as YAML and "
+                  "uploaded as {}",
+                  name, package.upload_filename));
   package.document = std::move(*bytes);
   return finish(std::move(package), origin);
 }

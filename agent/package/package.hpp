@@ -19,8 +19,8 @@ namespace kfp::package {
 inline constexpr std::size_t max_package_bytes = std::size_t{32} << 20;
 
 enum class Kind {
-  pipeline_spec,   // KFP v2 IR (PipelineSpec), optionally followed by a PlatformSpec document
-  argo_workflow,   // KFP v1: an Argo Workflow
+  pipeline_spec,  // KFP v2 IR (PipelineSpec), optionally followed by a PlatformSpec document
+  argo_workflow,  // KFP v1: an Argo Workflow
 };
 
 // The server's parameterType names, plus Argo's untyped string parameters.
@@ -30,20 +30,20 @@ struct InputParameter {
   std::string name;
   ParameterType type = ParameterType::string;
   std::optional<boost::json::value> default_value;  // absent when the input has no default
-  bool optional = false;    // a run may omit it (has a default, or isOptional: true)
+  bool optional = false;                            // a run may omit it (has a default, or isOptional: true)
   std::string description;
 };
 
 struct Package {
-  std::filesystem::path source;     // the path given by the user
-  std::string member;               // archive member holding the document; empty for plain files
-  std::string upload_filename;      // multipart filename to send `document` under; always ends in a
-                                    // suffix the server takes as is (.yaml/.yml/.json)
-  std::string document;             // the pipeline document bytes to upload (an archive's member)
-  std::string digest;               // "sha256:<hex>" of `document`
+  std::filesystem::path source;  // the path given by the user
+  std::string member;            // archive member holding the document; empty for plain files
+  std::string upload_filename;   // multipart filename to send `document` under; always ends in a
+                                 // suffix the server takes as is (.yaml/.yml/.json)
+  std::string document;          // the pipeline document bytes to upload (an archive's member)
+  std::string digest;            // "sha256:<hex>" of `document`
   Kind kind = Kind::pipeline_spec;
-  std::string pipeline_name;        // pipelineInfo.name, or the workflow's metadata name
-  std::string description;          // pipelineInfo.description when present
+  std::string pipeline_name;  // pipelineInfo.name, or the workflow's metadata name
+  std::string description;    // pipelineInfo.description when present
   std::vector<InputParameter> inputs;
   bool has_platform_spec = false;
   // Things the server accepts silently but a user probably did not mean (ignored documents,
@@ -70,7 +70,7 @@ struct Package {
 [[nodiscard]] util::Result<Package> parse_api_pipeline_spec(const boost::json::value& pipeline_spec,
                                                             const std::string& origin);
 
-[[nodiscard]] std::string_view to_string(Kind kind);            // "PipelineSpec" / "Workflow"
-[[nodiscard]] std::string_view to_string(ParameterType type);   // "STRING", "NUMBER_INTEGER", ...
+[[nodiscard]] std::string_view to_string(Kind kind);           // "PipelineSpec" / "Workflow"
+[[nodiscard]] std::string_view to_string(ParameterType type);  // "STRING", "NUMBER_INTEGER", ...
 
 }  // namespace kfp::package

@@ -2,8 +2,8 @@
 
 #include "package/document.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <optional>
@@ -31,31 +31,36 @@ struct Field {
   std::string_view proto_name;
 };
 
-constexpr std::array pipeline_spec_fields{
-    Field{"pipelineInfo", "pipeline_info"}, Field{"deploymentSpec", "deployment_spec"},
-    Field{"sdkVersion", "sdk_version"},     Field{"schemaVersion", "schema_version"},
-    Field{"components", "components"},      Field{"root", "root"},
-    Field{"defaultPipelineRoot", "default_pipeline_root"}};
+constexpr std::array pipeline_spec_fields{Field{"pipelineInfo", "pipeline_info"},
+                                          Field{"deploymentSpec", "deployment_spec"},
+                                          Field{"sdkVersion", "sdk_version"},
+                                          Field{"schemaVersion", "schema_version"},
+                                          Field{"components", "components"},
+                                          Field{"root", "root"},
+                                          Field{"defaultPipelineRoot", "default_pipeline_root"}};
 constexpr std::array pipeline_info_fields{Field{"name", "name"}, Field{"displayName", "display_name"},
                                           Field{"description", "description"}};
-constexpr std::array component_spec_fields{
-    Field{"inputDefinitions", "input_definitions"}, Field{"outputDefinitions", "output_definitions"},
-    Field{"dag", "dag"}, Field{"executorLabel", "executor_label"},
-    Field{"singlePlatformSpecs", "single_platform_specs"}};
-constexpr std::array inputs_spec_fields{Field{"artifacts", "artifacts"},
-                                        Field{"parameters", "parameters"}};
+constexpr std::array component_spec_fields{Field{"inputDefinitions", "input_definitions"},
+                                           Field{"outputDefinitions", "output_definitions"},
+                                           Field{"dag", "dag"}, Field{"executorLabel", "executor_label"},
+                                           Field{"singlePlatformSpecs", "single_platform_specs"}};
+constexpr std::array inputs_spec_fields{Field{"artifacts", "artifacts"}, Field{"parameters", "parameters"}};
 constexpr std::array parameter_spec_fields{
-    Field{"type", "type"}, Field{"parameterType", "parameter_type"},
-    Field{"defaultValue", "default_value"}, Field{"isOptional", "is_optional"},
-    Field{"description", "description"}};
+    Field{"type", "type"}, Field{"parameterType", "parameter_type"}, Field{"defaultValue", "default_value"},
+    Field{"isOptional", "is_optional"}, Field{"description", "description"}};
 
 // ParameterType.ParameterTypeEnum, in proto number order.
-constexpr std::array<std::string_view, 8> parameter_type_names{
-    "PARAMETER_TYPE_ENUM_UNSPECIFIED", "NUMBER_DOUBLE", "NUMBER_INTEGER", "STRING",
-    "BOOLEAN", "LIST", "STRUCT", "TASK_FINAL_STATUS"};
+constexpr std::array<std::string_view, 8> parameter_type_names{"PARAMETER_TYPE_ENUM_UNSPECIFIED",
+                                                               "NUMBER_DOUBLE",
+                                                               "NUMBER_INTEGER",
+                                                               "STRING",
+                                                               "BOOLEAN",
+                                                               "LIST",
+                                                               "STRUCT",
+                                                               "TASK_FINAL_STATUS"};
 // PrimitiveType.PrimitiveTypeEnum (the deprecated `type`), in proto number order.
-constexpr std::array<std::string_view, 4> primitive_type_names{"PRIMITIVE_TYPE_UNSPECIFIED", "INT",
-                                                               "DOUBLE", "STRING"};
+constexpr std::array<std::string_view, 4> primitive_type_names{"PRIMITIVE_TYPE_UNSPECIFIED", "INT", "DOUBLE",
+                                                               "STRING"};
 
 const json::value* field(const json::object& object, const Field& name) {
   if (const json::value* value = object.if_contains(name.json_name)) return value;
@@ -138,7 +143,8 @@ std::optional<std::string> check_component(const json::value& value, const std::
   if (auto reason = expect_object(parameters, inputs_where + ".parameters")) return reason;
   if (parameters == nullptr || parameters->is_null()) return std::nullopt;
   for (const auto& entry : parameters->get_object()) {
-    std::string parameter_where = fmt::format("{}.parameters.{}", inputs_where, std::string_view(entry.key()));
+    std::string parameter_where =
+        fmt::format("{}.parameters.{}", inputs_where, std::string_view(entry.key()));
     if (!entry.value().is_object()) return fmt::format("{} is not a mapping", parameter_where);
     const json::object& parameter = entry.value().get_object();
     if (auto reason = unknown_field(parameter, parameter_spec_fields, parameter_where)) return reason;
@@ -169,7 +175,8 @@ std::optional<std::string> not_a_pipeline_spec(const json::object& document) {
   for (std::string_view name : {"sdkVersion", "schemaVersion", "defaultPipelineRoot"}) {
     if (auto reason = expect_string(field(document, pipeline_spec_fields, name), name)) return reason;
   }
-  if (auto reason = expect_object(field(document, pipeline_spec_fields, "deploymentSpec"), "deploymentSpec")) {
+  if (auto reason =
+          expect_object(field(document, pipeline_spec_fields, "deploymentSpec"), "deploymentSpec")) {
     return reason;
   }
   const json::value* info = field(document, pipeline_spec_fields, "pipelineInfo");
@@ -177,7 +184,8 @@ std::optional<std::string> not_a_pipeline_spec(const json::object& document) {
   if (info != nullptr && info->is_object()) {
     if (auto reason = unknown_field(info->get_object(), pipeline_info_fields, "pipelineInfo")) return reason;
     for (const Field& name : pipeline_info_fields) {
-      if (auto reason = expect_string(field(info->get_object(), name), fmt::format("pipelineInfo.{}", name.json_name))) {
+      if (auto reason = expect_string(field(info->get_object(), name),
+                                      fmt::format("pipelineInfo.{}", name.json_name))) {
         return reason;
       }
     }
@@ -187,7 +195,8 @@ std::optional<std::string> not_a_pipeline_spec(const json::object& document) {
   if (components != nullptr && components->is_object()) {
     for (const auto& entry : components->get_object()) {
       if (entry.value().is_null()) return fmt::format("components.{} is null", std::string_view(entry.key()));
-      if (auto reason = check_component(entry.value(), fmt::format("components.{}", std::string_view(entry.key())))) {
+      if (auto reason =
+              check_component(entry.value(), fmt::format("components.{}", std::string_view(entry.key())))) {
         return reason;
       }
     }
@@ -279,8 +288,8 @@ void read_v2_inputs(Package& package, const json::object& spec) {
       input.default_value = *value;
     }
     const json::value* is_optional = field(parameter, parameter_spec_fields, "isOptional");
-    input.optional = input.default_value.has_value() || (is_optional != nullptr && is_optional->is_bool() &&
-                                                         is_optional->get_bool());
+    input.optional = input.default_value.has_value() ||
+                     (is_optional != nullptr && is_optional->is_bool() && is_optional->get_bool());
     input.description = string_or_empty(field(parameter, parameter_spec_fields, "description"));
     package.inputs.push_back(std::move(input));
   }
@@ -304,12 +313,13 @@ util::Result<void> inspect_argo(Package& package, const json::object& workflow, 
                                location(origin, mark_of(node, "apiVersion")), api_version, argo_api_version));
   }
   const json::value* spec = workflow.if_contains("spec");
-  const json::value* templates = spec != nullptr && spec->is_object() ? spec->get_object().if_contains("templates")
-                                                                     : nullptr;
+  const json::value* templates =
+      spec != nullptr && spec->is_object() ? spec->get_object().if_contains("templates") : nullptr;
   if (templates == nullptr || !templates->is_array() || templates->get_array().empty()) {
     return invalid(fmt::format("{}: the Argo Workflow has no spec.templates", location(origin, node.Mark())));
   }
-  if (const json::value* metadata = workflow.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
+  if (const json::value* metadata = workflow.if_contains("metadata");
+      metadata != nullptr && metadata->is_object()) {
     package.pipeline_name = string_or_empty(metadata->get_object().if_contains("name"));
     if (package.pipeline_name.empty()) {
       package.pipeline_name = string_or_empty(metadata->get_object().if_contains("generateName"));
@@ -362,16 +372,18 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
     auto reason = not_a_pipeline_spec(document);
     if (!reason) {
       if (spec_index) {
-        return invalid(fmt::format("{}: documents {} and {} are both PipelineSpecs; the server accepts one "
-                                   "(\"multiple pipeline specs provided\")",
-                                   location(origin, nodes[i].Mark()), *spec_index + 1, i + 1));
+        return invalid(
+            fmt::format("{}: documents {} and {} are both PipelineSpecs; the server accepts one "
+                        "(\"multiple pipeline specs provided\")",
+                        location(origin, nodes[i].Mark()), *spec_index + 1, i + 1));
       }
       spec_index = i;
     } else if (is_platform_spec(document)) {
       if (platform_index) {
-        return invalid(fmt::format("{}: documents {} and {} are both PlatformSpecs; the server accepts one "
-                                   "(\"multiple platform specs provided\")",
-                                   location(origin, nodes[i].Mark()), *platform_index + 1, i + 1));
+        return invalid(
+            fmt::format("{}: documents {} and {} are both PlatformSpecs; the server accepts one "
+                        "(\"multiple platform specs provided\")",
+                        location(origin, nodes[i].Mark()), *platform_index + 1, i + 1));
       }
       platform_index = i;
     } else {
@@ -381,19 +393,24 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
   }
   if (!spec_index) {
     if (reasons.empty()) {
-      return invalid(fmt::format("{}: unknown template format: no YAML document in the file (empty, or "
-                                 "comments only)", origin));
+      return invalid(
+          fmt::format("{}: unknown template format: no YAML document in the file (empty, or "
+                      "comments only)",
+                      origin));
     }
     std::string joined;
     for (const auto& reason : reasons) joined += (joined.empty() ? "" : "; ") + reason;
     return invalid(fmt::format("{}: unknown template format: neither a KFP PipelineSpec nor an Argo "
-                               "Workflow ({})", origin, joined),
+                               "Workflow ({})",
+                               origin, joined),
                    "the server decodes the PipelineSpec strictly: unknown or misspelt fields make it "
                    "\"unknown template format\"");
   }
   for (std::size_t i : ignored) {
-    package.warnings.push_back(fmt::format("document {} is neither a PipelineSpec nor a PlatformSpec; "
-                                           "the server ignores it", i + 1));
+    package.warnings.push_back(
+        fmt::format("document {} is neither a PipelineSpec nor a PlatformSpec; "
+                    "the server ignores it",
+                    i + 1));
   }
 
   const json::object& spec = documents[*spec_index].get_object();
@@ -414,10 +431,11 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
   if (!is_valid_pipeline_name(package.pipeline_name)) {
     YAML::Node info_node = spec_node.IsMap() ? spec_node["pipelineInfo"] : YAML::Node();
     YAML::Mark mark = info_node.IsDefined() ? mark_of(info_node, "name") : spec_node.Mark();
-    return invalid(fmt::format("{}: pipelineInfo.name \"{}\" does not match ^[a-z0-9][a-z0-9-]{{0,127}}$; "
-                               "the server refuses it",
-                               location(origin, mark), package.pipeline_name),
-                   "use lower-case letters, digits and '-' (at most 128 characters) in the @dsl.pipeline name");
+    return invalid(
+        fmt::format("{}: pipelineInfo.name \"{}\" does not match ^[a-z0-9][a-z0-9-]{{0,127}}$; "
+                    "the server refuses it",
+                    location(origin, mark), package.pipeline_name),
+        "use lower-case letters, digits and '-' (at most 128 characters) in the @dsl.pipeline name");
   }
   read_v2_inputs(package, spec);
   return {};

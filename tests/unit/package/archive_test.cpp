@@ -53,7 +53,8 @@ TEST_CASE("a first member that is not YAML, such as a ./ directory entry, fails 
   auto member = extract_pipeline_member(archive, ArchiveFormat::tar_gzip, "p.tgz", limit);
   REQUIRE_FALSE(member.has_value());
   CHECK(member.error().kind == ErrorKind::invalid_package);
-  CHECK(member.error().message.find("Expecting a pipeline.yaml file inside the tarball") != std::string::npos);
+  CHECK(member.error().message.find("Expecting a pipeline.yaml file inside the tarball") !=
+        std::string::npos);
   CHECK(member.error().message.find("\"./\"") != std::string::npos);
   CHECK_FALSE(member.error().hint.empty());
 
@@ -136,7 +137,8 @@ TEST_CASE("corrupt archives fail cleanly") {
   REQUIRE_FALSE(member.has_value());
   CHECK(member.error().message.find("bad.zip: not a valid zip archive") == 0);
 
-  member = extract_pipeline_member(std::string("\x1f\x8bgarbage", 9), ArchiveFormat::tar_gzip, "bad.tgz", limit);
+  member =
+      extract_pipeline_member(std::string("\x1f\x8bgarbage", 9), ArchiveFormat::tar_gzip, "bad.tgz", limit);
   REQUIRE_FALSE(member.has_value());
   CHECK(member.error().kind == ErrorKind::invalid_package);
 }

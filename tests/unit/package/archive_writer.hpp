@@ -22,7 +22,7 @@ struct Entry {
 };
 
 class ArchiveWriter {
-public:
+ public:
   explicit ArchiveWriter(WriteFormat format) : handle_(archive_write_new()) {
     if (format == WriteFormat::zip) {
       archive_write_set_format_zip(handle_.get());
@@ -74,7 +74,7 @@ public:
     return std::move(output_);
   }
 
-private:
+ private:
   struct Free {
     void operator()(archive* handle) const noexcept { archive_write_free(handle); }
   };

@@ -1,7 +1,7 @@
 #include "package/document.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <string>
 
@@ -56,7 +56,8 @@ TEST_CASE("plain scalars resolve as yaml.v3 does; quoted ones stay strings") {
 }
 
 TEST_CASE("YAML that JSON cannot hold is refused with its location") {
-  CHECK(json_of("a: .inf").find("t.yaml:1:4: the value .inf cannot be represented in JSON") != std::string::npos);
+  CHECK(json_of("a: .inf").find("t.yaml:1:4: the value .inf cannot be represented in JSON") !=
+        std::string::npos);
   CHECK(json_of("a: 1\nb: 2\na: 3").find("t.yaml:3:1: invalid YAML: mapping key \"a\" already defined") !=
         std::string::npos);
   CHECK(json_of("1: x").find("mapping key 1 is not a string") != std::string::npos);
@@ -64,8 +65,9 @@ TEST_CASE("YAML that JSON cannot hold is refused with its location") {
 }
 
 TEST_CASE("the node budget stops alias expansion, and recursive aliases end") {
-  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                     "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+  std::string bomb =
+      "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
   CHECK(json_of(bomb, 100).find("alias bomb") != std::string::npos);
   CHECK(json_of(bomb).find("error") == std::string::npos);  // 1,000 leaves fit the default budget
 
@@ -123,14 +125,16 @@ TEST_CASE("the shape scan bounds the number of nodes and documents before parsin
 }
 
 TEST_CASE("a byte-order mark and CRLF line ends are fine") {
-  CHECK(json_of("\xef\xbb\xbf" "a: 1\r\nb: [x]\r\n") == R"({"a":1,"b":["x"]})");
+  CHECK(json_of("\xef\xbb\xbf"
+                "a: 1\r\nb: [x]\r\n") == R"({"a":1,"b":["x"]})");
 }
 
 TEST_CASE("the shape scan refuses bytes that are not UTF-8 text") {
   auto nul = check_yaml_shape(std::string("a: \0", 4), "n.yaml");
   REQUIRE_FALSE(nul.has_value());
-  CHECK(nul.error().message == "n.yaml: not UTF-8 text (byte 0x00 at offset 3); a pipeline package is YAML, JSON, "
-                               "or a .zip/.tar.gz archive");
+  CHECK(nul.error().message ==
+        "n.yaml: not UTF-8 text (byte 0x00 at offset 3); a pipeline package is YAML, JSON, "
+        "or a .zip/.tar.gz archive");
   CHECK_FALSE(check_yaml_shape("a: \xc3", "t").has_value());          // truncated sequence
   CHECK_FALSE(check_yaml_shape("a: \xc0\xaf", "t").has_value());      // overlong
   CHECK_FALSE(check_yaml_shape("a: \xed\xa0\x80", "t").has_value());  // surrogate

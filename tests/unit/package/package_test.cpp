@@ -3,8 +3,8 @@
 #include "unit/package/archive_writer.hpp"
 #include "util/digest.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -44,7 +44,7 @@ void write_bytes(const fs::path& path, const std::string& content) {
 
 // A scratch directory removed when the test ends.
 class TempDir {
-public:
+ public:
   TempDir() {
     std::random_device seed;
     path_ = fs::temp_directory_path() / ("kfp-package-test-" + std::to_string(seed()));
@@ -62,7 +62,7 @@ public:
     return path;
   }
 
-private:
+ private:
   fs::path path_;
 };
 
@@ -259,7 +259,8 @@ TEST_CASE("training-pipeline declares every parameter type, required and optiona
   CHECK(inputs["hidden_layers"].type == ParameterType::list);
   CHECK(*inputs["hidden_layers"].default_value == boost::json::parse("[128.0, 64.0]"));
   CHECK(inputs["optimizer"].type == ParameterType::structure);
-  CHECK(*inputs["optimizer"].default_value == boost::json::parse(R"({"beta1":0.9,"beta2":0.999,"name":"adam"})"));
+  CHECK(*inputs["optimizer"].default_value ==
+        boost::json::parse(R"({"beta1":0.9,"beta2":0.999,"name":"adam"})"));
 }
 
 TEST_CASE("load is helpful about names the server would not take, and keeps an uploadable name") {
@@ -288,7 +289,7 @@ TEST_CASE("load is helpful about names the server would not take, and keeps an u
   REQUIRE_FALSE(fake.has_value());
   CHECK(fake.error().message.find("gzipped tarball but lacks its signature") != std::string::npos);
 
-  auto missing = load(dir.file("x", "") .parent_path() / "does-not-exist.yaml");
+  auto missing = load(dir.file("x", "").parent_path() / "does-not-exist.yaml");
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().kind == ErrorKind::invalid_package);
 }
@@ -304,7 +305,8 @@ TEST_CASE("parse_upload follows the server's case-sensitive suffix rule") {
   REQUIRE(plain.has_value());
   CHECK(plain->upload_filename == "hello.yml");
 
-  auto zipped = kfp::package::parse_upload(make_archive(WriteFormat::zip, {{"pipeline.yaml", hello}}), "upload");
+  auto zipped =
+      kfp::package::parse_upload(make_archive(WriteFormat::zip, {{"pipeline.yaml", hello}}), "upload");
   REQUIRE(zipped.has_value());
   CHECK(zipped->document == hello);
   CHECK(zipped->digest == kfp::util::sha256_digest(hello));
@@ -327,7 +329,9 @@ TEST_CASE("hostile packages end in a clean invalid_package failure") {
   SUBCASE("a 33 MiB file") {
     expect_failure(dir.file("big.yaml", std::string((std::size_t{33} << 20), '#')), "over the limit");
   }
-  SUBCASE("an empty file") { expect_failure(dir.file("empty.yaml", ""), "no YAML document"); }
+  SUBCASE("an empty file") {
+    expect_failure(dir.file("empty.yaml", ""), "no YAML document");
+  }
   SUBCASE("a PNG") {
     std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
     expect_failure(dir.file("image.png", png), "not UTF-8 text");
@@ -390,15 +394,17 @@ TEST_CASE("parse_api_pipeline_spec reads a version's spec with or without its pl
   CHECK(bare->pipeline_name == "k8s-platform-pipeline");
   CHECK_FALSE(bare->has_platform_spec);
 
-  auto wrapped_json = boost::json::object{{"pipeline_spec", boost::json::parse(spec_json)},
-                                          {"platform_spec", boost::json::parse(R"({"platforms":{"kubernetes":{}}})")}};
+  auto wrapped_json =
+      boost::json::object{{"pipeline_spec", boost::json::parse(spec_json)},
+                          {"platform_spec", boost::json::parse(R"({"platforms":{"kubernetes":{}}})")}};
   auto wrapped = kfp::package::parse_api_pipeline_spec(wrapped_json, "version v2");
   REQUIRE(wrapped.has_value());
   CHECK(wrapped->has_platform_spec);
   REQUIRE(wrapped->inputs.size() == 1);
   CHECK(wrapped->inputs[0].name == "pvc_name");
 
-  auto broken = kfp::package::parse_api_pipeline_spec(boost::json::parse(R"({"pipeline_spec":{"x":1}})"), "v3");
+  auto broken =
+      kfp::package::parse_api_pipeline_spec(boost::json::parse(R"({"pipeline_spec":{"x":1}})"), "v3");
   REQUIRE_FALSE(broken.has_value());
   CHECK(broken.error().message.rfind("v3: unknown template format", 0) == 0);
 }

@@ -1,7 +1,7 @@
 #include "package/validate.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -52,18 +52,23 @@ TEST_CASE("good fixtures load with their name and kind") {
 TEST_CASE("bad fixtures fail with a message naming the problem and where") {
   for (const Refused& bad : {
            Refused{"bad_schema_version.yaml",
-                   "bad_schema_version.yaml:23:16: schemaVersion is \"2.0.0\"; the server accepts only \"2.1.0\""},
-           Refused{"bad_pipeline_name.yaml", "bad_pipeline_name.yaml:14:9: pipelineInfo.name \"My_Pipeline\" does "
-                                             "not match"},
+                   "bad_schema_version.yaml:23:16: schemaVersion is \"2.0.0\"; the server accepts only "
+                   "\"2.1.0\""},
+           Refused{"bad_pipeline_name.yaml",
+                   "bad_pipeline_name.yaml:14:9: pipelineInfo.name \"My_Pipeline\" does "
+                   "not match"},
            Refused{"empty_pipeline_name.yaml", "unknown template format"},
            Refused{"two_pipeline_specs.yaml", "documents 1 and 2 are both PipelineSpecs"},
            Refused{"two_platform_specs.yaml", "documents 2 and 3 are both PlatformSpecs"},
-           Refused{"unknown_top_level_field.yaml", "unknown field \"pipelineSpecVersion\" in the PipelineSpec"},
-           Refused{"bad_parameter_type.yaml", "root.inputDefinitions.parameters.ratio.parameterType has unknown "
-                                              "value \"FLOAT\""},
+           Refused{"unknown_top_level_field.yaml",
+                   "unknown field \"pipelineSpecVersion\" in the PipelineSpec"},
+           Refused{"bad_parameter_type.yaml",
+                   "root.inputDefinitions.parameters.ratio.parameterType has unknown "
+                   "value \"FLOAT\""},
            Refused{"missing_root.yaml", "root is missing"},
-           Refused{"duplicate_key.yaml", "duplicate_key.yaml:24:1: invalid YAML: mapping key \"schemaVersion\" "
-                                         "already defined"},
+           Refused{"duplicate_key.yaml",
+                   "duplicate_key.yaml:24:1: invalid YAML: mapping key \"schemaVersion\" "
+                   "already defined"},
            Refused{"comments_only.yaml", "no YAML document"},
            Refused{"argo_wrong_api_version.yaml", "Argo apiVersion is \"argoproj.io/v1beta1\""},
        }) {
@@ -71,7 +76,8 @@ TEST_CASE("bad fixtures fail with a message naming the problem and where") {
     auto package = load(fixtures / bad.file);
     REQUIRE_FALSE(package.has_value());
     CHECK(package.error().kind == ErrorKind::invalid_package);
-    CHECK_MESSAGE(package.error().message.find(bad.message_fragment) != std::string::npos, package.error().message);
+    CHECK_MESSAGE(package.error().message.find(bad.message_fragment) != std::string::npos,
+                  package.error().message);
     CHECK(package.error().message.rfind((fixtures / bad.file).string(), 0) == 0);
   }
 }
@@ -132,20 +138,23 @@ schemaVersion: 2.1.0
 }
 
 TEST_CASE("oneof and value types are checked as protojson would") {
-  auto both = kfp::package::parse("pipelineInfo: {name: x}\nroot: {dag: {}, executorLabel: e}\nschemaVersion: 2.1.0\n",
-                                  "both.yaml");
+  auto both = kfp::package::parse(
+      "pipelineInfo: {name: x}\nroot: {dag: {}, executorLabel: e}\nschemaVersion: 2.1.0\n", "both.yaml");
   REQUIRE_FALSE(both.has_value());
   CHECK(both.error().message.find("both dag and executorLabel") != std::string::npos);
 
-  auto number_name = kfp::package::parse("pipelineInfo: {name: 12}\nroot: {dag: {}}\nschemaVersion: 2.1.0\n", "n.yaml");
+  auto number_name =
+      kfp::package::parse("pipelineInfo: {name: 12}\nroot: {dag: {}}\nschemaVersion: 2.1.0\n", "n.yaml");
   REQUIRE_FALSE(number_name.has_value());
   CHECK(number_name.error().message.find("pipelineInfo.name is not a string") != std::string::npos);
 
-  auto quoted_name = kfp::package::parse("pipelineInfo: {name: '12'}\nroot: {dag: {}}\nschemaVersion: 2.1.0\n", "q.yaml");
+  auto quoted_name =
+      kfp::package::parse("pipelineInfo: {name: '12'}\nroot: {dag: {}}\nschemaVersion: 2.1.0\n", "q.yaml");
   REQUIRE(quoted_name.has_value());
   CHECK(quoted_name->pipeline_name == "12");
 
-  auto numeric_version = kfp::package::parse("pipelineInfo: {name: x}\nroot: {dag: {}}\nschemaVersion: 2.1\n", "v.yaml");
+  auto numeric_version =
+      kfp::package::parse("pipelineInfo: {name: x}\nroot: {dag: {}}\nschemaVersion: 2.1\n", "v.yaml");
   REQUIRE_FALSE(numeric_version.has_value());
   CHECK(numeric_version.error().message.find("schemaVersion is not a string") != std::string::npos);
 }
