@@ -20,6 +20,7 @@ struct ServerInfo {
   bool multi_user = false;
   bool supports_tags = false;  // 2.17+
   bool via_ui_proxy = false;   // healthz answered in ml-pipeline-ui's shape
+  bool accepts_pipeline_spec_yaml = true;  // false on 1.x: v2 IR is read as JSON only
 };
 
 struct Pipeline {
@@ -118,6 +119,10 @@ enum class ApiPreference { automatic, v2beta1, v1beta1 };
 
 // The API object for the detected server; fails with kind usage for an API this build cannot speak.
 [[nodiscard]] util::Result<std::unique_ptr<KfpApi>> make_api(Connection& connection, const ServerInfo& server);
+
+// The v1beta1 implementation (KFP 1.8 servers; 2.x serve v1beta1 too). Pipelines are created by
+// their first upload: create_pipeline returns an empty id, filled in by upload_version.
+[[nodiscard]] std::unique_ptr<KfpApi> make_v1_api(Connection& connection, const ServerInfo& server);
 
 // "2.17.0" >= "2.17": numeric comparison of dotted versions; "unknown" counts as newest.
 [[nodiscard]] bool version_at_least(const std::string& version, int major, int minor);

@@ -284,13 +284,7 @@ static std::unique_ptr<KfpApi> make_v2_api(Connection& connection, const ServerI
 }
 
 util::Result<std::unique_ptr<KfpApi>> make_api(Connection& connection, const ServerInfo& server) {
-  if (server.api == "v1beta1") {
-    return util::fail(util::ErrorKind::usage,
-                      fmt::format("the server speaks only the v1beta1 API (KFP {}); this build of kfp-publish "
-                                  "publishes through v2beta1 only",
-                                  server.version),
-                      "upgrade the KFP backend to 2.x, or use a kfp-publish release with v1beta1 support");
-  }
+  if (server.api == "v1beta1") return make_v1_api(connection, server);
   return make_v2_api(connection, server);
 }
 
