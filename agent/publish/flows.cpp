@@ -61,6 +61,15 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
     : api_(api), namespace_(std::move(namespace_name)), env_(env), log_(log), clock_(clock) {}
 
 Published Flows::publish(const package::Package& package, const PublishRequest& request, report::Report& report) {
+  const auto first = package.document.find_first_not_of(" \t\r\n");
+  const bool json_document = first != std::string::npos && package.document[first] == '{';
+  if (package.kind == package::Kind::pipeline_spec && !json_document && !api_.server().accepts_pipeline_spec_yaml) {
+    raise(util::ErrorKind::invalid_package,
+          fmt::format("{} is a KFP v2 pipeline (PipelineSpec) in YAML; the server runs KFP {}, which cannot "
+                      "read or run it",
+                      package.source.string(), api_.server().version),
+          "compile the pipeline with the kfp 1.8 SDK (an Argo Workflow), or upgrade the KFP backend to 2.x");
+  }
   const Provenance provenance = provenance_from(env_);
   std::map<std::string, std::string> tags = provenance.tags();
   for (const auto& [key, value] : request.tags) {
