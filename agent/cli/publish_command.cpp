@@ -16,7 +16,7 @@ std::string describe(const report::Report& report) {
   }
   if (report.version) {
     out += fmt::format("version   {} ({}){}\n", report.version->name, report.version->id,
-                       report.version->created.value_or(false) ? " uploaded" : " unchanged");
+                       report.version->created.value_or(false) ? " uploaded" : "");
     if (!report.version->digest.empty()) out += fmt::format("digest    {}\n", report.version->digest);
   }
   if (report.experiment) out += fmt::format("experiment {} ({})\n", report.experiment->name, report.experiment->id);
