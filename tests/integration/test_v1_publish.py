@@ -239,6 +239,33 @@ class V18Server(PublishScenarios, V1Case):
         self.assert_exit(again, 0)
         self.assertIn(text, json.dumps(self.emulator.state()["pipeline_versions"]))
 
+    def test_lost_upload_responses_are_looked_up_not_repeated(self):
+        self.emulator.add_fault(method="POST", path="/apis/v1beta1/pipelines/upload", kind="lost_response",
+                                count=1)
+        first = self.kfp("publish", str(self.argo()), "--pipeline", "hello-argo")
+        self.assert_exit(first, 0)
+        self.assertEqual(first.report["outcome"], "created", first)
+        self.assertEqual(len(self.requests("POST", "/apis/v1beta1/pipelines/upload")), 1, self.requests())
+        self.emulator.add_fault(method="POST", path="/apis/v1beta1/pipelines/upload_version",
+                                kind="lost_response", count=1)
+        second = self.kfp("publish", str(self.argo(name="second", default="other")), "--pipeline", "hello-argo")
+        self.assert_exit(second, 0)
+        self.assertEqual(second.report["outcome"], "updated", second)
+        self.assertEqual(len(self.requests("POST", "/apis/v1beta1/pipelines/upload_version")), 1, self.requests())
+        state = self.emulator.state()
+        self.assertEqual(len(state["pipelines"]), 1, state)
+        self.assertEqual(len(state["pipeline_versions"]), 2, state)
+
+    def test_wait_timeout_terminates_with_the_v1_path(self):
+        self.emulator.set_outcome("HANG")
+        result = self.kfp("publish", str(self.argo()), "--pipeline", "hello-argo", "--run", "--experiment", "ci",
+                          "--param", "count=1", "--run-key", "hang", "--wait", "--wait-timeout", "2s",
+                          "--cancel-on-timeout")
+        self.assert_exit(result, 8)
+        run_id = result.report["run"]["id"]
+        terminated = self.requests("POST", f"/apis/v1beta1/runs/{run_id}/terminate")
+        self.assertEqual(len(terminated), 1, self.requests())
+
     @unittest.expectedFailure
     def test_first_publish_reports_the_pipeline_id_and_the_version_name(self):
         # Known gap: on v1 the pipeline is created by the first upload, after Flows::publish has
