@@ -4,8 +4,8 @@
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include <set>
 
@@ -81,12 +81,12 @@ boost::json::value declared_parameters_document(const boost::json::object& versi
       if (!str(parameter, "name").empty()) parameters.push_back(std::move(declared));
     }
   }
-  return boost::json::object{
-      {"apiVersion", "argoproj.io/v1alpha1"},
-      {"kind", "Workflow"},
-      {"metadata", {{"name", str(version, "name")}}},
-      {"spec", {{"templates", boost::json::array{boost::json::object{{"name", "main"}}}},
-                {"arguments", {{"parameters", std::move(parameters)}}}}}};
+  return boost::json::object{{"apiVersion", "argoproj.io/v1alpha1"},
+                             {"kind", "Workflow"},
+                             {"metadata", {{"name", str(version, "name")}}},
+                             {"spec",
+                              {{"templates", boost::json::array{boost::json::object{{"name", "main"}}}},
+                               {"arguments", {{"parameters", std::move(parameters)}}}}}};
 }
 
 Experiment to_experiment(const boost::json::value& value) {
@@ -113,15 +113,18 @@ std::optional<boost::json::value> first_item(const ApiReply& reply, std::string_
   return it->value().as_array().front();
 }
 
-bool is_refused_filter(const util::Failure& failure) { return failure.http_status == bad_request; }
+bool is_refused_filter(const util::Failure& failure) {
+  return failure.http_status == bad_request;
+}
 
 bool is_masked_duplicate(const util::Failure& failure) {
   // 1.8 answers a duplicate name on the upload endpoints with 500 instead of 409.
-  return failure.http_status == internal_server_error && lower(failure.message).find("already exist") != std::string::npos;
+  return failure.http_status == internal_server_error &&
+         lower(failure.message).find("already exist") != std::string::npos;
 }
 
 class V1Api final : public KfpApi {
-public:
+ public:
   V1Api(Connection& connection, ServerInfo server) : connection_(connection), server_(std::move(server)) {
     server_.supports_tags = false;
     // 1.x reads v2 IR as JSON only, and unescapes upload names and descriptions a second time.
@@ -132,7 +135,8 @@ public:
 
   [[nodiscard]] const ServerInfo& server() const override { return server_; }
 
-  util::Result<std::optional<Pipeline>> find_pipeline(const std::string& name, const std::string& ns) override {
+  util::Result<std::optional<Pipeline>> find_pipeline(const std::string& name,
+                                                      const std::string& ns) override {
     auto found = find_pipeline_raw(name, ns);
     if (!found) return found.error();
     if (!*found) return std::optional<Pipeline>();
@@ -159,13 +163,19 @@ public:
   util::Result<std::optional<PipelineVersion>> find_version_by_digest(const std::string& pipeline_id,
                                                                       const std::string& digest) override {
     if (pipeline_id.empty()) return std::optional<PipelineVersion>();
-    auto found = find_first({http::Method::get, fmt::format("{}/pipeline_versions", base), versions_query(pipeline_id),
-                             {}, {}, {}, Endpoint::json_api},
-                            Filter("op").substring("description", digest), "versions",
-                            [&](const boost::json::object& item) {
-                              return str(item, "description").find(digest) != std::string::npos;
-                            },
-                            "find the version with this digest");
+    auto found = find_first(
+        {http::Method::get,
+         fmt::format("{}/pipeline_versions", base),
+         versions_query(pipeline_id),
+         {},
+         {},
+         {},
+         Endpoint::json_api},
+        Filter("op").substring("description", digest), "versions",
+        [&](const boost::json::object& item) {
+          return str(item, "description").find(digest) != std::string::npos;
+        },
+        "find the version with this digest");
     if (!found) return found.error();
     if (*found) return std::optional<PipelineVersion>(to_version(**found));
     return first_version_by_pipeline_description(pipeline_id, digest);
@@ -175,19 +185,24 @@ public:
     QueryParams query = versions_query(pipeline_id);
     query.emplace_back("page_size", "1");
     query.emplace_back("sort_by", "created_at desc");
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {},
-                                   Endpoint::json_api},
-                                  "find the latest version");
+    auto reply = connection_.call(
+        {http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {}, Endpoint::json_api},
+        "find the latest version");
     if (!reply) return reply.error();
     auto item = first_item(*reply, "versions");
     if (!item) return std::optional<PipelineVersion>();
     return std::optional<PipelineVersion>(to_version(*item));
   }
 
-  util::Result<PipelineVersion> get_version(const std::string& /*pipeline_id*/, const std::string& version_id) override {
+  util::Result<PipelineVersion> get_version(const std::string& /*pipeline_id*/,
+                                            const std::string& version_id) override {
     auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id)), {}, {}, {},
-                                   {}, Endpoint::json_api},
+                                   fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id)),
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("get version {}", version_id));
     if (!reply) return reply.error();
     PipelineVersion version = to_version(reply->json);
@@ -203,8 +218,13 @@ public:
     auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
       return find_version_raw(upload.pipeline_id, upload.name);
     };
-    auto reply = create_upload({http::Method::post, fmt::format("{}/pipelines/upload_version", base), query, {},
-                                multipart.body, multipart.content_type, Endpoint::upload},
+    auto reply = create_upload({http::Method::post,
+                                fmt::format("{}/pipelines/upload_version", base),
+                                query,
+                                {},
+                                multipart.body,
+                                multipart.content_type,
+                                Endpoint::upload},
                                fmt::format("upload version {}", upload.name), lookup);
     if (!reply) return reply.error();
     PipelineVersion version = to_version(*reply);
@@ -212,12 +232,13 @@ public:
     return version;
   }
 
-  util::Result<std::optional<Experiment>> find_experiment(const std::string& name, const std::string& ns) override {
+  util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
+                                                          const std::string& ns) override {
     QueryParams query{{"filter", Filter("op").equals("name", name).query_value()}, {"page_size", "1"}};
     add_namespace_key(query, ns);
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/experiments", base), query, {}, {}, {},
-                                   Endpoint::json_api},
-                                  fmt::format("find experiment {}", name));
+    auto reply = connection_.call(
+        {http::Method::get, fmt::format("{}/experiments", base), query, {}, {}, {}, Endpoint::json_api},
+        fmt::format("find experiment {}", name));
     if (!reply) return reply.error();
     auto item = first_item(*reply, "experiments");
     if (!item) return std::optional<Experiment>();
@@ -233,12 +254,18 @@ public:
       if (!*found) return std::optional<boost::json::value>();
       boost::json::object object{{"id", (*found)->id}, {"name", (*found)->name}};
       if (!(*found)->namespace_name.empty()) {
-        object["resource_references"] = boost::json::array{reference("NAMESPACE", (*found)->namespace_name, "OWNER")};
+        object["resource_references"] =
+            boost::json::array{reference("NAMESPACE", (*found)->namespace_name, "OWNER")};
       }
       return std::optional<boost::json::value>(std::move(object));
     };
-    auto reply = connection_.create({http::Method::post, fmt::format("{}/experiments", base), {},
-                                     boost::json::value(body), {}, {}, Endpoint::json_api},
+    auto reply = connection_.create({http::Method::post,
+                                     fmt::format("{}/experiments", base),
+                                     {},
+                                     boost::json::value(body),
+                                     {},
+                                     {},
+                                     Endpoint::json_api},
                                     fmt::format("create experiment {}", name), lookup);
     if (!reply) return reply.error();
     return to_experiment(reply->json);
@@ -247,36 +274,41 @@ public:
   util::Result<std::optional<Run>> find_run(const std::string& experiment_id, const std::string& /*ns*/,
                                             const std::string& marker) override {
     // The experiment reference also scopes the list to the experiment's namespace.
-    QueryParams query{{"resource_reference_key.type", "EXPERIMENT"}, {"resource_reference_key.id", experiment_id}};
-    auto found = find_first({http::Method::get, fmt::format("{}/runs", base), query, {}, {}, {}, Endpoint::json_api},
-                            Filter("op").substring("description", marker), "runs",
-                            [&](const boost::json::object& item) {
-                              return str(item, "description").find(marker) != std::string::npos;
-                            },
-                            "look up the run by its run key");
+    QueryParams query{{"resource_reference_key.type", "EXPERIMENT"},
+                      {"resource_reference_key.id", experiment_id}};
+    auto found = find_first(
+        {http::Method::get, fmt::format("{}/runs", base), query, {}, {}, {}, Endpoint::json_api},
+        Filter("op").substring("description", marker), "runs",
+        [&](const boost::json::object& item) {
+          return str(item, "description").find(marker) != std::string::npos;
+        },
+        "look up the run by its run key");
     if (!found) return found.error();
     if (!*found) return std::optional<Run>();
     return std::optional<Run>(to_run(**found));
   }
 
-  util::Result<Run> create_run(const CreateRun& run, const std::string& ns, const std::string& marker) override {
+  util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
+                               const std::string& marker) override {
     if (!run.pipeline_root.empty()) {
-      return util::fail(util::ErrorKind::usage,
-                        fmt::format("--pipeline-root cannot be set through the v1beta1 API (KFP {})", server_.version),
-                        "omit --pipeline-root: the server's default pipeline root is used");
+      return util::fail(
+          util::ErrorKind::usage,
+          fmt::format("--pipeline-root cannot be set through the v1beta1 API (KFP {})", server_.version),
+          "omit --pipeline-root: the server's default pipeline root is used");
     }
     boost::json::array parameters;
     for (const auto& [name, value] : run.parameters) {
       // v1 parameters are strings: anything else goes as its JSON text.
-      parameters.push_back({{"name", name},
-                            {"value", value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)}});
+      parameters.push_back(
+          {{"name", name},
+           {"value", value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)}});
     }
-    boost::json::object body{
-        {"name", run.name},
-        {"description", run.description},
-        {"pipeline_spec", {{"parameters", std::move(parameters)}}},
-        {"resource_references", boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
-                                                   reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
+    boost::json::object body{{"name", run.name},
+                             {"description", run.description},
+                             {"pipeline_spec", {{"parameters", std::move(parameters)}}},
+                             {"resource_references",
+                              boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
+                                                 reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
     if (!run.service_account.empty()) body["service_account"] = run.service_account;
     auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
       auto found = find_run(run.experiment_id, ns, marker);
@@ -285,24 +317,39 @@ public:
       return std::optional<boost::json::value>(
           boost::json::object{{"run", {{"id", (*found)->id}, {"name", (*found)->name}}}});
     };
-    auto reply = connection_.create({http::Method::post, fmt::format("{}/runs", base), {}, boost::json::value(body),
-                                     {}, {}, Endpoint::json_api},
+    auto reply = connection_.create({http::Method::post,
+                                     fmt::format("{}/runs", base),
+                                     {},
+                                     boost::json::value(body),
+                                     {},
+                                     {},
+                                     Endpoint::json_api},
                                     fmt::format("create run {}", run.name), lookup);
     if (!reply) return reply.error();
     return to_run(run_of(reply->json));
   }
 
   util::Result<Run> get_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/runs/{}", base, percent_encode(run_id)), {}, {},
-                                   {}, {}, Endpoint::json_api},
+    auto reply = connection_.call({http::Method::get,
+                                   fmt::format("{}/runs/{}", base, percent_encode(run_id)),
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("get run {}", run_id));
     if (!reply) return reply.error();
     return to_run(run_of(reply->json));
   }
 
   util::Result<void> terminate_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::post, fmt::format("{}/runs/{}/terminate", base, percent_encode(run_id)),
-                                   {}, {}, {}, {}, Endpoint::json_api},
+    auto reply = connection_.call({http::Method::post,
+                                   fmt::format("{}/runs/{}/terminate", base, percent_encode(run_id)),
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("terminate run {}", run_id));
     if (!reply) return reply.error();
     terminated_.insert(run_id);
@@ -313,7 +360,7 @@ public:
     return fmt::format("{}/#/runs/details/{}", connection_.base_url(), run_id);
   }
 
-private:
+ private:
   struct PendingPipeline {
     std::string name;
     std::string description;
@@ -356,12 +403,13 @@ private:
     return {{"resource_key.type", "PIPELINE"}, {"resource_key.id", pipeline_id}};
   }
 
-  util::Result<std::optional<boost::json::value>> find_pipeline_raw(const std::string& name, const std::string& ns) {
+  util::Result<std::optional<boost::json::value>> find_pipeline_raw(const std::string& name,
+                                                                    const std::string& ns) {
     QueryParams query{{"filter", Filter("op").equals("name", name).query_value()}, {"page_size", "1"}};
     add_namespace_key(query, ns);
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/pipelines", base), query, {}, {}, {},
-                                   Endpoint::json_api},
-                                  fmt::format("find pipeline {}", name));
+    auto reply = connection_.call(
+        {http::Method::get, fmt::format("{}/pipelines", base), query, {}, {}, {}, Endpoint::json_api},
+        fmt::format("find pipeline {}", name));
     if (!reply) return reply.error();
     return first_item(*reply, "pipelines");
   }
@@ -371,9 +419,9 @@ private:
     QueryParams query = versions_query(pipeline_id);
     query.emplace_back("filter", Filter("op").equals("name", name).query_value());
     query.emplace_back("page_size", "1");
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {},
-                                   Endpoint::json_api},
-                                  fmt::format("find version {}", name));
+    auto reply = connection_.call(
+        {http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {}, Endpoint::json_api},
+        fmt::format("find version {}", name));
     if (!reply) return reply.error();
     return first_item(*reply, "versions");
   }
@@ -406,23 +454,30 @@ private:
       if (token.empty()) return std::optional<boost::json::value>();
     }
     return util::fail(util::ErrorKind::server,
-                      fmt::format("{}: the server cannot filter this list and it has more than {} pages", what,
-                                  max_scan_pages));
+                      fmt::format("{}: the server cannot filter this list and it has more than {} pages",
+                                  what, max_scan_pages));
   }
 
   // 1.8 gives the version made by the pipeline upload no description, only the pipeline (where
   // the upload put the digest): that first version is the one named after the pipeline.
-  util::Result<std::optional<PipelineVersion>> first_version_by_pipeline_description(const std::string& pipeline_id,
-                                                                                     const std::string& digest) {
-    auto reply = connection_.call({http::Method::get, fmt::format("{}/pipelines/{}", base, percent_encode(pipeline_id)),
-                                   {}, {}, {}, {}, Endpoint::json_api},
+  util::Result<std::optional<PipelineVersion>> first_version_by_pipeline_description(
+      const std::string& pipeline_id, const std::string& digest) {
+    auto reply = connection_.call({http::Method::get,
+                                   fmt::format("{}/pipelines/{}", base, percent_encode(pipeline_id)),
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("get pipeline {}", pipeline_id));
     if (!reply) return reply.error();
     const auto& pipeline = as_object(reply->json);
-    if (str(pipeline, "description").find(digest) == std::string::npos) return std::optional<PipelineVersion>();
+    if (str(pipeline, "description").find(digest) == std::string::npos)
+      return std::optional<PipelineVersion>();
     auto found = find_version_by_name(pipeline_id, str(pipeline, "name"));
     if (!found) return found.error();
-    if (*found && found->value().description.empty()) found->value().description = str(pipeline, "description");
+    if (*found && found->value().description.empty())
+      found->value().description = str(pipeline, "description");
     return found;
   }
 
@@ -444,7 +499,8 @@ private:
   // first version, named after the pipeline. A lost response is looked up by the pipeline's name.
   util::Result<PipelineVersion> upload_pipeline(const UploadVersion& upload) {
     if (!pending_) {
-      return util::fail(util::ErrorKind::internal, "upload_version without a pipeline id and no pipeline to create");
+      return util::fail(util::ErrorKind::internal,
+                        "upload_version without a pipeline id and no pipeline to create");
     }
     const PendingPipeline pending = *pending_;
     QueryParams query{{"name", upload_text(pending.name)}};
@@ -453,8 +509,13 @@ private:
     if (!pending.namespace_name.empty()) query.emplace_back("namespace", pending.namespace_name);
     auto multipart = upload_body(upload.filename, upload.content);
     auto lookup = [&]() { return find_pipeline_raw(pending.name, pending.namespace_name); };
-    auto reply = create_upload({http::Method::post, fmt::format("{}/pipelines/upload", base), query, {},
-                                multipart.body, multipart.content_type, Endpoint::upload},
+    auto reply = create_upload({http::Method::post,
+                                fmt::format("{}/pipelines/upload", base),
+                                query,
+                                {},
+                                multipart.body,
+                                multipart.content_type,
+                                Endpoint::upload},
                                fmt::format("upload pipeline {}", pending.name), lookup);
     if (!reply) return reply.error();
     pending_.reset();

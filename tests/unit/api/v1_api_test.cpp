@@ -3,9 +3,9 @@
 #include "package/package.hpp"
 #include "unit/api/fake_transport.hpp"
 
+#include <doctest/doctest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <doctest/doctest.h>
 
 #include <map>
 
@@ -27,7 +27,8 @@ api::ServerInfo server_info(std::string version, bool multi_user = true) {
 }
 
 struct Fixture {
-  explicit Fixture(std::string version = "1.8.5") : api(api::make_v1_api(connection, server_info(std::move(version)))) {}
+  explicit Fixture(std::string version = "1.8.5")
+      : api(api::make_v1_api(connection, server_info(std::move(version)))) {}
 
   FakeTransport transport;
   FixedTokens tokens;
@@ -77,7 +78,8 @@ std::map<std::string, std::string> query_of(const http::Request& request) {
     auto amp = rest.find('&');
     auto pair = rest.substr(0, amp);
     auto eq = pair.find('=');
-    out[percent_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    out[percent_decode(pair.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
   }
   return out;
@@ -89,8 +91,10 @@ boost::json::value filter_of(const http::Request& request) {
 }
 
 boost::json::value predicate(std::string key, std::string op, std::string value) {
-  return boost::json::value{{"predicates", boost::json::array{boost::json::object{
-                                               {"key", std::move(key)}, {"op", std::move(op)}, {"string_value", std::move(value)}}}}};
+  return boost::json::value{
+      {"predicates",
+       boost::json::array{boost::json::object{
+           {"key", std::move(key)}, {"op", std::move(op)}, {"string_value", std::move(value)}}}}};
 }
 
 boost::json::value body_of(const http::Request& request) {
@@ -119,7 +123,8 @@ api::UploadVersion upload(std::string pipeline_id, std::string name, std::string
   return u;
 }
 
-const char* const pipeline_reply = R"({"id":"p1","name":"hello","description":"d","created_at":"2024-01-01T00:00:00Z",
+const char* const pipeline_reply =
+    R"({"id":"p1","name":"hello","description":"d","created_at":"2024-01-01T00:00:00Z",
   "default_version":{"id":"v1","name":"hello","created_at":"2024-01-01T00:00:00Z",
     "resource_references":[{"key":{"type":"PIPELINE","id":"p1"},"relationship":"OWNER"}]},
   "resource_references":[{"key":{"type":"NAMESPACE","id":"team-a"},"relationship":"OWNER"}]})";
@@ -183,7 +188,8 @@ TEST_CASE("v1: a new pipeline is created by its first upload, which returns the 
   CHECK(f.transport.sent.empty());
 
   f.transport.answer(200, pipeline_reply);
-  auto version = f.api->upload_version(upload("", "sha256-abc", "Published by kfp-publish (a+b 100%)\ndigest: sha256:abc"));
+  auto version = f.api->upload_version(
+      upload("", "sha256-abc", "Published by kfp-publish (a+b 100%)\ndigest: sha256:abc"));
   REQUIRE(version.has_value());
   CHECK(version->id == "v1");
   CHECK(version->name == "hello");
@@ -255,7 +261,8 @@ TEST_CASE("v1: upload_version sends pipelineid, name and description; the versio
 }
 
 TEST_CASE("v1: 1.8's 500 for a duplicate upload is resolved by the look-up, else it is a conflict") {
-  const char* duplicate = R"({"error_message":"Failed to create a pipeline version: Already exist error: The name x already exist","error_details":"..."})";
+  const char* duplicate =
+      R"({"error_message":"Failed to create a pipeline version: Already exist error: The name x already exist","error_details":"..."})";
   SUBCASE("found") {
     Fixture f;
     f.transport.answer(500, duplicate);
@@ -277,7 +284,8 @@ TEST_CASE("v1: 1.8's 500 for a duplicate upload is resolved by the look-up, else
   }
   SUBCASE("another 500 is a server error, not looked up") {
     Fixture f;
-    f.transport.answer(500, R"({"error_message":"Failed to create a pipeline version: internal","error_details":""})");
+    f.transport.answer(
+        500, R"({"error_message":"Failed to create a pipeline version: internal","error_details":""})");
     auto version = f.api->upload_version(upload("p1", "x", "d"));
     REQUIRE_FALSE(version.has_value());
     CHECK(version.error().kind == util::ErrorKind::server);
@@ -287,7 +295,8 @@ TEST_CASE("v1: 1.8's 500 for a duplicate upload is resolved by the look-up, else
 
 TEST_CASE("v1: the version with a digest is found by a description substring filter") {
   Fixture f;
-  f.transport.answer(200, R"({"versions":[{"id":"v3","name":"sha256-abc","description":"x\ndigest: sha256:abc"}]})");
+  f.transport.answer(
+      200, R"({"versions":[{"id":"v3","name":"sha256-abc","description":"x\ndigest: sha256:abc"}]})");
   auto found = f.api->find_version_by_digest("p1", "sha256:abc");
   REQUIRE(found.has_value());
   REQUIRE(found->has_value());
@@ -302,7 +311,9 @@ TEST_CASE("v1: the version with a digest is found by a description substring fil
 
 TEST_CASE("v1: a refused filter falls back to paging through the versions") {
   Fixture f;
-  f.transport.answer(400, R"({"error":"Invalid input error: bad filter","code":3,"message":"Invalid input error: bad filter"})");
+  f.transport.answer(
+      400,
+      R"({"error":"Invalid input error: bad filter","code":3,"message":"Invalid input error: bad filter"})");
   f.transport.answer(200, R"({"versions":[{"id":"a","description":"other"}],"next_page_token":"tok2"})");
   f.transport.answer(200, R"({"versions":[{"id":"b","description":"digest: sha256:abc"}]})");
   auto found = f.api->find_version_by_digest("p1", "sha256:abc");
@@ -355,7 +366,8 @@ TEST_CASE("v1: latest_version sorts by creation, newest first") {
 
 TEST_CASE("v1: get_version gives the declared parameters in a form the package reader takes") {
   Fixture f;
-  f.transport.answer(200, R"({"id":"v1","name":"hello","parameters":[{"name":"epochs","value":"3"},{"name":"data"}],
+  f.transport.answer(
+      200, R"({"id":"v1","name":"hello","parameters":[{"name":"epochs","value":"3"},{"name":"data"}],
     "resource_references":[{"key":{"type":"PIPELINE","id":"p1"},"relationship":"OWNER"}]})");
   auto version = f.api->get_version("p1", "v1");
   REQUIRE(version.has_value());
@@ -374,14 +386,18 @@ TEST_CASE("v1: get_version gives the declared parameters in a form the package r
 
 TEST_CASE("v1: experiments carry the namespace as an owner reference in multi-user mode") {
   Fixture f;
-  f.transport.answer(200, R"({"id":"e1","name":"ci","resource_references":[{"key":{"type":"NAMESPACE","id":"team-a"},"relationship":"OWNER"}]})");
+  f.transport.answer(
+      200,
+      R"({"id":"e1","name":"ci","resource_references":[{"key":{"type":"NAMESPACE","id":"team-a"},"relationship":"OWNER"}]})");
   auto experiment = f.api->create_experiment("ci", "team-a");
   REQUIRE(experiment.has_value());
   CHECK(experiment->id == "e1");
   CHECK(experiment->namespace_name == "team-a");
   CHECK(path_of(f.sent(0)) == "/apis/v1beta1/experiments");
-  CHECK(body_of(f.sent(0)) ==
-        boost::json::parse(R"({"name":"ci","resource_references":[{"key":{"type":"NAMESPACE","id":"team-a"},"relationship":"OWNER"}]})"));
+  CHECK(
+      body_of(f.sent(0)) ==
+      boost::json::parse(
+          R"({"name":"ci","resource_references":[{"key":{"type":"NAMESPACE","id":"team-a"},"relationship":"OWNER"}]})"));
 
   f.transport.answer(200, R"({"id":"e2","name":"ci"})");
   REQUIRE(f.api->create_experiment("ci", "").has_value());
@@ -400,7 +416,9 @@ TEST_CASE("v1: experiments carry the namespace as an owner reference in multi-us
 
 TEST_CASE("v1: a run references its experiment and version; parameters are strings") {
   Fixture f;
-  f.transport.answer(200, R"({"run":{"id":"r1","name":"hello-1","status":""},"pipeline_runtime":{"workflow_manifest":"{}"}})");
+  f.transport.answer(
+      200,
+      R"({"run":{"id":"r1","name":"hello-1","status":""},"pipeline_runtime":{"workflow_manifest":"{}"}})");
   api::CreateRun create;
   create.name = "hello-1";
   create.description = "Started by kfp-publish. kfp-publish-run-key:0123";
@@ -427,7 +445,9 @@ TEST_CASE("v1: a run references its experiment and version; parameters are strin
 TEST_CASE("v1: a lost run create is found by its marker in the experiment, not sent again") {
   Fixture f;
   f.transport.fail_network();
-  f.transport.answer(200, R"({"runs":[{"id":"r5","name":"hello-1","status":"Running","description":"x kfp-publish-run-key:0123"}]})");
+  f.transport.answer(
+      200,
+      R"({"runs":[{"id":"r5","name":"hello-1","status":"Running","description":"x kfp-publish-run-key:0123"}]})");
   api::CreateRun create;
   create.name = "hello-1";
   create.experiment_id = "e1";
@@ -456,9 +476,9 @@ TEST_CASE("v1: --pipeline-root has no v1 field: a usage error before anything is
 
 TEST_CASE("v1: run status strings map to v2 runtime states") {
   const std::vector<std::pair<std::string, std::string>> table = {
-      {"Succeeded", "SUCCEEDED"}, {"Failed", "FAILED"},       {"Error", "FAILED"},   {"Skipped", "SKIPPED"},
-      {"Terminating", "CANCELING"}, {"Pending", "PENDING"},  {"", "PENDING"},       {"Running", "RUNNING"},
-      {"Unknown", "PENDING"},     {"succeeded", "SUCCEEDED"}};
+      {"Succeeded", "SUCCEEDED"},   {"Failed", "FAILED"},      {"Error", "FAILED"}, {"Skipped", "SKIPPED"},
+      {"Terminating", "CANCELING"}, {"Pending", "PENDING"},    {"", "PENDING"},     {"Running", "RUNNING"},
+      {"Unknown", "PENDING"},       {"succeeded", "SUCCEEDED"}};
   for (const auto& [status, state] : table) {
     CAPTURE(status);
     Fixture f;
