@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <tuple>
 
 namespace kfp::publish {
 
@@ -60,7 +61,7 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
              http::Clock& clock)
     : api_(api), namespace_(std::move(namespace_name)), env_(env), log_(log), clock_(clock) {}
 
-Published Flows::publish(const package::Package& package, const PublishRequest& request, report::Report& report) {
+void Flows::check_server_reads(const package::Package& package) const {
   const auto first = package.document.find_first_not_of(" \t\r\n");
   const bool json_document = first != std::string::npos && package.document[first] == '{';
   if (package.kind == package::Kind::pipeline_spec && !json_document && !api_.server().accepts_pipeline_spec_yaml) {
@@ -70,6 +71,31 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
                       package.source.string(), api_.server().version),
           "compile the pipeline with the kfp 1.8 SDK (an Argo Workflow), or upgrade the KFP backend to 2.x");
   }
+}
+
+std::pair<PublishAction, std::optional<api::PipelineVersion>> Flows::same_content(const std::string& pipeline_id,
+                                                                                  const package::Package& package,
+                                                                                  const PublishRequest& request) {
+  if (request.version) {
+    auto named = take(api_.find_version_by_name(pipeline_id, *request.version));
+    if (!named) return {PublishAction::new_version, std::nullopt};
+    return {has_digest(*named, package.digest) ? PublishAction::unchanged : PublishAction::conflict, named};
+  }
+  auto same = take(api_.find_version_by_digest(pipeline_id, package.digest));
+  return {same ? PublishAction::unchanged : PublishAction::new_version, same};
+}
+
+PublishPlan Flows::plan_publish(const package::Package& package, const PublishRequest& request) {
+  check_server_reads(package);
+  PublishPlan plan;
+  plan.pipeline = take(api_.find_pipeline(request.pipeline, namespace_));
+  if (!plan.pipeline) return plan;
+  std::tie(plan.action, plan.version) = same_content(plan.pipeline->id, package, request);
+  return plan;
+}
+
+Published Flows::publish(const package::Package& package, const PublishRequest& request, report::Report& report) {
+  check_server_reads(package);
   const Provenance provenance = provenance_from(env_);
   std::map<std::string, std::string> tags = provenance.tags();
   for (const auto& [key, value] : request.tags) {
@@ -84,11 +110,12 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   Published published;
   published.inputs = package.inputs;
 
-  auto existing = take(api_.find_pipeline(request.pipeline, namespace_));
+  const PublishPlan plan = plan_publish(package, request);
   bool pipeline_created = false;
-  if (existing) {
-    published.pipeline = *existing;
-    log_.info("pipeline {} exists ({})", request.pipeline, existing->id);
+  std::optional<api::PipelineVersion> same = plan.version;
+  if (plan.pipeline) {
+    published.pipeline = *plan.pipeline;
+    log_.info("pipeline {} exists ({})", request.pipeline, plan.pipeline->id);
   } else {
     published.pipeline = take(api_.create_pipeline(request.pipeline, request.description, namespace_));
     pipeline_created = true;
@@ -96,18 +123,14 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   }
   report.pipeline = object_info(published.pipeline.id, request.pipeline, pipeline_created);
 
-  std::optional<api::PipelineVersion> same;
-  if (request.version) {
-    same = take(api_.find_version_by_name(published.pipeline.id, *request.version));
-    if (same && !has_digest(*same, package.digest)) {
-      report.version = object_info(same->id, same->name, false);
-      raise(util::ErrorKind::conflict,
-            fmt::format("version {} of pipeline {} exists with other content (this package is {})", *request.version,
-                        request.pipeline, package.digest),
-            "versions are immutable: choose a new --version, or omit it to name the version by its content");
-    }
-  } else {
-    same = take(api_.find_version_by_digest(published.pipeline.id, package.digest));
+  PublishAction action = plan.action;
+  if (pipeline_created) std::tie(action, same) = same_content(published.pipeline.id, package, request);
+  if (action == PublishAction::conflict) {
+    report.version = object_info(same->id, same->name, false);
+    raise(util::ErrorKind::conflict,
+          fmt::format("version {} of pipeline {} exists with other content (this package is {})", *request.version,
+                      request.pipeline, package.digest),
+          "versions are immutable: choose a new --version, or omit it to name the version by its content");
   }
   if (same) {
     published.version = *same;
@@ -135,16 +158,22 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     upload.content = http::BodyPiece{package.document};
   }
   published.version = take(api_.upload_version(upload));
+  if (published.pipeline.id.empty()) {
+    // v1beta1: the pipeline is made by its first upload, which names the version after it.
+    published.pipeline.id = published.version.pipeline_id;
+    report.pipeline->id = published.pipeline.id;
+  }
   if (published.version.id.empty()) {
     // Some servers answer an upload without the version id: find it by name.
     auto found = take(api_.find_version_by_name(published.pipeline.id, upload.name));
     if (!found) raise(util::ErrorKind::server, fmt::format("version {} was uploaded but cannot be found", upload.name));
     published.version = *found;
   }
-  report.version = object_info(published.version.id, upload.name, true);
+  const std::string version_name = published.version.name.empty() ? upload.name : published.version.name;
+  report.version = object_info(published.version.id, version_name, true);
   report.version->digest = package.digest;
   report.outcome = pipeline_created ? report::Outcome::created : report::Outcome::updated;
-  log_.info("uploaded version {} ({}) of pipeline {}", upload.name, published.version.id, request.pipeline);
+  log_.info("uploaded version {} ({}) of pipeline {}", version_name, published.version.id, request.pipeline);
   return published;
 }
 
@@ -179,7 +208,7 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     if (version.name.empty()) version.name = chosen->name;
     report.version = object_info(version.id, version.name, false);
     if (version.pipeline_spec.is_object()) {
-      auto parsed = package::parse(boost::json::serialize(version.pipeline_spec), "the version's pipeline_spec");
+      auto parsed = package::parse_api_pipeline_spec(version.pipeline_spec, "the version's pipeline_spec");
       if (parsed) {
         inputs = parsed->inputs;
       } else {

@@ -266,11 +266,9 @@ class V18Server(PublishScenarios, V1Case):
         terminated = self.requests("POST", f"/apis/v1beta1/runs/{run_id}/terminate")
         self.assertEqual(len(terminated), 1, self.requests())
 
-    @unittest.expectedFailure
     def test_first_publish_reports_the_pipeline_id_and_the_version_name(self):
-        # Known gap: on v1 the pipeline is created by the first upload, after Flows::publish has
-        # filled report.pipeline (empty id) and names the version --version/derived, while 1.8
-        # names the first version after the pipeline. Needs the flows change in the v1 report.
+        # On v1 the pipeline is created by its first upload, which names the version after the
+        # pipeline: the report must carry that pipeline id and that version name.
         result = self.kfp("publish", str(self.argo()), "--pipeline", "hello-argo")
         self.assert_exit(result, 0)
         state = self.emulator.state()
