@@ -1,0 +1,240 @@
+"""Hostile servers, TLS and secret hygiene (issue 5): every hostile reply ends within the timeouts,
+in bounded memory, with the documented exit code; the token goes to no other host and appears in no
+output at any verbosity."""
+
+import json
+import os
+import pathlib
+import subprocess
+import threading
+import time
+import unittest
+
+import harness
+from hostile_server import HostileServer
+from publish_harness import NAMESPACE, SUBJECT, PublishTestCase
+
+# A response body is capped at 8 MiB; the whole process must stay far below what reading an
+# endless body for the whole deadline would take (gigabytes over loopback). Sanitizer builds
+# carry shadow memory, so the bound is generous rather than tight.
+MAX_RSS_BYTES = 256 * 1024 * 1024
+# Generous: the slowest hostile case is two request deadlines per attempt.
+HOSTILE_SUBPROCESS_TIMEOUT_S = 60
+
+
+def run_measured(argv, env, timeout):
+    """Runs argv; returns (exit code, stdout, stderr, peak RSS in bytes) of that process alone."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda s=s, sink=sink: sink.append(s.read()), daemon=True)
+               for s, sink in ((process.stdout, out), (process.stderr, err))]
+    for reader in readers:
+        reader.start()
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stdout.close()
+    process.stderr.close()
+    return process.returncode, out[0].decode(errors="replace"), err[0].decode(errors="replace"), usage.ru_maxrss * 1024
+
+
+class HostileServerTest(harness.EmulatorTestCase):
+    def setUp(self):
+        super().setUp()
+        binary = harness.publish_bin()
+        if binary is None or not binary.exists():
+            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
+        self.publish_binary = binary
+        self.token = harness.mint_token(self.rsa_key(), SUBJECT, binary=self.binary)
+        self.token_file = self.tmp / "token"
+        self.token_file.write_text(self.token)
+        self.package = harness.source_dir() / "pipelines-examples" / "hello-world.yaml"
+
+    def publish_against(self, server, *extra):
+        argv = [str(self.publish_binary), "publish", str(self.package), "--pipeline", "hello", "-o", "json",
+                "--host", server.url, "--token-file", str(self.token_file), "--namespace", NAMESPACE,
+                "--request-timeout", "1s", "--retries", "1", *extra]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+        code, stdout, stderr, rss = run_measured(argv, env, HOSTILE_SUBPROCESS_TIMEOUT_S)
+        for stream in (stdout, stderr):
+            self.assertNotIn(self.token, stream, "the token leaked into the output")
+        self.assertNotEqual(code, -9, f"killed after {HOSTILE_SUBPROCESS_TIMEOUT_S}s: it hung\n{stderr}")
+        self.assertLess(rss, MAX_RSS_BYTES, f"peak RSS {rss} bytes")
+        report = json.loads(stdout)
+        return code, report, stderr
+
+    def check(self, behaviour, code, kind, message_part):
+        with HostileServer(behaviour) as server:
+            exit_code, report, stderr = self.publish_against(server)
+        self.assertEqual(exit_code, code, stderr)
+        self.assertEqual(report["exit_code"], code)
+        self.assertEqual(report["error"]["kind"], kind, report)
+        self.assertIn(message_part, report["error"]["message"])
+        return report
+
+    def test_trickling_reply_ends_at_the_response_deadline(self):
+        self.check("trickle", 7, "network", "did not complete within")
+
+    def test_endless_body_is_cut_at_the_response_cap(self):
+        self.check("endless", 7, "network", "over 8388608 bytes")
+
+    def test_json_over_8_mib_is_refused(self):
+        self.check("huge_json", 7, "network", "over 8388608 bytes")
+
+    def test_invalid_json_is_a_server_error(self):
+        self.check("invalid_json", 7, "server", "not JSON")
+
+    def test_wrong_content_type_is_a_server_error(self):
+        self.check("html", 7, "server", "text/html")
+
+    def test_redirect_is_not_followed_and_the_token_goes_nowhere_else(self):
+        with HostileServer("normal_error") as elsewhere:
+            with HostileServer("redirect", redirect_to=elsewhere.url) as server:
+                exit_code, report, stderr = self.publish_against(server)
+                self.assertTrue(server.requests, "the client never reached the server")
+                self.assertTrue(all(r.headers.get("authorization") == f"Bearer {self.token}" for r in server.requests))
+            self.assertEqual(exit_code, 7, stderr)
+            self.assertEqual(report["error"]["kind"], "server")
+            self.assertIn("redirect", report["error"]["message"])
+            self.assertEqual(elsewhere.connections, 0, "the client followed the redirect to another host")
+            self.assertEqual(elsewhere.requests, [])
+
+    def test_unauthorized_rereads_the_token_once_then_exit_4(self):
+        with HostileServer("unauthorized") as server:
+            exit_code, report, stderr = self.publish_against(server)
+            api_requests = [r for r in server.requests if not r.path.endswith("/healthz")]
+        self.assertEqual(exit_code, 4, stderr)
+        self.assertEqual(report["error"]["kind"], "unauthenticated")
+        self.assertEqual(len(api_requests), 2, api_requests)
+
+
+def write_certificate(directory, ca, name, san):
+    """A server key and certificate for `san` signed by the test CA `ca` = (ca.pem, ca.key)."""
+    d = pathlib.Path(directory)
+    run = lambda *a: subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / f"{name}.key"),
+        "-out", str(d / f"{name}.csr"), "-subj", f"/CN={name}")
+    (d / f"{name}.cnf").write_text(f"subjectAltName={san}\n")
+    run("openssl", "x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+        "-CAcreateserial", "-out", str(d / f"{name}.pem"), "-days", "2", "-extfile", str(d / f"{name}.cnf"))
+    return d / f"{name}.pem", d / f"{name}.key"
+
+
+class TlsTest(PublishTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tls_dir = self.tmp / "tls"
+        self.tls_dir.mkdir()
+        cert, key, self.ca = harness.generate_tls(self.tls_dir)
+        self.tls_emu = self.start_emulator(*self.emulator_flags, "--token-key", str(self.rsa_key()),
+                                           tls=(cert, key, self.ca))
+
+    def publish(self, *extra, host=None):
+        return self.kfp("publish", self.package(), "--pipeline", "hello", "-o", "json", "--retries", "1",
+                        *extra, host=host or self.tls_emu.url)
+
+    def test_works_with_the_test_ca(self):
+        result = self.publish("--ca-file", self.ca)
+        self.assertEqual(result.code, 0, result)
+        self.assertEqual(result.report()["outcome"], "created")
+        self.assertEqual(len(self.tls_emu.state()["pipelines"]), 1)
+
+    def test_ca_from_the_environment(self):
+        result = self.kfp("publish", self.package(), "--pipeline", "hello", "-o", "json", host=self.tls_emu.url,
+                          env={"KFP_CA_FILE": str(self.ca)})
+        self.assertEqual(result.code, 0, result)
+
+    def test_unknown_ca_is_exit_7_tls(self):
+        result = self.publish()
+        self.assertEqual(result.code, 7, result)
+        self.assertEqual(result.report()["error"]["kind"], "tls")
+        self.assertEqual(self.tls_emu.state().get("pipelines", []), [])
+
+    def test_host_name_mismatch_is_exit_7_tls(self):
+        # A certificate from the trusted CA, but for another name than the one in --host.
+        ca_key = self.tls_dir / "ca.key"
+        cert, key = write_certificate(self.tls_dir, (self.ca, ca_key), "other", "DNS:kfp.other.example")
+        other = self.start_emulator(*self.emulator_flags, "--token-key", str(self.rsa_key()), tls=(cert, key, self.ca))
+        for host in (f"https://127.0.0.1:{other.port}", f"https://localhost:{other.port}"):
+            with self.subTest(host=host):
+                result = self.publish("--ca-file", self.ca, host=host)
+                self.assertEqual(result.code, 7, result)
+                error = result.report()["error"]
+                self.assertEqual(error["kind"], "tls")
+                self.assertIn("subjectAltName", error.get("hint", ""))
+
+    def test_plain_http_to_a_tls_port_is_not_a_hang(self):
+        result = self.publish(host=f"http://127.0.0.1:{self.tls_emu.port}")
+        self.assertEqual(result.code, 7, result)
+
+
+class SecretHygieneTest(PublishTestCase):
+    """The main scenarios at -v -v with every output channel on; the token (and its signature on its
+    own) must appear in none of them."""
+
+    emulator_flags = ("--auth", "token", "--run-duration", "100ms")
+
+    extra_secrets = ()
+
+    def secrets(self):
+        tokens = [self.token, *self.extra_secrets]
+        return tokens + [t.rsplit(".", 1)[1] for t in tokens]
+
+    def run_scenario(self, name, *args, token_file=None, env=None, expect=None):
+        out = self.tmp / name
+        out.mkdir()
+        files_env = {"GITHUB_OUTPUT": str(out / "github_output"), "GITHUB_STEP_SUMMARY": str(out / "summary.md"),
+                     "GITHUB_ACTIONS": "true"}
+        files_env.update(env or {})
+        result = self.kfp("-v", "-v", *args, "--report", out / "report.json", "--results-dir", out / "results",
+                          token_file=token_file, env=files_env)
+        if expect is not None:
+            self.assertEqual(result.code, expect, result)
+        written = [p for p in out.rglob("*") if p.is_file()]
+        self.assertIn(out / "report.json", written, f"{name}: no report written")
+        for secret in self.secrets():
+            for label, text in [("stdout", result.stdout), ("stderr", result.stderr)] + \
+                    [(str(p), p.read_text(errors="replace")) for p in written]:
+                self.assertNotIn(secret, text, f"{name}: a token part leaked into {label}")
+        return result
+
+    def test_no_scenario_leaks_the_token(self):
+        pkg = self.package()
+        run = ("--run", "--experiment", "ci", "--param", "message=hi", "--wait")
+        self.run_scenario("created", "publish", pkg, "--pipeline", "hello", expect=0)
+        self.run_scenario("unchanged-json", "publish", pkg, "--pipeline", "hello", "-o", "json", expect=0)
+        self.run_scenario("run-wait", "publish", pkg, "--pipeline", "hello", *run, "--run-key", "a", expect=0)
+        self.emu.set_outcome("FAILED")
+        self.run_scenario("run-failed", "run", "--pipeline", "hello", "--experiment", "ci", "--param", "message=hi",
+                          "--wait", "--run-key", "b", "-o", "json", expect=1)
+        for kind in ("lost_response", "reset"):
+            self.emu.add_fault(method="POST", path="/apis/v2beta1/runs", kind=kind, count=1)
+        self.emu.add_fault(method="GET", path="/apis/v2beta1/", kind="status", status=503, count=2)
+        self.run_scenario("faults", "run", "--pipeline", "hello", "--experiment", "ci", "--param", "message=hi",
+                          "--run-key", "c", "--retries", "6", expect=0)
+        self.run_scenario("not-found", "run", "--pipeline", "nope", "--experiment", "ci", expect=6)
+        self.run_scenario("bad-params", "run", "--pipeline", "hello", "--experiment", "ci", "--param", "x=1",
+                          "-o", "json", expect=3)
+        forged_key = harness.generate_rsa_key(self.tmp)
+        forged = self.write("forged", self.emu.mint_token(forged_key, SUBJECT))
+        self.extra_secrets = (forged.read_text(),)
+        self.run_scenario("unauthenticated", "publish", pkg, "--pipeline", "hello", token_file=forged, expect=4)
+        self.extra_secrets = ()
+        self.emu.stop()
+        self.run_scenario("server-down", "publish", pkg, "--pipeline", "hello", "--retries", "1", expect=7)
+
+    def test_doctor_does_not_leak_the_token(self):
+        probe = self.kfp("--help", token_file=False, host=False)
+        if "doctor" not in probe.stdout:
+            self.skipTest("skipped: this build has no doctor command")
+        self.run_scenario("doctor", "doctor")
+
+
+if __name__ == "__main__":
+    unittest.main()
