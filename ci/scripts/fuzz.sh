@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan) in BUILD_DIR and runs each for SECONDS,
+# seeded from tests/fuzz/seeds, pipelines-examples/ and ../shared/pipelines-corpus (when present).
+# Exits non-zero when a target crashes; the reproducer lands in BUILD_DIR/fuzz-artifacts/.
+#   ci/scripts/fuzz.sh build-fuzz 20
+set -euo pipefail
+build_dir=${1:-build-fuzz}
+seconds=${2:-20}
+jobs=${FUZZ_BUILD_JOBS:-2}
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+shared="$root/../shared"
+
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DKFP_FUZZ=ON -DKFP_WERROR=OFF >/dev/null
+targets=(fuzz_package fuzz_api_response fuzz_claims fuzz_parameters)
+cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
+
+corpus="$build_dir/fuzz-corpus"
+artifacts="$build_dir/fuzz-artifacts"
+mkdir -p "$artifacts"
+for target in "${targets[@]}"; do mkdir -p "$corpus/$target"; done
+cp tests/fuzz/seeds/api_response/* "$corpus/fuzz_api_response/"
+cp tests/fuzz/seeds/claims/* "$corpus/fuzz_claims/"
+cp tests/fuzz/seeds/parameters/* "$corpus/fuzz_parameters/"
+cp pipelines-examples/*.yaml pipelines-examples/*.zip pipelines-examples/*.tar.gz "$corpus/fuzz_package/"
+if [[ -d "$shared/pipelines-corpus" ]]; then
+  find "$shared/pipelines-corpus" -type f ! -name '*.md' ! -name '*.txt' -size -1M -print0 |
+    while IFS= read -r -d '' file; do
+      cp "$file" "$corpus/fuzz_package/corpus-$(sha256sum "$file" | cut -c1-16)"
+    done
+else
+  echo "fuzz: ../shared/pipelines-corpus is absent; seeding fuzz_package from pipelines-examples/ only"
+fi
+
+status=0
+for target in "${targets[@]}"; do
+  echo "fuzz: $target for ${seconds}s"
+  log="$build_dir/$target.log"
+  if ! "$build_dir/tests/fuzz/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$corpus/$target" >"$log" 2>&1; then
+    echo "fuzz: $target FAILED (see $log)"
+    tail -n 60 "$log"
+    status=1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | sed "s/^/fuzz: $target /" || true
+done
+exit $status
