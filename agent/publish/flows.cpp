@@ -3,8 +3,8 @@
 #include "publish/provenance.hpp"
 #include "util/interrupt.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include <random>
 #include <tuple>
@@ -51,11 +51,15 @@ std::string random_key() {
   return fmt::format("invocation:{:016x}{:016x}", random(), random());
 }
 
-std::string short_digest(const std::string& digest) { return digest.substr(7, 12); }
+std::string short_digest(const std::string& digest) {
+  return digest.substr(7, 12);
+}
 
 }  // namespace
 
-std::string derived_version_name(const std::string& digest) { return "sha256-" + short_digest(digest); }
+std::string derived_version_name(const std::string& digest) {
+  return "sha256-" + short_digest(digest);
+}
 
 Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
              http::Clock& clock)
@@ -64,7 +68,8 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
 void Flows::check_server_reads(const package::Package& package) const {
   const auto first = package.document.find_first_not_of(" \t\r\n");
   const bool json_document = first != std::string::npos && package.document[first] == '{';
-  if (package.kind == package::Kind::pipeline_spec && !json_document && !api_.server().accepts_pipeline_spec_yaml) {
+  if (package.kind == package::Kind::pipeline_spec && !json_document &&
+      !api_.server().accepts_pipeline_spec_yaml) {
     raise(util::ErrorKind::invalid_package,
           fmt::format("{} is a KFP v2 pipeline (PipelineSpec) in YAML; the server runs KFP {}, which cannot "
                       "read or run it",
@@ -73,9 +78,8 @@ void Flows::check_server_reads(const package::Package& package) const {
   }
 }
 
-std::pair<PublishAction, std::optional<api::PipelineVersion>> Flows::same_content(const std::string& pipeline_id,
-                                                                                  const package::Package& package,
-                                                                                  const PublishRequest& request) {
+std::pair<PublishAction, std::optional<api::PipelineVersion>> Flows::same_content(
+    const std::string& pipeline_id, const package::Package& package, const PublishRequest& request) {
   if (request.version) {
     auto named = take(api_.find_version_by_name(pipeline_id, *request.version));
     if (!named) return {PublishAction::new_version, std::nullopt};
@@ -94,14 +98,18 @@ PublishPlan Flows::plan_publish(const package::Package& package, const PublishRe
   return plan;
 }
 
-Published Flows::publish(const package::Package& package, const PublishRequest& request, report::Report& report) {
+Published Flows::publish(const package::Package& package, const PublishRequest& request,
+                         report::Report& report) {
   check_server_reads(package);
   const Provenance provenance = provenance_from(env_);
   std::map<std::string, std::string> tags = provenance.tags();
   for (const auto& [key, value] : request.tags) {
-    if (key.empty() || key.size() > max_tag_chars || value.size() > max_tag_chars || key.find('.') != std::string::npos) {
-      raise(util::ErrorKind::usage, fmt::format("--tag {}={}: keys and values are at most 63 characters and keys "
-                                                "have no '.'", key, value));
+    if (key.empty() || key.size() > max_tag_chars || value.size() > max_tag_chars ||
+        key.find('.') != std::string::npos) {
+      raise(util::ErrorKind::usage,
+            fmt::format("--tag {}={}: keys and values are at most 63 characters and keys "
+                        "have no '.'",
+                        key, value));
     }
     tags[key] = value;
   }
@@ -128,8 +136,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   if (action == PublishAction::conflict) {
     report.version = object_info(same->id, same->name, false);
     raise(util::ErrorKind::conflict,
-          fmt::format("version {} of pipeline {} exists with other content (this package is {})", *request.version,
-                      request.pipeline, package.digest),
+          fmt::format("version {} of pipeline {} exists with other content (this package is {})",
+                      *request.version, request.pipeline, package.digest),
           "versions are immutable: choose a new --version, or omit it to name the version by its content");
   }
   if (same) {
@@ -150,7 +158,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   description += fmt::format("\ndigest: {}", package.digest);
   upload.description = std::move(description);
   upload.tags = std::move(tags);
-  upload.code_source_url = request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url;
+  upload.code_source_url =
+      request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url;
   upload.filename = package.upload_filename;
   if (package.member.empty()) {
     upload.content = http::BodyPiece{http::BodyPiece::FileRange{package.source, 0, package.document.size()}};
@@ -166,7 +175,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   if (published.version.id.empty()) {
     // Some servers answer an upload without the version id: find it by name.
     auto found = take(api_.find_version_by_name(published.pipeline.id, upload.name));
-    if (!found) raise(util::ErrorKind::server, fmt::format("version {} was uploaded but cannot be found", upload.name));
+    if (!found)
+      raise(util::ErrorKind::server, fmt::format("version {} was uploaded but cannot be found", upload.name));
     published.version = *found;
   }
   const std::string version_name = published.version.name.empty() ? upload.name : published.version.name;
@@ -199,10 +209,13 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     std::optional<api::PipelineVersion> chosen;
     if (request.version) {
       chosen = take(api_.find_version_by_name(pipeline.id, *request.version));
-      if (!chosen) raise(util::ErrorKind::not_found, fmt::format("pipeline {} has no version {}", request.pipeline, *request.version));
+      if (!chosen)
+        raise(util::ErrorKind::not_found,
+              fmt::format("pipeline {} has no version {}", request.pipeline, *request.version));
     } else {
       chosen = take(api_.latest_version(pipeline.id));
-      if (!chosen) raise(util::ErrorKind::not_found, fmt::format("pipeline {} has no versions", request.pipeline));
+      if (!chosen)
+        raise(util::ErrorKind::not_found, fmt::format("pipeline {} has no versions", request.pipeline));
     }
     version = take(api_.get_version(pipeline.id, chosen->id));
     if (version.name.empty()) version.name = chosen->name;
@@ -212,8 +225,8 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
       if (parsed) {
         inputs = parsed->inputs;
       } else {
-        log_.warning("cannot read the declared inputs of version {}: {}; parameters are not checked", version.name,
-                     parsed.error().message);
+        log_.warning("cannot read the declared inputs of version {}: {}; parameters are not checked",
+                     version.name, parsed.error().message);
       }
     }
   }
@@ -237,8 +250,9 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     key = *ci_key;
   } else {
     key = random_key();
-    log_.warning("no run key (--run-key, KFP_RUN_KEY or the CI's run identity): a retried Job may start a "
-                 "second run; retries inside this invocation are still safe");
+    log_.warning(
+        "no run key (--run-key, KFP_RUN_KEY or the CI's run identity): a retried Job may start a "
+        "second run; retries inside this invocation are still safe");
   }
   const std::string marker = run_marker(key, request.pipeline, request.experiment);
   log_.debug("run key {} → {}", key, marker);
@@ -248,15 +262,18 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
   bool created = false;
   if (auto earlier = take(api_.find_run(experiment->id, namespace_, marker))) {
     run = *earlier;
-    log_.info("run {} was already started for this run key; following it instead of starting another", run.id);
+    log_.info("run {} was already started for this run key; following it instead of starting another",
+              run.id);
   } else {
     api::CreateRun create;
-    create.name = request.run_name.empty()
-                      ? fmt::format("{}-{}", request.pipeline,
-                                    provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run)
-                      : request.run_name;
+    create.name =
+        request.run_name.empty()
+            ? fmt::format("{}-{}", request.pipeline,
+                          provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run)
+            : request.run_name;
     std::string description = fmt::format("Started by kfp-publish. {}", marker);
-    if (auto sentence = provenance.sentence(); !sentence.empty()) description += fmt::format(" ({})", sentence);
+    if (auto sentence = provenance.sentence(); !sentence.empty())
+      description += fmt::format(" ({})", sentence);
     create.description = std::move(description);
     create.experiment_id = experiment->id;
     create.pipeline_id = pipeline.id;
@@ -271,7 +288,8 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
   report.run = object_info(run.id, run.name, created);
   report.run->state = run.state;
   report.run->url = api_.run_url(run.id);
-  if (report.outcome == report::Outcome::none) report.outcome = created ? report::Outcome::created : report::Outcome::unchanged;
+  if (report.outcome == report::Outcome::none)
+    report.outcome = created ? report::Outcome::created : report::Outcome::unchanged;
   if (request.wait) wait_for(request, std::move(run), report);
 }
 
@@ -290,9 +308,9 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   for (;;) {
     const auto elapsed = std::chrono::duration_cast<util::Milliseconds>(clock_.now() - start);
     if (run.state != last_state || clock_.now() - last_report >= heartbeat) {
-      log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, util::format_duration(
-                                                                           std::chrono::duration_cast<std::chrono::seconds>(elapsed)),
-                                url));
+      log_.progress(
+          fmt::format("run {} {} ({}) {}", run.id, run.state,
+                      util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(elapsed)), url));
       last_state = run.state;
       last_report = clock_.now();
     }
@@ -303,27 +321,36 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
             fmt::format("run {} ended FAILED{}", run.id, run.error.empty() ? "" : ": " + run.error),
             fmt::format("see the run's logs at {}", url));
     }
-    if (run.state == "CANCELED") raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
+    if (run.state == "CANCELED")
+      raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
     if (run.state == "PAUSED") {
-      raise(util::ErrorKind::run_canceled, fmt::format("run {} is PAUSED and will not finish by itself", run.id),
+      raise(util::ErrorKind::run_canceled,
+            fmt::format("run {} is PAUSED and will not finish by itself", run.id),
             fmt::format("resume it at {}", url));
     }
     if (util::interrupted()) {
       if (request.on_interrupt == OnInterrupt::cancel) cancel(run.id, "interrupted");
-      raise(util::ErrorKind::interrupted, fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
+      raise(util::ErrorKind::interrupted,
+            fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
     }
     if (request.wait_timeout && elapsed >= *request.wait_timeout) {
       if (request.on_timeout == OnTimeout::cancel) cancel(run.id, "--wait-timeout reached");
       raise(util::ErrorKind::timeout,
-            fmt::format("run {} did not finish within {} (state {})", run.id, util::format_duration(*request.wait_timeout),
-                        run.state),
-            request.on_timeout == OnTimeout::cancel ? "" : "it is still running; --cancel-on-timeout terminates it");
+            fmt::format("run {} did not finish within {} (state {})", run.id,
+                        util::format_duration(*request.wait_timeout), run.state),
+            request.on_timeout == OnTimeout::cancel
+                ? ""
+                : "it is still running; --cancel-on-timeout terminates it");
     }
     auto pause = interval;
-    if (request.wait_timeout) pause = std::min(pause, std::max(util::Milliseconds{1}, *request.wait_timeout - elapsed));
+    if (request.wait_timeout)
+      pause = std::min(pause, std::max(util::Milliseconds{1}, *request.wait_timeout - elapsed));
     if (clock_.sleep_for(pause) == http::SleepOutcome::interrupted) continue;  // the loop notices the flag
     interval = std::min(max_poll, interval * 3 / 2);
-    run = take(api_.get_run(run.id));
+    auto polled = api_.get_run(run.id);
+    // A signal that cut the poll short is handled at the top of the loop (cancel, exit 130).
+    if (!polled && polled.error().kind == util::ErrorKind::interrupted && util::interrupted()) continue;
+    run = take(std::move(polled));
   }
 }
 

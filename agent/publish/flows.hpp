@@ -51,6 +51,15 @@ struct Published {
   std::vector<package::InputParameter> inputs;
 };
 
+// What publish() would do with a package, decided by reads alone.
+enum class PublishAction { create, new_version, unchanged, conflict };
+
+struct PublishPlan {
+  PublishAction action = PublishAction::create;  // create: the pipeline does not exist yet
+  std::optional<api::Pipeline> pipeline;         // when it exists
+  std::optional<api::PipelineVersion> version;   // holding this content (unchanged), or the named one (conflict)
+};
+
 // The version name used when --version is not given: from the content digest.
 [[nodiscard]] std::string derived_version_name(const std::string& digest);
 
@@ -61,10 +70,17 @@ public:
   // Upserts the pipeline and its content-addressed version. Outcome created/updated/unchanged.
   Published publish(const package::Package& package, const PublishRequest& request, report::Report& report);
 
+  // Decides what publish() would do without changing anything (apply --plan). Throws util::Error.
+  PublishPlan plan_publish(const package::Package& package, const PublishRequest& request);
+
   // Checks parameters, gets or creates the experiment, creates the run once, and waits if asked.
   void run(const RunRequest& request, report::Report& report, const Published* published = nullptr);
 
 private:
+  void check_server_reads(const package::Package& package) const;
+  std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
+                                                                             const package::Package& package,
+                                                                             const PublishRequest& request);
   void wait_for(const RunRequest& request, api::Run run, report::Report& report);
   void cancel(const std::string& run_id, std::string_view why);
 
