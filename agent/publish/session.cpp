@@ -22,24 +22,16 @@ std::string trim(std::string text) {
 
 }  // namespace
 
-class Session::FileTokens final : public api::TokenProvider {
-public:
-  FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret)
-      : source_(std::move(path)), on_secret_(std::move(on_secret)) {}
+FileTokens::FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret)
+    : path_(std::move(path)), on_secret_(std::move(on_secret)) {}
 
-  util::Result<std::optional<std::string>> token() override {
-    auto token = source_.token();
-    if (token && *token && on_secret_) on_secret_(**token);
-    return token;
-  }
+util::Result<std::optional<std::string>> FileTokens::token() {
+  auto token = auth::TokenSource(path_).token();
+  if (token && *token && on_secret_) on_secret_(**token);
+  return token;
+}
 
-private:
-  auth::TokenSource source_;
-  std::function<void(const std::string&)> on_secret_;
-};
-
-Session::Session(const SessionOptions& options, util::Log& log, report::Report& report,
-                 const std::function<void(const std::string&)>& on_secret) {
+http::TransportOptions transport_options(const SessionOptions& options) {
   http::TransportOptions transport_options;
   transport_options.timeout = options.request_timeout;
   transport_options.ca_file = options.ca_file;
@@ -48,7 +40,25 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
   transport_options.http_proxy = options.http_proxy;
   transport_options.no_proxy = options.no_proxy;
   transport_options.user_agent = fmt::format("kfp-publish/{}", KFP_PUBLISH_VERSION);
-  transport_ = http::make_beast_transport(std::move(transport_options));
+  return transport_options;
+}
+
+std::string resolve_namespace(const SessionOptions& options, const api::Identity& identity) {
+  std::string namespace_name = options.namespace_name;
+  if (namespace_name.empty()) namespace_name = identity.namespace_name;
+  if (namespace_name.empty() && !options.namespace_file.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(options.namespace_file, ec)) {
+      auto content = util::read_file(options.namespace_file, max_namespace_file_bytes, util::ErrorKind::usage);
+      if (content) namespace_name = trim(*content);
+    }
+  }
+  return namespace_name;
+}
+
+Session::Session(const SessionOptions& options, util::Log& log, report::Report& report,
+                 const std::function<void(const std::string&)>& on_secret) {
+  transport_ = http::make_beast_transport(transport_options(options));
   tokens_ = std::make_unique<FileTokens>(options.token_file, on_secret);
   clock_ = std::make_unique<http::SystemClock>([] { return util::interrupted(); });
 
@@ -74,15 +84,7 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
     identity.service_account = claims->service_account.value_or("");
   }
 
-  namespace_ = options.namespace_name;
-  if (namespace_.empty()) namespace_ = identity.namespace_name;
-  if (namespace_.empty() && !options.namespace_file.empty()) {
-    std::error_code ec;
-    if (std::filesystem::exists(options.namespace_file, ec)) {
-      auto content = util::read_file(options.namespace_file, max_namespace_file_bytes, util::ErrorKind::usage);
-      if (content) namespace_ = trim(*content);
-    }
-  }
+  namespace_ = resolve_namespace(options, identity);
 
   api::ConnectionOptions connection_options;
   connection_options.base_url = options.host;

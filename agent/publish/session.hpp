@@ -12,6 +12,7 @@
 #include "util/log.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,25 @@ struct SessionOptions {
   std::optional<std::string> no_proxy;
 };
 
+// The bearer token read afresh from the file for every request; each token read is passed to
+// `on_secret` so the log can redact it. Failures are TokenSource's (kind unauthenticated).
+class FileTokens final : public api::TokenProvider {
+public:
+  FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret);
+  util::Result<std::optional<std::string>> token() override;
+
+private:
+  std::filesystem::path path_;
+  std::function<void(const std::string&)> on_secret_;
+};
+
+// The transport settings the session options imply (timeouts, CA, proxies, user agent).
+[[nodiscard]] http::TransportOptions transport_options(const SessionOptions& options);
+
+// The namespace in use: --namespace, else the token's namespace claim, else the service-account
+// namespace file; empty when none says. Never fails (an unreadable file counts as absent).
+[[nodiscard]] std::string resolve_namespace(const SessionOptions& options, const api::Identity& identity);
+
 class Session {
 public:
   // Checks the token and reaches the server (healthz); fills report.server and report.namespace.
@@ -52,7 +72,6 @@ public:
   [[nodiscard]] int request_count() const { return connection_->request_count(); }
 
 private:
-  class FileTokens;
   std::unique_ptr<http::Transport> transport_;
   std::unique_ptr<FileTokens> tokens_;
   std::unique_ptr<http::Clock> clock_;

@@ -1,0 +1,405 @@
+#include "doctor/doctor.hpp"
+
+#include "api/multipart.hpp"
+#include "auth/claims.hpp"
+#include "doctor/fixes.hpp"
+#include "doctor/network.hpp"
+#include "http/proxy.hpp"
+#include "util/interrupt.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <array>
+
+namespace kfp::doctor {
+
+namespace {
+
+using util::ErrorKind;
+
+constexpr const char* token_fix =
+    "mount a projected service-account token with audience pipelines.kubeflow.org at that path (see "
+    "manifests/base/job), or point --token-file / KF_PIPELINES_SA_TOKEN_PATH at it; for a one-off: kubectl "
+    "create token SA -n NS --audience=pipelines.kubeflow.org > FILE";
+
+std::string humanize(std::chrono::seconds left) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(left);
+  if (minutes.count() >= 120) return fmt::format("{} hours", minutes.count() / 60);
+  if (minutes.count() >= 1) return fmt::format("{} minutes", minutes.count());
+  return fmt::format("{} seconds", left.count());
+}
+
+std::string iso8601(std::chrono::sys_seconds time) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(time)));
+}
+
+// Who we are, with placeholders where the token does not say.
+struct Who {
+  std::string namespace_name;   // the service account's own namespace
+  std::string service_account;
+};
+
+Who who(const api::Identity& identity) {
+  return Who{identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name,
+             identity.service_account.empty() ? "SERVICE_ACCOUNT" : identity.service_account};
+}
+
+class Doctor {
+ public:
+  Doctor(const publish::SessionOptions& options, util::Log& log,
+         const std::function<void(const std::string&)>& on_secret)
+      : options_(options), log_(log), tokens_(options.token_file, on_secret) {}
+
+  DoctorResult run() {
+    const bool token_present = check_token_file();
+    check_claims(token_present);
+    const bool reachable = check_network();
+    if (!reachable) add(skip("healthz", "the server is not reachable"));
+    const bool healthy = reachable && check_healthz();
+    const bool namespace_known = check_namespace(healthy);
+    if (!healthy || !namespace_known) add(skip("authenticated read", "no healthy server or no namespace"));
+    const bool can_read = healthy && namespace_known && check_read();
+    check_permissions(can_read);
+    return std::move(result_);
+  }
+
+ private:
+  void add(Check check) {
+    log_.debug("doctor: {} {}: {}", check.name, to_string(check.status), check.detail);
+    result_.checks.push_back(std::move(check));
+  }
+
+  // 1. The token file: present, readable, non-empty, not a directory (TokenSource's rules).
+  bool check_token_file() {
+    const std::string path = options_.token_file.string();
+    auto token = tokens_.token();
+    if (!token) {
+      add(fail("token file", token.error(), token_fix));
+      return false;
+    }
+    if (!*token) {
+      if (options_.token_requirement == publish::TokenRequirement::required_file) {
+        add(fail("token file", util::fail(ErrorKind::unauthenticated, fmt::format("{} does not exist", path)),
+                 token_fix));
+      } else {
+        add(warn("token file",
+                 fmt::format("no token file at {}: requests carry no Authorization header, which only a "
+                             "single-user server accepts",
+                             path),
+                 token_fix));
+      }
+      return false;
+    }
+    token_ = **token;
+    add(ok("token file", fmt::format("{}: readable, {} bytes", path, token_.size())));
+    return true;
+  }
+
+  // 2. The claims: a JWT, the audience, the expiry, the subject.
+  void check_claims(bool token_present) {
+    if (!token_present) {
+      for (const char* name : {"token audience", "token expiry", "token subject"}) {
+        add(skip(name, "no token"));
+      }
+      return;
+    }
+    auto claims = auth::decode_claims(token_, options_.token_file);
+    if (!claims) {
+      add(fail("token claims", claims.error(),
+               "the file must hold a Kubernetes service-account token (a JWT: header.payload.signature); " +
+                   std::string(token_fix)));
+      return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    // Each facet is judged by auth::check_claims alone, with the other facets neutralised.
+    auth::Claims audience_only = *claims;
+    audience_only.exp.reset();
+    audience_only.nbf.reset();
+    if (auto checked = auth::check_claims(audience_only, now); !checked) {
+      add(fail("token audience", checked.error(),
+               checked.error().hint + " (a plain default service-account token fails the audience check)"));
+    } else {
+      add(ok("token audience", fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "),
+                                           auth::kPipelinesAudience)));
+    }
+    auth::Claims time_only = *claims;
+    time_only.audiences = {std::string(auth::kPipelinesAudience)};
+    if (auto checked = auth::check_claims(time_only, now); !checked) {
+      add(fail("token expiry", checked.error()));
+    } else if (!claims->exp) {
+      add(warn("token expiry", "the token has no exp claim: it never expires",
+               "prefer a projected token with expirationSeconds, which the kubelet rotates"));
+    } else {
+      const auto left = *claims->exp - std::chrono::floor<std::chrono::seconds>(now);
+      std::string detail = fmt::format("expires at {}, in {}", iso8601(*claims->exp), humanize(left));
+      if (left < kTokenExpiryWarning) {
+        add(warn("token expiry", detail + ": a long run or wait may outlive it",
+                 "read the mounted projected token afresh (the kubelet rotates it), or raise expirationSeconds"));
+      } else {
+        add(ok("token expiry", detail));
+      }
+    }
+    identity_.subject = claims->subject;
+    identity_.namespace_name = claims->namespace_name.value_or("");
+    identity_.service_account = claims->service_account.value_or("");
+    if (auth::parse_service_account_subject(claims->subject)) {
+      add(ok("token subject", fmt::format("{}: service account {} in namespace {}", claims->subject,
+                                          identity_.service_account, identity_.namespace_name)));
+    } else {
+      add(warn("token subject",
+               fmt::format("sub \"{}\" is not a service account (system:serviceaccount:NS:SA): the namespace and "
+                           "the Istio principal cannot be derived from it",
+                           claims->subject),
+               "use a service-account token, or pass --namespace"));
+    }
+  }
+
+  // 3. DNS, TCP and TLS, each on its own.
+  bool check_network() {
+    auto target = http::parse_target(options_.host);
+    if (!target) {
+      add(fail("dns", target.error(), "fix --host (KFP_HOST): scheme://host[:port][/prefix]"));
+      add(skip("tcp", "no valid host"));
+      add(skip("tls", "no valid host"));
+      return false;
+    }
+    auto proxy = http::select_proxy(publish::transport_options(options_), *target);
+    if (proxy && *proxy) {
+      const std::string through = fmt::format("requests go through the proxy {}: healthz tests that path",
+                                              (*proxy)->host_header);
+      for (const char* name : {"dns", "tcp", "tls"}) add(skip(name, through));
+      return true;
+    }
+    NetworkOptions network;
+    network.timeout = options_.request_timeout;
+    network.ca_file = options_.ca_file;
+    network.insecure_skip_tls_verify = options_.insecure_skip_tls_verify;
+    bool reachable = true;
+    for (auto& check : probe_network(*target, network)) {
+      if (check.status == Status::fail) reachable = false;
+      add(std::move(check));
+    }
+    return reachable;
+  }
+
+  // 4. healthz: server version, API version, multi-user mode, API server or UI proxy.
+  bool check_healthz() {
+    transport_ = http::make_beast_transport(publish::transport_options(options_));
+    clock_ = std::make_unique<http::SystemClock>([] { return util::interrupted(); });
+    api::ConnectionOptions connection_options;
+    connection_options.base_url = options_.host;
+    connection_options.retry.max_retries = options_.retries;
+    connection_options.identity = identity_;
+    connection_ = std::make_unique<api::Connection>(*transport_, tokens_, *clock_, log_, connection_options);
+
+    auto server = api::detect_server(*connection_, options_.api);
+    if (!server) {
+      // The mesh refuses healthz too: an Istio denial shows here first.
+      std::string fix = fix_for(server.error());
+      if (fix.empty()) {
+        fix = "check that --host is the KFP API (http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the "
+              "Kubeflow gateway with its /pipeline prefix";
+      }
+      add(fail("healthz", server.error(), fix));
+      return false;
+    }
+    result_.server = *server;
+    const std::string who_answered =
+        server->via_ui_proxy
+            ? "answered by the ml-pipeline-ui proxy (the UI's own healthz, which says the API server behind it is "
+              "ready)"
+            : "answered by the API server itself";
+    std::string detail = fmt::format("KFP {}, API {}, {}; {}", server->version, server->api,
+                                     server->multi_user ? "multi-user" : "single-user", who_answered);
+    if (server->api == "v1beta1" && !api::version_at_least(server->version, 2, 0)) {
+      add(warn("healthz",
+               detail + "; this server serves only v1beta1: kfp-publish speaks v1beta1 to it, and v2 YAML "
+                        "packages cannot be read there (compile to JSON or to a v1 Argo workflow)",
+               "upgrade to KFP 2.x for the v2beta1 API (tags, get-by-name, v2 YAML packages)"));
+    } else {
+      add(ok("healthz", detail));
+    }
+    return true;
+  }
+
+  bool check_namespace(bool healthy) {
+    result_.namespace_name = publish::resolve_namespace(options_, identity_);
+    const std::string& ns = result_.namespace_name;
+    if (healthy && !result_.server->multi_user) {
+      result_.namespace_name.clear();
+      add(ok("namespace", "single-user server: namespaces are not used"));
+      return true;
+    }
+    if (ns.empty()) {
+      if (!healthy) {
+        add(skip("namespace", "none known, and the server's mode is unknown"));
+        return false;
+      }
+      add(fail("namespace", util::fail(ErrorKind::usage, "the server is multi-user and no namespace is known"),
+               "pass --namespace (KFP_NAMESPACE), or use a service-account token, whose namespace is used"));
+      return false;
+    }
+    if (!identity_.namespace_name.empty() && ns != identity_.namespace_name) {
+      add(warn("namespace",
+               fmt::format("using {} (from --namespace), but the token's service account lives in {}: it needs a "
+                           "RoleBinding in {}",
+                           ns, identity_.namespace_name, ns),
+               fmt::format("drop --namespace to use {}, or: kubectl create rolebinding {}-kubeflow-edit "
+                           "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}",
+                           identity_.namespace_name, identity_.service_account, identity_.namespace_name,
+                           identity_.service_account, ns)));
+      return true;
+    }
+    const char* source = !options_.namespace_name.empty() ? "from --namespace"
+                         : ns == identity_.namespace_name ? "from the token"
+                                                          : "from the service-account namespace file";
+    add(ok("namespace", fmt::format("{} ({})", ns, source)));
+    return true;
+  }
+
+  // The fix for a failed request: the AuthorizationPolicy or RoleBinding as YAML, or the token.
+  std::string fix_for(const util::Failure& failure) const {
+    const Who me = who(identity_);
+    const std::string& ns = result_.namespace_name.empty() ? me.namespace_name : result_.namespace_name;
+    switch (failure.kind) {
+      case ErrorKind::istio_denied:
+        return fmt::format(
+            "the Istio mesh refused the request before KFP saw it: add the principal cluster.local/ns/{}/sa/{} "
+            "to the AuthorizationPolicy {} (in front of ml-pipeline-ui: the gateway and UI path; when calling "
+            "ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace kubeflow), and send no "
+            "kubeflow-userid header. kubectl apply -f - <<'EOF'\n{}EOF",
+            me.namespace_name, me.service_account, authorization_policy_name(),
+            authorization_policy_fix(me.namespace_name, me.service_account));
+      case ErrorKind::forbidden: {
+        const std::string yaml = rolebinding_fix(ns, me.namespace_name, me.service_account);
+        return fmt::format(
+            "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole kubeflow-edit in "
+            "namespace {}. kubectl apply -f - <<'EOF'\n{}EOF",
+            identity_.subject.empty() ? "the caller" : identity_.subject, ns, yaml);
+      }
+      case ErrorKind::unauthenticated:
+        if (token_.empty()) return std::string("the server needs a token: ") + token_fix;
+        return failure.hint;
+      default: return failure.hint;
+    }
+  }
+
+  api::QueryParams namespace_query() const {
+    const std::string& ns = result_.namespace_name;
+    api::QueryParams query;
+    if (result_.server->api == "v1beta1") {
+      if (!ns.empty()) {
+        query.emplace_back("resource_reference_key.type", "NAMESPACE");
+        query.emplace_back("resource_reference_key.id", ns);
+      }
+    } else if (!ns.empty()) {
+      query.emplace_back("namespace", ns);
+    }
+    query.emplace_back("page_size", "1");
+    return query;
+  }
+
+  // A list call in the namespace; the check passes when the server answers 2xx.
+  bool check_list(const std::string& name, const std::string& collection, const std::string& what) {
+    api::ApiRequest request;
+    request.path = fmt::format("/apis/{}/{}", result_.server->api, collection);
+    request.query = namespace_query();
+    auto reply = connection_->call(request, what);
+    if (!reply) {
+      add(fail(name, reply.error(), fix_for(reply.error())));
+      return false;
+    }
+    const std::string where =
+        result_.namespace_name.empty() ? std::string("(no namespace)") : "in namespace " + result_.namespace_name;
+    add(ok(name, fmt::format("GET {} {} answered HTTP {}", request.path, where, reply->status)));
+    return true;
+  }
+
+  // 5. An authenticated read in the namespace: tells 401, Istio 403 and KFP RBAC 403 apart.
+  bool check_read() {
+    return check_list("authenticated read", "pipelines", "list pipelines (authenticated read)");
+  }
+
+  // 6. What publishing and running need, without creating anything lasting.
+  void check_permissions(bool can_read) {
+    const std::array<const char*, 4> names{"permission experiments/list", "permission runs/list", "permission pipelines/create",
+                           "permission experiments,runs/create"};
+    if (!can_read) {
+      for (const char* name : names) add(skip(name, "the authenticated read did not pass"));
+      return;
+    }
+    if (!result_.server->multi_user) {
+      for (const char* name : names) add(ok(name, "single-user server: KFP checks no permissions"));
+      return;
+    }
+    check_list(names[0], "experiments", "list experiments");
+    check_list(names[1], "runs", "list runs");
+    probe_pipeline_create(names[2]);
+    add(warn(names[3],
+             "not probed: KFP has no dry run, and these endpoints validate the request before authorizing it, so "
+             "only a real create would answer; the kubeflow-edit ClusterRole that grants pipelines/create grants "
+             "them too",
+             fmt::format("if run fails with HTTP 403, bind the account to kubeflow-edit in {} (the RoleBinding "
+                         "above, or manifests/base/rbac/rolebinding.yaml)",
+                         result_.namespace_name)));
+  }
+
+  // The multipart upload checks authorization before it reads the package (NOTES §D/§F; the
+  // emulator does the same), so a package that is not a pipeline probes pipelines/create: an
+  // authorization failure comes back as a 400 that says so, any other 400 means we got past it.
+  void probe_pipeline_create(const std::string& name) {
+    auto multipart = api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)});
+    api::ApiRequest request;
+    request.method = http::Method::post;
+    request.path = fmt::format("/apis/{}/pipelines/upload", result_.server->api);
+    request.query = {{"name", std::string(kProbeName)}, {"namespace", result_.namespace_name}};
+    request.body = std::move(multipart.body);
+    request.content_type = multipart.content_type;
+    request.endpoint = api::Endpoint::upload;
+    auto reply = connection_->call(request, "probe pipelines/create (upload of a non-pipeline)");
+    if (reply) {
+      add(warn(name,
+               fmt::format("the server accepted a probe that is not a pipeline (HTTP {}): pipelines/create is "
+                           "allowed, but a pipeline named {} may now exist in {}",
+                           reply->status, kProbeName, result_.namespace_name),
+               fmt::format("delete the pipeline {} in namespace {}", kProbeName, result_.namespace_name)));
+      return;
+    }
+    const auto& failure = reply.error();
+    if (failure.kind == ErrorKind::invalid_package) {
+      add(ok(name, fmt::format("allowed: the upload endpoint got past its authorization check and refused the "
+                               "deliberate non-pipeline (HTTP {}); nothing was created",
+                               failure.http_status.value_or(0))));
+      return;
+    }
+    if (failure.kind == ErrorKind::forbidden || failure.kind == ErrorKind::istio_denied ||
+        failure.kind == ErrorKind::unauthenticated || failure.kind == ErrorKind::token_expired ||
+        failure.kind == ErrorKind::wrong_audience) {
+      add(fail(name, failure, fix_for(failure)));
+      return;
+    }
+    add(warn(name, fmt::format("inconclusive: {}", failure.message),
+             "servers before 2.17 answer an invalid package with 500, which does not say whether authorization "
+             "passed; a real publish will tell"));
+  }
+
+  const publish::SessionOptions& options_;
+  util::Log& log_;
+  publish::FileTokens tokens_;
+  std::string token_;
+  api::Identity identity_;
+  std::unique_ptr<http::Transport> transport_;
+  std::unique_ptr<http::Clock> clock_;
+  std::unique_ptr<api::Connection> connection_;
+  DoctorResult result_;
+};
+
+}  // namespace
+
+DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
+                        const std::function<void(const std::string&)>& on_secret) {
+  return Doctor(options, log, on_secret).run();
+}
+
+}  // namespace kfp::doctor

@@ -1,0 +1,39 @@
+#pragma once
+// `doctor`: checks the chain of programmatic access link by link (token file, claims, DNS, TCP,
+// TLS, healthz, namespace, an authenticated read, the permissions publishing needs) and names the
+// fix of each broken link. Unlike publish::Session it never stops at the first problem: it records
+// every step, skipping only the checks that depend on a broken one.
+
+#include "api/kfp_api.hpp"
+#include "doctor/check.hpp"
+#include "publish/session.hpp"
+#include "util/log.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kfp::doctor {
+
+// A token expiring sooner than this is a warning: a long run or wait may outlive it.
+inline constexpr std::chrono::minutes kTokenExpiryWarning{10};
+
+// The name and content of the permission probe upload: not a pipeline, so the server refuses it
+// after its authorization check and nothing is created.
+inline constexpr std::string_view kProbeName = "kfp-publish-doctor-probe";
+inline constexpr std::string_view kProbeContent =
+    "# kfp-publish doctor: a permission probe, deliberately not a pipeline (the server must refuse it)\n";
+
+struct DoctorResult {
+  std::vector<Check> checks;
+  std::optional<api::ServerInfo> server;
+  std::string namespace_name;
+};
+
+// Runs every check in order. Never throws for a broken link (that is a failed check); each token
+// read is passed to `on_secret` so the log can redact it.
+[[nodiscard]] DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
+                                      const std::function<void(const std::string&)>& on_secret);
+
+}  // namespace kfp::doctor

@@ -1,0 +1,67 @@
+#include "doctor/fixes.hpp"
+
+#include "doctor/embedded_manifests.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+namespace kfp::doctor {
+
+namespace {
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+// The manifest without its leading comment block: the fix is the object, the comments explain
+// the repository's layout, not the reader's problem.
+std::string without_leading_comments(std::string_view manifest) {
+  while (manifest.starts_with("#")) {
+    auto end = manifest.find('\n');
+    manifest = end == std::string_view::npos ? std::string_view{} : manifest.substr(end + 1);
+  }
+  return std::string(manifest);
+}
+
+std::string substituted(std::string_view manifest, std::string_view namespace_name,
+                        std::string_view service_account) {
+  std::string text = without_leading_comments(manifest);
+  replace_all(text, kPlaceholderServiceAccount, service_account);
+  replace_all(text, kPlaceholderNamespace, namespace_name);
+  return text;
+}
+
+}  // namespace
+
+std::string_view embedded_rolebinding() { return embedded::rolebinding_yaml; }
+
+std::string_view embedded_authorization_policy() { return embedded::authorization_policy_yaml; }
+
+std::string rolebinding_fix(std::string_view binding_namespace, std::string_view subject_namespace,
+                            std::string_view service_account) {
+  std::string text = substituted(embedded::rolebinding_yaml, subject_namespace, service_account);
+  // The base leaves the binding's namespace to kustomize; a fix applied alone must carry it.
+  const std::string metadata = "\nmetadata:\n";
+  if (auto at = text.find(metadata); at != std::string::npos) {
+    const YAML::Node node = YAML::Load(text);
+    if (!node["metadata"]["namespace"]) {
+      text.insert(at + metadata.size(), fmt::format("  namespace: {}\n", binding_namespace));
+    }
+  }
+  return text;
+}
+
+std::string authorization_policy_fix(std::string_view namespace_name, std::string_view service_account) {
+  return substituted(embedded::authorization_policy_yaml, namespace_name, service_account);
+}
+
+std::string authorization_policy_name() {
+  const YAML::Node node = YAML::Load(std::string(embedded::authorization_policy_yaml));
+  return fmt::format("{} in namespace {}", node["metadata"]["name"].as<std::string>(""),
+                     node["metadata"]["namespace"].as<std::string>("kubeflow"));
+}
+
+}  // namespace kfp::doctor
