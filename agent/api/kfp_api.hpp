@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,8 +19,8 @@ struct ServerInfo {
   std::string api;      // "v2beta1" | "v1beta1"
   std::string version;  // tag_name, e.g. "2.17.0", or "unknown"
   bool multi_user = false;
-  bool supports_tags = false;  // 2.17+
-  bool via_ui_proxy = false;   // healthz answered in ml-pipeline-ui's shape
+  bool supports_tags = false;              // 2.17+
+  bool via_ui_proxy = false;               // healthz answered in ml-pipeline-ui's shape
   bool accepts_pipeline_spec_yaml = true;  // false on 1.x: v2 IR is read as JSON only
 };
 
@@ -47,7 +48,8 @@ struct Experiment {
 struct Run {
   std::string id;
   std::string name;
-  std::string state;  // v2 RuntimeState names: PENDING RUNNING SUCCEEDED SKIPPED FAILED CANCELING CANCELED PAUSED
+  std::string
+      state;  // v2 RuntimeState names: PENDING RUNNING SUCCEEDED SKIPPED FAILED CANCELING CANCELED PAUSED
   std::string error;  // the server's error message for a failed run
 };
 
@@ -72,8 +74,24 @@ struct CreateRun {
   std::string pipeline_root;
 };
 
+// A recurring run (a schedule); exactly one of cron and interval_seconds is set.
+struct RecurringRun {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string experiment_id;
+  std::string pipeline_id;
+  std::string version_id;
+  boost::json::object parameters;
+  std::string cron;  // 6 fields, leading seconds (robfig/cron v1)
+  std::optional<std::int64_t> interval_seconds;
+  std::int64_t max_concurrency = 1;  // 1..10
+  bool enabled = true;
+  std::string service_account;
+};
+
 class KfpApi {
-public:
+ public:
   virtual ~KfpApi() = default;
   [[nodiscard]] virtual const ServerInfo& server() const = 0;
 
@@ -88,7 +106,8 @@ public:
   // The version carrying this content digest (tag on 2.17+, description before), if any.
   [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> find_version_by_digest(
       const std::string& pipeline_id, const std::string& digest) = 0;
-  [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> latest_version(const std::string& pipeline_id) = 0;
+  [[nodiscard]] virtual util::Result<std::optional<PipelineVersion>> latest_version(
+      const std::string& pipeline_id) = 0;
   // With the pipeline_spec, for parameter checks.
   [[nodiscard]] virtual util::Result<PipelineVersion> get_version(const std::string& pipeline_id,
                                                                   const std::string& version_id) = 0;
@@ -111,6 +130,25 @@ public:
 
   // Where a person looks at the run.
   [[nodiscard]] virtual std::string run_url(const std::string& run_id) const = 0;
+
+  // Recurring runs: the server has no update, so a changed schedule is deleted and created again.
+  // The defaults fail with kind usage: the v1beta1 API (KFP 1.8) is not supported for them.
+  // The recurring run with this display name in the namespace, if any.
+  [[nodiscard]] virtual util::Result<std::optional<RecurringRun>> find_recurring_run(const std::string& name,
+                                                                                     const std::string& ns);
+  // Creates it once; a lost response is looked up by name.
+  [[nodiscard]] virtual util::Result<RecurringRun> create_recurring_run(const RecurringRun& recurring_run,
+                                                                        const std::string& ns);
+  [[nodiscard]] virtual util::Result<void> delete_recurring_run(const std::string& id);
+  enum class Schedule { enabled, disabled };
+  [[nodiscard]] virtual util::Result<void> set_recurring_run_schedule(const std::string& id, Schedule schedule);
+  // Creates an experiment with a description; the default drops the description.
+  [[nodiscard]] virtual util::Result<Experiment> create_described_experiment(const std::string& name,
+                                                                             const std::string& description,
+                                                                             const std::string& ns) {
+    (void)description;
+    return create_experiment(name, ns);
+  }
 };
 
 // Asks healthz which API the server speaks (auto), or checks the one forced by --api.
@@ -118,7 +156,8 @@ enum class ApiPreference { automatic, v2beta1, v1beta1 };
 [[nodiscard]] util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference preference);
 
 // The API object for the detected server; fails with kind usage for an API this build cannot speak.
-[[nodiscard]] util::Result<std::unique_ptr<KfpApi>> make_api(Connection& connection, const ServerInfo& server);
+[[nodiscard]] util::Result<std::unique_ptr<KfpApi>> make_api(Connection& connection,
+                                                             const ServerInfo& server);
 
 // The v1beta1 implementation (KFP 1.8 servers; 2.x serve v1beta1 too). Pipelines are created by
 // their first upload: create_pipeline returns an empty id, filled in by upload_version.
