@@ -19,26 +19,29 @@ constexpr std::string_view v2 = "/apis/v2beta1";
 constexpr std::size_t max_name = 128;
 constexpr int max_concurrency_limit = 10;
 
-std::string route(std::string_view suffix) { return std::string(v2) + std::string(suffix); }
+std::string route(std::string_view suffix) {
+  return std::string(v2) + std::string(suffix);
+}
 
 // Single-user servers force every namespace to "".
 std::string effective_namespace(const App& app, const std::string& ns) {
   return app.multi_user() ? ns : std::string{};
 }
 
-const std::set<std::string> pipeline_keys = {"pipeline_id", "id", "name", "display_name",
-                                             "created_at", "description", "namespace"};
-const std::set<std::string> version_keys = {"pipeline_version_id", "id", "name", "display_name",
-                                            "created_at", "status", "description", "pipeline_spec"};
-const std::set<std::string> experiment_keys = {"experiment_id", "id", "name", "display_name",
-                                               "created_at", "last_run_created_at", "description",
-                                               "namespace", "storage_state"};
-const std::set<std::string> run_keys = {"run_id", "id", "display_name", "name", "created_at",
-                                        "finished_at", "description", "scheduled_at", "storage_state",
-                                        "status", "namespace", "experiment_id", "state"};
-const std::set<std::string> recurring_keys = {"recurring_run_id", "id", "display_name", "name",
-                                              "created_at", "updated_at", "description", "namespace",
-                                              "experiment_id", "status", "mode"};
+const std::set<std::string> pipeline_keys = {"pipeline_id", "id",          "name",     "display_name",
+                                             "created_at",  "description", "namespace"};
+const std::set<std::string> version_keys = {"pipeline_version_id", "id",     "name",        "display_name",
+                                            "created_at",          "status", "description", "pipeline_spec"};
+const std::set<std::string> experiment_keys = {"experiment_id", "id",         "name",
+                                               "display_name",  "created_at", "last_run_created_at",
+                                               "description",   "namespace",  "storage_state"};
+const std::set<std::string> run_keys = {"run_id",        "id",          "display_name", "name",
+                                        "created_at",    "finished_at", "description",  "scheduled_at",
+                                        "storage_state", "status",      "namespace",    "experiment_id",
+                                        "state"};
+const std::set<std::string> recurring_keys = {"recurring_run_id", "id",         "display_name", "name",
+                                              "created_at",       "updated_at", "description",  "namespace",
+                                              "experiment_id",    "status",     "mode"};
 
 std::optional<FieldValue> tag_field(const json::object& tags, const std::string& key) {
   if (!key.starts_with("tags.")) return std::nullopt;
@@ -144,13 +147,15 @@ json::object parse_tags_field(const App& app, const json::object& body) {
   json::object tags;
   const auto* value = body.if_contains("tags");
   if (value == nullptr || !has_tags(app.version())) return tags;
-  if (!value->is_object()) throw ApiFailure(Code::invalid_argument, "Invalid input error: tags must be an object");
+  if (!value->is_object())
+    throw ApiFailure(Code::invalid_argument, "Invalid input error: tags must be an object");
   for (const auto& [key, item] : value->as_object()) {
     if (!item.is_string() || key.size() > 63 || item.as_string().size() > 63 ||
         key.find('.') != json::string_view::npos)
       throw ApiFailure(Code::invalid_argument,
                        "Invalid input error: tag keys and values are strings of at most 63 characters, "
-                       "keys without '.': " + std::string(key));
+                       "keys without '.': " +
+                           std::string(key));
     tags[key] = item;
   }
   return tags;
@@ -158,9 +163,9 @@ json::object parse_tags_field(const App& app, const json::object& body) {
 
 Reply create_pipeline(Context& context) {
   App& app = context.app;
-  auto body = parse_body(app, context.request.body,
-                         {"pipeline_id", "display_name", "name", "description", "created_at",
-                          "namespace", "error", "tags"});
+  auto body = parse_body(
+      app, context.request.body,
+      {"pipeline_id", "display_name", "name", "description", "created_at", "namespace", "error", "tags"});
   std::string name = text_of(body, "name");
   std::string display_name = text_of(body, "display_name");
   if (name.empty()) name = display_name;
@@ -172,13 +177,13 @@ Reply create_pipeline(Context& context) {
     app.authorize(context.request, "pipelines", "create",
                   ns.empty() && has_tags(app.version()) ? std::string(kfp_install_namespace) : ns);
   if (name.size() > max_name)
-    throw ApiFailure(Code::internal,
-                     "Internal error: Failed to create a pipeline: pipeline name is longer than 128 characters",
-                     "Internal Server Error");
+    throw ApiFailure(
+        Code::internal,
+        "Internal error: Failed to create a pipeline: pipeline name is longer than 128 characters",
+        "Internal Server Error");
   if (app.store().find_pipeline_by_name(name, ns) != nullptr)
-    throw ApiFailure(Code::already_exists,
-                     "Already exist error: Failed to create a new pipeline. The name " + name +
-                         " already exists. Please specify a new name");
+    throw ApiFailure(Code::already_exists, "Already exist error: Failed to create a new pipeline. The name " +
+                                               name + " already exists. Please specify a new name");
   Pipeline pipeline;
   pipeline.id = new_uuid();
   pipeline.name = name;
@@ -253,7 +258,8 @@ Reply list_pipelines(Context& context) {
   App& app = context.app;
   std::string ns = effective_namespace(app, context.request.param_or("namespace"));
   if (!ns.empty()) app.authorize(context.request, "pipelines", "list", ns);
-  auto list = parse_list_request(context.request, pipeline_keys, FilterDialect::v2beta1, has_tags(app.version()));
+  auto list =
+      parse_list_request(context.request, pipeline_keys, FilterDialect::v2beta1, has_tags(app.version()));
   std::vector<const Pipeline*> items;
   for (const auto& [id, pipeline] : app.store().pipelines)
     if (pipeline.ns == ns) items.push_back(&pipeline);
@@ -273,7 +279,8 @@ Reply delete_pipeline(Context& context) {
     throw ApiFailure(Code::invalid_argument,
                      fmt::format("Invalid input error: Failed to delete pipeline {}. The pipeline has "
                                  "existing pipeline versions ({}). Delete the versions first or set "
-                                 "cascade=true", pipeline.id, versions.size()));
+                                 "cascade=true",
+                                 pipeline.id, versions.size()));
   for (const auto* version : versions) app.store().versions.erase(version->id);
   app.store().pipelines.erase(context.args[0]);
   return json_reply(json::object{});
@@ -282,7 +289,8 @@ Reply delete_pipeline(Context& context) {
 Reply list_versions(Context& context) {
   App& app = context.app;
   const auto& pipeline = existing_pipeline(context, context.args[0], "list");
-  auto list = parse_list_request(context.request, version_keys, FilterDialect::v2beta1, has_tags(app.version()));
+  auto list =
+      parse_list_request(context.request, version_keys, FilterDialect::v2beta1, has_tags(app.version()));
   Page page;
   auto slice = apply_list<PipelineVersion>(list, app.store().versions_of(pipeline.id), version_field, page);
   auto version = app.version();
@@ -331,8 +339,7 @@ Reply create_experiment(Context& context) {
     throw ApiFailure(Code::invalid_argument, "Invalid input error: Namespace cannot be empty");
   app.authorize(context.request, "experiments", "create", ns);
   if (name.size() > max_name)
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: Experiment.Name length cannot exceed 128");
+    throw ApiFailure(Code::invalid_argument, "Invalid input error: Experiment.Name length cannot exceed 128");
   if (app.store().find_experiment_by_name(name, ns) != nullptr)
     throw ApiFailure(Code::already_exists,
                      "Already exist error: Failed to create a new experiment. The name " + name +
@@ -369,8 +376,8 @@ Reply list_experiments(Context& context) {
     if (!app.multi_user() || experiment.ns == ns) items.push_back(&experiment);
   Page page;
   auto slice = apply_list<Experiment>(list, items, experiment_field, page);
-  return json_reply(list_reply<Experiment>("experiments", slice, page,
-                                           [](const Experiment& e) { return to_v2(e); }));
+  return json_reply(
+      list_reply<Experiment>("experiments", slice, page, [](const Experiment& e) { return to_v2(e); }));
 }
 
 Reply delete_experiment(Context& context) {
@@ -391,7 +398,8 @@ struct PipelineChoice {
 
 PipelineChoice pipeline_choice(const App& app, const json::object& body) {
   PipelineChoice choice;
-  if (const auto* reference = body.if_contains("pipeline_version_reference"); reference && reference->is_object()) {
+  if (const auto* reference = body.if_contains("pipeline_version_reference");
+      reference && reference->is_object()) {
     check_fields(app, reference->as_object(), {"pipeline_id", "pipeline_version_id"});
     choice.pipeline_id = text_of(reference->as_object(), "pipeline_id");
     choice.version_id = text_of(reference->as_object(), "pipeline_version_id");
@@ -406,13 +414,15 @@ json::object runtime_parameters(const App& app, const json::object& body, json::
   runtime_config = nullptr;
   const auto* config = body.if_contains("runtime_config");
   if (config == nullptr) return {};
-  if (!config->is_object()) throw ApiFailure(Code::invalid_argument, "Invalid input error: runtime_config must be an object");
+  if (!config->is_object())
+    throw ApiFailure(Code::invalid_argument, "Invalid input error: runtime_config must be an object");
   check_fields(app, config->as_object(), {"parameters", "pipeline_root"});
   runtime_config = *config;
   const auto* parameters = config->as_object().if_contains("parameters");
   if (parameters == nullptr) return {};
   if (!parameters->is_object())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: runtime_config.parameters must be an object");
+    throw ApiFailure(Code::invalid_argument,
+                     "Invalid input error: runtime_config.parameters must be an object");
   return parameters->as_object();
 }
 
@@ -423,8 +433,7 @@ void bind_pipeline(App& app, const json::object& body, Run& run) {
   if (!choice.inline_spec.is_null()) {
     run.pipeline_spec = choice.inline_spec;
     auto parsed = package::parse(json::serialize(choice.inline_spec), "pipeline_spec");
-    if (!parsed)
-      throw ApiFailure(Code::invalid_argument, "Invalid input error: " + parsed.error().message);
+    if (!parsed) throw ApiFailure(Code::invalid_argument, "Invalid input error: " + parsed.error().message);
     check_parameters(parsed->inputs, parameters);
     return;
   }
@@ -437,11 +446,26 @@ void bind_pipeline(App& app, const json::object& body, Run& run) {
 Reply create_run(Context& context) {
   App& app = context.app;
   auto body = parse_body(app, context.request.body,
-                         {"experiment_id", "run_id", "display_name", "storage_state", "description",
-                          "pipeline_version_id", "pipeline_spec", "pipeline_version_reference",
-                          "runtime_config", "service_account", "created_at", "scheduled_at",
-                          "finished_at", "state", "error", "run_details", "recurring_run_id",
-                          "state_history", "plugins_input", "plugins_output"});
+                         {"experiment_id",
+                          "run_id",
+                          "display_name",
+                          "storage_state",
+                          "description",
+                          "pipeline_version_id",
+                          "pipeline_spec",
+                          "pipeline_version_reference",
+                          "runtime_config",
+                          "service_account",
+                          "created_at",
+                          "scheduled_at",
+                          "finished_at",
+                          "state",
+                          "error",
+                          "run_details",
+                          "recurring_run_id",
+                          "state_history",
+                          "plugins_input",
+                          "plugins_output"});
   const auto& experiment = run_experiment(app, text_of(body, "experiment_id"));
   app.authorize(context.request, "runs", "create", experiment.ns);
   Run run;
@@ -455,7 +479,8 @@ Reply create_run(Context& context) {
   run.experiment_id = experiment.id;
   run.ns = experiment.ns;
   run.service_account = text_of(body, "service_account");
-  if (run.service_account.empty()) run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
+  if (run.service_account.empty())
+    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
   run.created_at = app.now();
   run.outcome = app.control().next_outcome();
   run.duration = app.options().run_duration;
@@ -473,7 +498,9 @@ Run& existing_run(Context& context, std::string_view verb) {
   return *run;
 }
 
-Reply get_run(Context& context) { return json_reply(to_v2(existing_run(context, "get"), context.app.now())); }
+Reply get_run(Context& context) {
+  return json_reply(to_v2(existing_run(context, "get"), context.app.now()));
+}
 
 Reply list_runs(Context& context) {
   App& app = context.app;
@@ -507,7 +534,8 @@ Reply terminate_run(Context& context) {
   if (state != "PENDING" && state != "RUNNING" && state != "PAUSED" && !state.empty())
     throw ApiFailure(Code::invalid_argument,
                      fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate "
-                                 "run {}. Row not found", run.id, run.id));
+                                 "run {}. Row not found",
+                                 run.id, run.id));
   run.terminated_at = app.now();
   return json_reply(json::object{});
 }
@@ -532,10 +560,9 @@ Reply create_recurring_run(Context& context) {
   App& app = context.app;
   auto body = parse_body(app, context.request.body,
                          {"recurring_run_id", "display_name", "description", "pipeline_version_id",
-                          "pipeline_spec", "pipeline_version_reference", "runtime_config",
-                          "service_account", "max_concurrency", "trigger", "mode", "created_at",
-                          "updated_at", "status", "error", "no_catchup", "namespace", "experiment_id",
-                          "plugins_input"});
+                          "pipeline_spec", "pipeline_version_reference", "runtime_config", "service_account",
+                          "max_concurrency", "trigger", "mode", "created_at", "updated_at", "status", "error",
+                          "no_catchup", "namespace", "experiment_id", "plugins_input"});
   const auto& experiment = run_experiment(app, text_of(body, "experiment_id"));
   app.authorize(context.request, "jobs", "create", experiment.ns);
   RecurringRun job;
@@ -554,15 +581,15 @@ Reply create_recurring_run(Context& context) {
   if (concurrency < 1 || concurrency > max_concurrency_limit)
     throw ApiFailure(Code::invalid_argument,
                      fmt::format("Invalid input error: max concurrency of the recurring run should be "
-                                 "between 1 and {}. Received {}", max_concurrency_limit, concurrency));
+                                 "between 1 and {}. Received {}",
+                                 max_concurrency_limit, concurrency));
   if (const auto* trigger = body.if_contains("trigger"); trigger && trigger->is_object()) {
     const auto& object = trigger->as_object();
     if (const auto* cron = object.if_contains("cron_schedule"); cron && cron->is_object()) {
       auto text = text_of(cron->as_object(), "cron");
       if (!valid_cron(text))
-        throw ApiFailure(Code::invalid_argument,
-                         "Invalid input error: invalid cron schedule format \"" + text +
-                             "\": expected 6 fields with leading seconds");
+        throw ApiFailure(Code::invalid_argument, "Invalid input error: invalid cron schedule format \"" +
+                                                     text + "\": expected 6 fields with leading seconds");
     }
     if (const auto* periodic = object.if_contains("periodic_schedule"); periodic && periodic->is_object()) {
       auto interval = text_of(periodic->as_object(), "interval_second");
@@ -590,7 +617,8 @@ Reply create_recurring_run(Context& context) {
   job.service_account = text_of(body, "service_account");
   job.max_concurrency = std::to_string(concurrency);
   job.mode = text_of(body, "mode") == "ENABLE" ? "ENABLE" : "DISABLE";
-  if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool()) job.no_catchup = value->as_bool();
+  if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool())
+    job.no_catchup = value->as_bool();
   job.created_at = app.now();
   job.seq = app.store().next_seq();
   auto id = job.id;
@@ -605,13 +633,25 @@ const RecurringRun& existing_recurring_run(Context& context, std::string_view ve
   return it->second;
 }
 
-Reply get_recurring_run(Context& context) { return json_reply(to_v2(existing_recurring_run(context, "get"))); }
+Reply get_recurring_run(Context& context) {
+  return json_reply(to_v2(existing_recurring_run(context, "get")));
+}
 
 Reply delete_recurring_run(Context& context) {
   const auto& job = existing_recurring_run(context, "delete");
   context.app.store().recurring_runs.erase(job.id);
   return json_reply(json::object{});
 }
+
+// POST /recurringruns/{id}:enable and :disable switch the mode; the answer is an empty object.
+Reply set_recurring_run_mode(Context& context, const char* mode, std::string_view verb) {
+  const auto& job = existing_recurring_run(context, verb);
+  context.app.store().recurring_runs.at(job.id).mode = mode;
+  return json_reply(json::object{});
+}
+
+Reply enable_recurring_run(Context& context) { return set_recurring_run_mode(context, "ENABLE", "enable"); }
+Reply disable_recurring_run(Context& context) { return set_recurring_run_mode(context, "DISABLE", "disable"); }
 
 Reply list_recurring_runs(Context& context) {
   App& app = context.app;
@@ -635,8 +675,8 @@ Reply list_recurring_runs(Context& context) {
   Page page;
   auto slice = apply_list<RecurringRun>(list, items, recurring_field, page);
   // The proto field itself is camelCase, so the wire name is too.
-  return json_reply(list_reply<RecurringRun>("recurringRuns", slice, page,
-                                             [](const RecurringRun& r) { return to_v2(r); }));
+  return json_reply(
+      list_reply<RecurringRun>("recurringRuns", slice, page, [](const RecurringRun& r) { return to_v2(r); }));
 }
 
 }  // namespace
@@ -673,6 +713,8 @@ void register_v2_routes(App& app) {
   add("GET", "/recurringruns", list_recurring_runs);
   add("GET", "/recurringruns/{}", get_recurring_run);
   add("DELETE", "/recurringruns/{}", delete_recurring_run);
+  add("POST", "/recurringruns/{}:enable", enable_recurring_run);
+  add("POST", "/recurringruns/{}:disable", disable_recurring_run);
 }
 
 }  // namespace kfp::emulator
