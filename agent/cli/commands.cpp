@@ -8,6 +8,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_validate_command());
   commands.push_back(make_publish_command());
   commands.push_back(make_run_command());
+  commands.push_back(make_apply_command());
   commands.push_back(make_doctor_command());
   commands.push_back(make_version_command());
   return commands;

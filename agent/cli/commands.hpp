@@ -10,6 +10,7 @@ namespace kfp::cli {
 [[nodiscard]] std::unique_ptr<Command> make_validate_command();
 [[nodiscard]] std::unique_ptr<Command> make_publish_command();
 [[nodiscard]] std::unique_ptr<Command> make_run_command();
+[[nodiscard]] std::unique_ptr<Command> make_apply_command();
 [[nodiscard]] std::unique_ptr<Command> make_doctor_command();
 [[nodiscard]] std::unique_ptr<Command> make_version_command();
 

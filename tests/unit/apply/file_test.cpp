@@ -1,0 +1,129 @@
+#include "apply/file.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace kfp;
+
+namespace {
+
+const std::filesystem::path examples = std::filesystem::path(KFP_SOURCE_DIR) / "pipelines-examples";
+
+util::Result<apply::ApplyFile> parse(const std::string& text, apply::PackageLoading loading = apply::PackageLoading::skip) {
+  return apply::parse_file(text, "apply.yaml", examples, loading);
+}
+
+std::string problems(const std::string& text) {
+  auto file = parse(text);
+  REQUIRE_FALSE(file.has_value());
+  CHECK(file.error().kind == util::ErrorKind::invalid_package);
+  return file.error().message;
+}
+
+const std::string header = "apiVersion: kfp-publish/v1\nkind: Apply\n";
+
+}  // namespace
+
+TEST_CASE("the example apply file loads with its packages and typed parameters") {
+  auto file = apply::load_file(examples / "apply" / "apply.yaml");
+  REQUIRE(file.has_value());
+  CHECK(file->pipelines.size() == 3);
+  CHECK(file->experiments.size() == 2);
+  CHECK(file->runs.size() == 1);
+  REQUIRE(file->recurring_runs.size() == 2);
+  CHECK(file->pipeline("training")->package.pipeline_name == "training-pipeline");
+  CHECK(file->pipeline("reports")->version == std::optional<std::string>("v1"));
+  const auto& nightly = file->recurring_runs[0];
+  CHECK(nightly.cron == "0 0 2 * * *");
+  CHECK(nightly.enabled);
+  CHECK(nightly.parameters.at("epochs").as_int64() == 10);
+  CHECK(nightly.parameters.at("validation_split").as_double() == doctest::Approx(0.2));
+  CHECK(nightly.parameters.at("hidden_layers").as_array().size() == 2);
+  const auto& hourly = file->recurring_runs[1];
+  CHECK(hourly.interval_seconds == std::optional<std::int64_t>(3600));
+  CHECK_FALSE(hourly.enabled);
+  CHECK(hourly.cron.empty());
+}
+
+TEST_CASE("header, unknown keys and types are reported with line and column") {
+  CHECK(problems("kind: Apply\n").find("apply.yaml:1:1: apiVersion: kfp-publish/v1 is missing") != std::string::npos);
+  CHECK(problems("apiVersion: kfp-publish/v2\nkind: Apply\n").find("apply.yaml:1:13: apiVersion must be") !=
+        std::string::npos);
+  const auto message = problems(header +
+                                "pipelines:\n"
+                                "  - name: a\n"
+                                "    package: hello-world.yaml\n"
+                                "    colour: blue\n"
+                                "    tags: [x]\n");
+  CHECK(message.find("apply.yaml:6:5: unknown key 'colour' in a pipeline") != std::string::npos);
+  CHECK(message.find("apply.yaml:7:11: 'tags' must be a mapping") != std::string::npos);
+  CHECK(message.find("2 problems") != std::string::npos);
+  CHECK(problems(header + "pipelines: {a: 1}\n").find("'pipelines' must be a list") != std::string::npos);
+  CHECK(problems(header + "pipelines:\n  - {package: x.yaml}\n").find("a pipeline needs 'name'") != std::string::npos);
+  CHECK(problems("a: [\n").find("not valid YAML") != std::string::npos);
+}
+
+TEST_CASE("duplicates and references to undeclared objects are refused") {
+  const auto message = problems(header +
+                                "pipelines:\n"
+                                "  - {name: a, package: hello-world.yaml}\n"
+                                "  - {name: a, package: hello-world.yaml}\n"
+                                "experiments: [{name: e}]\n"
+                                "runs:\n"
+                                "  - {name: r, pipeline: b, experiment: e}\n"
+                                "  - {name: s, pipeline: a, experiment: f}\n");
+  CHECK(message.find("apply.yaml:5:5: pipeline 'a' is declared twice (first at apply.yaml:4:5)") != std::string::npos);
+  CHECK(message.find("run 'r' names pipeline 'b', which is not declared") != std::string::npos);
+  CHECK(message.find("run 's' names experiment 'f', which is not declared") != std::string::npos);
+}
+
+TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
+  const std::string base = header +
+                           "pipelines: [{name: a, package: hello-world.yaml}]\n"
+                           "experiments: [{name: e}]\n"
+                           "recurringRuns:\n"
+                           "  - name: n\n"
+                           "    pipeline: a\n"
+                           "    experiment: e\n";
+  CHECK(problems(base).find("needs 'cron' or 'interval'") != std::string::npos);
+  CHECK(problems(base + "    cron: '0 * * * * *'\n    interval: 1h\n").find("not both") != std::string::npos);
+  CHECK(problems(base + "    cron: nightly\n").find("apply.yaml:9:11: cron 'nightly' is not a schedule") !=
+        std::string::npos);
+  CHECK(problems(base + "    interval: 1500ms\n").find("whole number of seconds") != std::string::npos);
+  CHECK(problems(base + "    cron: '@daily'\n    maxConcurrency: 0\n").find("between 1 and 10") != std::string::npos);
+  CHECK(problems(base + "    cron: '@daily'\n    enabled: maybe\n").find("'enabled' must be true or false") !=
+        std::string::npos);
+  auto ok = parse(base + "    cron: '*/5 * * * *'\n    maxConcurrency: 3\n");
+  REQUIRE(ok.has_value());
+  CHECK(ok->recurring_runs[0].cron == "0 */5 * * * *");
+  CHECK(ok->recurring_runs[0].max_concurrency == 3);
+  CHECK(ok->recurring_runs[0].enabled);
+}
+
+TEST_CASE("cron schedules are normalised to robfig/cron's six fields") {
+  CHECK(apply::normalise_cron("0 0 2 * * *") == std::optional<std::string>("0 0 2 * * *"));
+  CHECK(apply::normalise_cron("0  2 * * 1-5") == std::optional<std::string>("0 0 2 * * 1-5"));
+  CHECK(apply::normalise_cron("0 * * * * ?") == std::optional<std::string>("0 * * * * ?"));
+  CHECK(apply::normalise_cron("@hourly") == std::optional<std::string>("@hourly"));
+  CHECK(apply::normalise_cron("@every 90m") == std::optional<std::string>("@every 90m"));
+  CHECK_FALSE(apply::normalise_cron("@every never").has_value());
+  CHECK_FALSE(apply::normalise_cron("* * * *").has_value());
+  CHECK_FALSE(apply::normalise_cron("0 0 2 * * * * *").has_value());
+  CHECK_FALSE(apply::normalise_cron("0 0 2 * * $").has_value());
+}
+
+TEST_CASE("packages and parameters are judged before any request") {
+  auto bad_param = apply::parse_file(header +
+                                         "pipelines: [{name: a, package: hello-world.yaml}]\n"
+                                         "experiments: [{name: e}]\n"
+                                         "runs: [{name: r, pipeline: a, experiment: e, parameters: {nope: 1}}]\n",
+                                     "apply.yaml", examples, apply::PackageLoading::load);
+  REQUIRE_FALSE(bad_param.has_value());
+  CHECK(bad_param.error().message.find("apply.yaml:5:8: run 'r'") != std::string::npos);
+  auto missing = apply::parse_file(header + "pipelines: [{name: a, package: no-such.yaml}]\n", "apply.yaml", examples,
+                                   apply::PackageLoading::load);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().message.find("pipeline 'a'") != std::string::npos);
+  CHECK(missing.error().kind == util::ErrorKind::invalid_package);
+}
