@@ -2,9 +2,9 @@
 
 #include "util/interrupt.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <random>
 
@@ -38,7 +38,8 @@ std::string server_message(const http::Response& response) {
     if (auto it = object.find("details"); it != object.end() && it->value().is_array()) {
       for (const auto& detail : it->value().as_array()) {
         if (detail.is_object()) {
-          if (auto m = detail.as_object().find("message"); m != detail.as_object().end() && m->value().is_string()) {
+          if (auto m = detail.as_object().find("message");
+              m != detail.as_object().end() && m->value().is_string()) {
             return std::string(m->value().as_string());
           }
         }
@@ -71,21 +72,24 @@ bool contains_any(std::string_view text, std::initializer_list<std::string_view>
 }
 
 std::string subject_or_placeholder(const Identity& identity) {
-  return identity.subject.empty() ? std::string("system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT") : identity.subject;
+  return identity.subject.empty() ? std::string("system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT")
+                                  : identity.subject;
 }
 
 std::string principal(const Identity& identity) {
-  if (identity.namespace_name.empty() || identity.service_account.empty()) return "cluster.local/ns/NAMESPACE/sa/SERVICE_ACCOUNT";
+  if (identity.namespace_name.empty() || identity.service_account.empty())
+    return "cluster.local/ns/NAMESPACE/sa/SERVICE_ACCOUNT";
   return fmt::format("cluster.local/ns/{}/sa/{}", identity.namespace_name, identity.service_account);
 }
 
 std::string rolebinding_hint(const Identity& identity) {
   const std::string ns = identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name;
   const std::string sa = identity.service_account.empty() ? "SERVICE_ACCOUNT" : identity.service_account;
-  return fmt::format("KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole "
-                     "kubeflow-edit in namespace {} (kubectl create rolebinding {}-kubeflow-edit "
-                     "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}; see manifests/base/rbac/)",
-                     subject_or_placeholder(identity), ns, sa, ns, sa, ns);
+  return fmt::format(
+      "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole "
+      "kubeflow-edit in namespace {} (kubectl create rolebinding {}-kubeflow-edit "
+      "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}; see manifests/base/rbac/)",
+      subject_or_placeholder(identity), ns, sa, ns, sa, ns);
 }
 
 }  // namespace
@@ -108,14 +112,17 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
         fmt::format("{}: the server answered HTTP {} redirecting to {}; redirects are not followed, so the "
                     "token never goes to another host",
                     what, status, truncate(location)),
-        "set --host to the URL the API is really served at (for the Kubeflow gateway: https://HOST/pipeline)");
+        "set --host to the URL the API is really served at (for the Kubeflow gateway: "
+        "https://HOST/pipeline)");
     return failure;
   }
   switch (status) {
     case 401: {
       auto kind = util::ErrorKind::unauthenticated;
-      if (contains_any(message, {"expired"})) kind = util::ErrorKind::token_expired;
-      else if (contains_any(message, {"audience"})) kind = util::ErrorKind::wrong_audience;
+      if (contains_any(message, {"expired"}))
+        kind = util::ErrorKind::token_expired;
+      else if (contains_any(message, {"audience"}))
+        kind = util::ErrorKind::wrong_audience;
       set(kind, fmt::format("{}: HTTP 401 unauthenticated: {}", what, message),
           "the KFP API rejected the token: use a projected service-account token with audience "
           "pipelines.kubeflow.org (KF_PIPELINES_SA_TOKEN_PATH); run `kfp-publish doctor` for details");
@@ -124,11 +131,14 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
     case 403:
       if (!is_json(response) && contains_any(message, {"rbac: access denied"})) {
         set(util::ErrorKind::istio_denied,
-            fmt::format("{}: HTTP 403 from the Istio mesh (RBAC: access denied): the request never reached KFP", what),
-            fmt::format("add the principal {} to the AuthorizationPolicy in front of the API (ml-pipeline-ui when "
-                        "going through the UI or gateway), send no kubeflow-userid header, or call "
-                        "http://ml-pipeline.kubeflow.svc.cluster.local:8888 directly (see manifests/base/istio/)",
-                        principal(identity)));
+            fmt::format(
+                "{}: HTTP 403 from the Istio mesh (RBAC: access denied): the request never reached KFP",
+                what),
+            fmt::format(
+                "add the principal {} to the AuthorizationPolicy in front of the API (ml-pipeline-ui when "
+                "going through the UI or gateway), send no kubeflow-userid header, or call "
+                "http://ml-pipeline.kubeflow.svc.cluster.local:8888 directly (see manifests/base/istio/)",
+                principal(identity)));
       } else {
         set(util::ErrorKind::forbidden, fmt::format("{}: HTTP 403 forbidden: {}", what, message),
             rolebinding_hint(identity));
@@ -145,13 +155,14 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
   if (status == 400 && endpoint == Endpoint::upload &&
       contains_any(message, {"authoriz", "permission", "not allowed", "access denied"})) {
     set(util::ErrorKind::forbidden,
-        fmt::format("{}: HTTP 400 from the upload endpoint, which reports authorization failures as 400: {}", what,
-                    message),
+        fmt::format("{}: HTTP 400 from the upload endpoint, which reports authorization failures as 400: {}",
+                    what, message),
         rolebinding_hint(identity));
     return failure;
   }
   if (status == 400 && endpoint == Endpoint::upload) {
-    set(util::ErrorKind::invalid_package, fmt::format("{}: the server refused the package (HTTP 400): {}", what, message));
+    set(util::ErrorKind::invalid_package,
+        fmt::format("{}: the server refused the package (HTTP 400): {}", what, message));
     return failure;
   }
   if (status >= 400 && status < 500) {
@@ -217,13 +228,13 @@ util::Result<ApiReply> Connection::to_reply(util::Result<http::Response> respons
     boost::system::error_code ec;
     reply.json = boost::json::parse(response->body, ec);
     if (ec) {
-      return util::Failure{util::ErrorKind::server,
-                           fmt::format("{}: the server answered HTTP {} with a body that is not JSON ({})", what,
-                                       response->status,
-                                       response->headers.get("content-type").value_or("no content type")),
-                           "is --host the KFP API? In-cluster it is http://ml-pipeline.kubeflow.svc.cluster.local:8888; "
-                           "through the Kubeflow gateway https://HOST/pipeline",
-                           response->status};
+      return util::Failure{
+          util::ErrorKind::server,
+          fmt::format("{}: the server answered HTTP {} with a body that is not JSON ({})", what,
+                      response->status, response->headers.get("content-type").value_or("no content type")),
+          "is --host the KFP API? In-cluster it is http://ml-pipeline.kubeflow.svc.cluster.local:8888; "
+          "through the Kubeflow gateway https://HOST/pipeline",
+          response->status};
     }
   }
   return reply;
@@ -237,11 +248,13 @@ void Connection::log_retry(const http::RetryEvent& event, std::string_view what)
 util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_view what) {
   http::RetryHooks hooks;
   hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
-  auto response = http::retry(options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+  auto response = http::retry(
+      options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
   return to_reply(std::move(response), request, what);
 }
 
-util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string_view what, const Lookup& lookup) {
+util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string_view what,
+                                          const Lookup& lookup) {
   std::optional<util::Failure> lookup_failure;
   auto found_response = [](const boost::json::value& object) {
     http::Response synthetic;
@@ -264,7 +277,8 @@ util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string
     }
     return std::nullopt;
   };
-  auto response = http::retry(options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+  auto response = http::retry(
+      options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
   if (response && response->status == 409) {
     // Someone (perhaps our own lost attempt) made it: take it if the look-up finds it.
     auto found = lookup();
@@ -272,7 +286,8 @@ util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string
   }
   if (lookup_failure) {
     util::Failure failure = *lookup_failure;
-    failure.message = fmt::format("{}: could not check whether an earlier attempt took effect: {}", what, failure.message);
+    failure.message =
+        fmt::format("{}: could not check whether an earlier attempt took effect: {}", what, failure.message);
     return failure;
   }
   return to_reply(std::move(response), request, what);

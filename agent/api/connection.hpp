@@ -39,7 +39,7 @@ struct ApiReply {
 
 // Supplies the bearer token for each request; nullopt sends no Authorization header.
 class TokenProvider {
-public:
+ public:
   virtual ~TokenProvider() = default;
   [[nodiscard]] virtual util::Result<std::optional<std::string>> token() = 0;
 };
@@ -65,7 +65,7 @@ struct ConnectionOptions {
 using Lookup = std::function<util::Result<std::optional<boost::json::value>>()>;
 
 class Connection {
-public:
+ public:
   Connection(http::Transport& transport, TokenProvider& tokens, http::Clock& clock, util::Log& log,
              ConnectionOptions options);
 
@@ -84,7 +84,7 @@ public:
   [[nodiscard]] const Identity& identity() const { return options_.identity; }
   void set_identity(Identity identity) { options_.identity = std::move(identity); }
 
-private:
+ private:
   [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request);
   [[nodiscard]] util::Result<ApiReply> to_reply(util::Result<http::Response> response,
                                                 const ApiRequest& request, std::string_view what) const;

@@ -30,9 +30,10 @@ MultipartBody upload_body(const std::string& filename, http::BodyPiece content) 
   const std::string boundary = make_boundary();
   MultipartBody out;
   out.content_type = "multipart/form-data; boundary=" + boundary;
-  out.body.pieces.push_back({fmt::format("--{}\r\nContent-Disposition: form-data; name=\"uploadfile\"; "
-                                         "filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                                         boundary, safe_filename(filename))});
+  out.body.pieces.push_back(
+      {fmt::format("--{}\r\nContent-Disposition: form-data; name=\"uploadfile\"; "
+                   "filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                   boundary, safe_filename(filename))});
   out.body.pieces.push_back(std::move(content));
   out.body.pieces.push_back({fmt::format("\r\n--{}--\r\n", boundary)});
   return out;

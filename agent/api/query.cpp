@@ -41,7 +41,8 @@ Filter& Filter::equals(std::string key, std::string value) {
 }
 
 Filter& Filter::substring(std::string key, std::string value) {
-  predicates_.push_back({{"key", std::move(key)}, {op_key_, "IS_SUBSTRING"}, {"string_value", std::move(value)}});
+  predicates_.push_back(
+      {{"key", std::move(key)}, {op_key_, "IS_SUBSTRING"}, {"string_value", std::move(value)}});
   return *this;
 }
 
@@ -53,6 +54,8 @@ std::string Filter::json() const {
   return boost::json::serialize(filter);
 }
 
-std::string Filter::query_value() const { return percent_encode(json()); }
+std::string Filter::query_value() const {
+  return percent_encode(json());
+}
 
 }  // namespace kfp::api

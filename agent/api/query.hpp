@@ -20,7 +20,7 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 // A v2beta1 Filter with ANDed predicates; `op_key` is "operation" (v2beta1) or "op" (v1beta1).
 class Filter {
-public:
+ public:
   explicit Filter(std::string op_key = "operation") : op_key_(std::move(op_key)) {}
   Filter& equals(std::string key, std::string value);
   Filter& substring(std::string key, std::string value);
@@ -29,7 +29,7 @@ public:
   // JSON is encoded here once and again by query_string() (NOTES B.4: "encode twice").
   [[nodiscard]] std::string query_value() const;
 
-private:
+ private:
   std::string op_key_;
   std::vector<boost::json::object> predicates_;
 };

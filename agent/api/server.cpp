@@ -22,7 +22,9 @@ bool version_at_least(const std::string& version, int major, int minor) {
   return parsed_major > major || (parsed_major == major && parsed_minor >= minor);
 }
 
-std::string digest_tag_value(const std::string& digest) { return digest.substr(0, 63); }
+std::string digest_tag_value(const std::string& digest) {
+  return digest.substr(0, 63);
+}
 
 namespace {
 
@@ -65,8 +67,9 @@ util::Result<ServerInfo> parse_healthz(const ApiReply& reply, std::string api) {
 
 util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference preference) {
   if (preference != ApiPreference::v1beta1) {
-    auto reply = connection.call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
-                                 "check the server (v2beta1 healthz)");
+    auto reply =
+        connection.call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
+                        "check the server (v2beta1 healthz)");
     if (reply) return parse_healthz(*reply, "v2beta1");
     if (reply.error().kind != util::ErrorKind::not_found || preference == ApiPreference::v2beta1) {
       util::Failure failure = reply.error();
@@ -77,8 +80,9 @@ util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference pre
       return failure;
     }
   }
-  auto reply = connection.call({http::Method::get, "/apis/v1beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
-                               "check the server (v1beta1 healthz)");
+  auto reply =
+      connection.call({http::Method::get, "/apis/v1beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
+                      "check the server (v1beta1 healthz)");
   if (!reply) return reply.error();
   return parse_healthz(*reply, "v1beta1");
 }

@@ -2,11 +2,11 @@
 
 #include "util/base64.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <cmath>
 #include <ctime>
@@ -49,7 +49,9 @@ std::string iso8601(std::chrono::sys_seconds time) {
 // "5 minutes", "1 hour", "3 days": how long ago or ahead, for people.
 std::string humanize(std::chrono::seconds span) {
   const auto count = std::abs(span.count());
-  auto unit = [](long long n, std::string_view name) { return fmt::format("{} {}{}", n, name, n == 1 ? "" : "s"); };
+  auto unit = [](long long n, std::string_view name) {
+    return fmt::format("{} {}{}", n, name, n == 1 ? "" : "s");
+  };
   if (count < 120) return unit(count, "second");
   if (count < 2 * 3600) return unit(count / 60, "minute");
   if (count < 2 * 86400) return unit(count / 3600, "hour");
@@ -81,7 +83,8 @@ util::Result<Claims> decode_claims(std::string_view token, const std::filesystem
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
     return not_jwt("it does not have three dot-separated parts");
   }
-  auto payload_text = util::base64url_decode(token.substr(first + 1, second - first - 1), util::ErrorKind::unauthenticated);
+  auto payload_text =
+      util::base64url_decode(token.substr(first + 1, second - first - 1), util::ErrorKind::unauthenticated);
   if (!payload_text) return not_jwt("the payload is not base64url");
   boost::system::error_code error;
   const json::value payload_value = json::parse(*payload_text, error);
@@ -124,12 +127,13 @@ util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock:
                                 std::string_view required_audience) {
   const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now);
   if (claims.exp && now_seconds >= *claims.exp) {
-    return util::fail(util::ErrorKind::token_expired,
-                      fmt::format("the token expired at {}, {} ago", iso8601(*claims.exp),
-                                  humanize(now_seconds - *claims.exp)),
-                      "a projected token is rotated by the kubelet before its expirationSeconds run out: read the "
-                      "mounted file (do not copy it), raise expirationSeconds, or mint a fresh one with "
-                      "kubectl create token SA --audience=pipelines.kubeflow.org");
+    return util::fail(
+        util::ErrorKind::token_expired,
+        fmt::format("the token expired at {}, {} ago", iso8601(*claims.exp),
+                    humanize(now_seconds - *claims.exp)),
+        "a projected token is rotated by the kubelet before its expirationSeconds run out: read the "
+        "mounted file (do not copy it), raise expirationSeconds, or mint a fresh one with "
+        "kubectl create token SA --audience=pipelines.kubeflow.org");
   }
   if (claims.nbf && now_seconds + kClockSkew < *claims.nbf) {
     return util::fail(util::ErrorKind::unauthenticated,
@@ -137,7 +141,8 @@ util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock:
                                   humanize(*claims.nbf - now_seconds)),
                       "check this machine's clock");
   }
-  if (std::find(claims.audiences.begin(), claims.audiences.end(), required_audience) == claims.audiences.end()) {
+  if (std::find(claims.audiences.begin(), claims.audiences.end(), required_audience) ==
+      claims.audiences.end()) {
     return util::fail(util::ErrorKind::wrong_audience,
                       fmt::format("the token's audience is [{}], the KFP API needs {}",
                                   fmt::join(claims.audiences, ", "), required_audience),

@@ -13,7 +13,9 @@ namespace {
 constexpr std::string_view kHint =
     "check --token-file (KF_PIPELINES_SA_TOKEN_PATH) and the projected service-account token volume";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 }  // namespace
 
@@ -32,8 +34,8 @@ util::Result<std::optional<std::string>> TokenSource::token() const {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   if (text.empty()) {
-    return util::fail(util::ErrorKind::unauthenticated, fmt::format("the token file {} is empty", path_.string()),
-                      std::string(kHint));
+    return util::fail(util::ErrorKind::unauthenticated,
+                      fmt::format("the token file {} is empty", path_.string()), std::string(kHint));
   }
   // The token goes into a header line: anything that could break the line is refused.
   const bool clean = std::all_of(text.begin(), text.end(), [](char c) {
@@ -41,9 +43,10 @@ util::Result<std::optional<std::string>> TokenSource::token() const {
     return byte > 0x20 && byte != 0x7f;
   });
   if (!clean) {
-    return util::fail(util::ErrorKind::unauthenticated,
-                      fmt::format("the token in {} contains whitespace or control characters", path_.string()),
-                      std::string(kHint));
+    return util::fail(
+        util::ErrorKind::unauthenticated,
+        fmt::format("the token in {} contains whitespace or control characters", path_.string()),
+        std::string(kHint));
   }
   return std::optional<std::string>{std::string(text)};
 }

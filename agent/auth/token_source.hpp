@@ -15,7 +15,7 @@ namespace kfp::auth {
 constexpr std::size_t kMaxTokenBytes = std::size_t{64} * 1024;
 
 class TokenSource {
-public:
+ public:
   explicit TokenSource(std::filesystem::path path) : path_(std::move(path)) {}
 
   // The file's content without surrounding whitespace; nullopt when the file does not exist (the
@@ -26,7 +26,7 @@ public:
 
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
-private:
+ private:
   std::filesystem::path path_;
 };
 

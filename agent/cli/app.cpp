@@ -9,9 +9,9 @@
 #include "util/file.hpp"
 #include "util/interrupt.hpp"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -24,22 +24,29 @@ std::string Command::render_text(const report::Report& report) const {
 namespace {
 
 void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
-  app.add_option("--host", raw.host, fmt::format("KFP API URL, may carry a path prefix [env KFP_HOST, "
-                                                 "KF_PIPELINES_ENDPOINT; default {}]", default_host));
+  app.add_option("--host", raw.host,
+                 fmt::format("KFP API URL, may carry a path prefix [env KFP_HOST, "
+                             "KF_PIPELINES_ENDPOINT; default {}]",
+                             default_host));
   app.add_option("--token-file", raw.token_file,
                  fmt::format("service-account token file, read afresh for every request [env "
                              "KF_PIPELINES_SA_TOKEN_PATH; default {}; absent file: no auth header]",
                              default_token_file));
   app.add_option("--namespace", raw.namespace_name,
                  "profile namespace [env KFP_NAMESPACE; default: the token's namespace claim]");
-  app.add_option("--ca-file", raw.ca_file, "CA bundle for TLS [env KFP_CA_FILE; default: system trust store]");
-  app.add_flag("--insecure-skip-tls-verify", raw.insecure_skip_tls_verify, "do not verify the server's certificate");
+  app.add_option("--ca-file", raw.ca_file,
+                 "CA bundle for TLS [env KFP_CA_FILE; default: system trust store]");
+  app.add_flag("--insecure-skip-tls-verify", raw.insecure_skip_tls_verify,
+               "do not verify the server's certificate");
   app.add_option("--api", raw.api, "auto|v2beta1|v1beta1 [env KFP_API; default auto: probe healthz]");
   app.add_option("--request-timeout", raw.request_timeout, "timeout of each network step [default 30s]");
-  app.add_option("--retries", raw.retries, "retries of a failed request, with backoff and jitter [default 5]");
-  app.add_option("-o,--output", raw.output, "text|json: json prints exactly one report object on stdout [env KFP_OUTPUT]");
+  app.add_option("--retries", raw.retries,
+                 "retries of a failed request, with backoff and jitter [default 5]");
+  app.add_option("-o,--output", raw.output,
+                 "text|json: json prints exactly one report object on stdout [env KFP_OUTPUT]");
   app.add_option("--report", raw.report_file, "also write the JSON report to FILE");
-  app.add_option("--results-dir", raw.results_dir, "write one file per result field (Tekton results, Argo outputs)");
+  app.add_option("--results-dir", raw.results_dir,
+                 "write one file per result field (Tekton results, Argo outputs)");
   app.add_flag("-v,--verbose", raw.verbose, "more detail on stderr (repeat for more)");
   app.add_flag("-q,--quiet", raw.quiet, "only errors on stderr");
 }
@@ -48,7 +55,8 @@ void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
 bool json_requested(int argc, const char* const* argv, const util::Environment& env) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if ((arg == "-o" || arg == "--output") && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+    if ((arg == "-o" || arg == "--output") && i + 1 < argc && std::string_view(argv[i + 1]) == "json")
+      return true;
     if (arg == "-ojson" || arg == "--output=json") return true;
   }
   auto variable = env.get("KFP_OUTPUT");
@@ -64,22 +72,27 @@ std::string github_annotation(const report::Report& report) {
   std::string message = report::summary_line(report);
   std::string escaped;
   for (char c : message) {
-    if (c == '%') escaped += "%25";
-    else if (c == '\r') escaped += "%0D";
-    else if (c == '\n') escaped += "%0A";
-    else escaped.push_back(c);
+    if (c == '%')
+      escaped += "%25";
+    else if (c == '\r')
+      escaped += "%0D";
+    else if (c == '\n')
+      escaped += "%0A";
+    else
+      escaped.push_back(c);
   }
   return fmt::format("::error title=kfp-publish::{}\n", escaped);
 }
 
 class App {
-public:
+ public:
   App(const util::Environment& env, Streams streams) : env_(env), streams_(streams) {}
 
   int run(int argc, const char* const* argv) {
-    CLI::App app{"kfp-publish publishes compiled Kubeflow Pipelines packages from CI, starts runs and "
-                 "waits for them, with exit codes and a JSON report that CI can read.",
-                 "kfp-publish"};
+    CLI::App app{
+        "kfp-publish publishes compiled Kubeflow Pipelines packages from CI, starts runs and "
+        "waits for them, with exit codes and a JSON report that CI can read.",
+        "kfp-publish"};
     app.fallthrough();  // global options may follow the command
     app.require_subcommand(0, 1);
     app.footer(util::exit_code_table());
@@ -152,7 +165,7 @@ public:
                   report::targets_from(env_, options.report_file, options.results_dir));
   }
 
-private:
+ private:
   void print_out(const std::string& text) {
     std::fputs(text.c_str(), streams_.out);
     std::fflush(streams_.out);
@@ -165,7 +178,8 @@ private:
                                             : fmt::format("see kfp-publish {} --help", command_name);
     if (command_name.empty() && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
       std::string names;
-      for (const auto& command : commands) names += fmt::format("{}{}", names.empty() ? "" : ", ", command->name());
+      for (const auto& command : commands)
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", command->name());
       message = fmt::format("unknown command or argument: {} (commands: {})", e.what(), names);
     }
     report::Report report;

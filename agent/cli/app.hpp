@@ -13,6 +13,7 @@ struct Streams {
   std::FILE* err = stderr;
 };
 
-[[nodiscard]] int run_cli(int argc, const char* const* argv, const util::Environment& env, Streams streams = {});
+[[nodiscard]] int run_cli(int argc, const char* const* argv, const util::Environment& env,
+                          Streams streams = {});
 
 }  // namespace kfp::cli

@@ -23,7 +23,7 @@ struct Context {
 };
 
 class Command {
-public:
+ public:
   virtual ~Command() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
   [[nodiscard]] virtual std::string_view summary() const = 0;

@@ -10,8 +10,8 @@ publish::SessionOptions session_options(const GlobalOptions& options) {
   publish::SessionOptions out;
   out.host = options.host;
   out.token_file = options.token_file;
-  out.token_requirement =
-      options.token_file_explicit ? publish::TokenRequirement::required_file : publish::TokenRequirement::optional_file;
+  out.token_requirement = options.token_file_explicit ? publish::TokenRequirement::required_file
+                                                      : publish::TokenRequirement::optional_file;
   out.namespace_name = options.namespace_name;
   out.namespace_file = default_namespace_file;
   out.ca_file = options.ca_file;
@@ -57,13 +57,16 @@ void RunFlags::define(CLI::App& app, bool standalone) {
   app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code");
   app.add_option("--wait-timeout", wait_timeout_, "give up waiting after DUR (exit 8), e.g. 1h");
   app.add_flag("--cancel-on-timeout", cancel_on_timeout_, "terminate the run when --wait-timeout is reached");
-  app.add_flag("--cancel-on-interrupt", cancel_on_interrupt_, "terminate the run on SIGINT/SIGTERM while waiting");
-  app.add_option("--run-key", run_key_,
-                 "idempotency key: a run recorded with it is reused, never duplicated [env KFP_RUN_KEY; default: the "
-                 "CI's run identity]");
+  app.add_flag("--cancel-on-interrupt", cancel_on_interrupt_,
+               "terminate the run on SIGINT/SIGTERM while waiting");
+  app.add_option(
+      "--run-key", run_key_,
+      "idempotency key: a run recorded with it is reused, never duplicated [env KFP_RUN_KEY; default: the "
+      "CI's run identity]");
 }
 
-publish::RunRequest RunFlags::request(const std::string& pipeline_name, const std::optional<std::string>& version_name) const {
+publish::RunRequest RunFlags::request(const std::string& pipeline_name,
+                                      const std::optional<std::string>& version_name) const {
   publish::RunRequest request;
   request.pipeline = pipeline_name;
   request.version = version_name;
@@ -76,14 +79,16 @@ publish::RunRequest RunFlags::request(const std::string& pipeline_name, const st
   request.wait = wait_;
   if (!wait_timeout_.empty()) {
     auto timeout = util::parse_duration(wait_timeout_);
-    if (!timeout) throw util::Error(util::ErrorKind::usage, fmt::format("--wait-timeout: {}", timeout.error().message));
+    if (!timeout)
+      throw util::Error(util::ErrorKind::usage, fmt::format("--wait-timeout: {}", timeout.error().message));
     request.wait_timeout = *timeout;
   }
   if ((cancel_on_timeout_ || !wait_timeout_.empty()) && !wait_) {
     throw util::Error(util::ErrorKind::usage, "--wait-timeout and --cancel-on-timeout need --wait");
   }
   request.on_timeout = cancel_on_timeout_ ? publish::OnTimeout::cancel : publish::OnTimeout::keep_running;
-  request.on_interrupt = cancel_on_interrupt_ ? publish::OnInterrupt::cancel : publish::OnInterrupt::keep_running;
+  request.on_interrupt =
+      cancel_on_interrupt_ ? publish::OnInterrupt::cancel : publish::OnInterrupt::keep_running;
   if (!run_key_.empty()) request.run_key = run_key_;
   return request;
 }

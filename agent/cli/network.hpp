@@ -18,17 +18,18 @@ namespace kfp::cli {
 [[nodiscard]] std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report);
 
 class RunFlags {
-public:
+ public:
   // `standalone`: the `run` command, where --pipeline is required here; publish declares its own.
   void define(CLI::App& app, bool standalone);
   // The run request; fails with kind usage on bad durations.
-  [[nodiscard]] publish::RunRequest request(const std::string& pipeline, const std::optional<std::string>& version) const;
+  [[nodiscard]] publish::RunRequest request(const std::string& pipeline,
+                                            const std::optional<std::string>& version) const;
   [[nodiscard]] bool experiment_given() const { return !experiment_.empty(); }
 
   std::string pipeline;
   std::string version;
 
-private:
+ private:
   std::string experiment_;
   std::vector<std::string> params_;
   std::string params_file_;

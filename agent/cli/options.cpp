@@ -1,7 +1,7 @@
 #include "cli/options.hpp"
 
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
+#include <boost/url/parse.hpp>
 
 namespace kfp::cli {
 
@@ -32,7 +32,8 @@ util::Failure usage(std::string message, std::string hint = {}) {
 
 }  // namespace
 
-util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw, const util::Environment& env) {
+util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
+                                                   const util::Environment& env) {
   GlobalOptions options;
 
   if (auto host = pick(raw.host, env, {"KFP_HOST", "KF_PIPELINES_ENDPOINT"})) options.host = *host;
@@ -52,15 +53,20 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw, 
   options.insecure_skip_tls_verify = raw.insecure_skip_tls_verify;
 
   if (auto api = pick(raw.api, env, {"KFP_API"})) {
-    if (*api == "auto") options.api = ApiChoice::automatic;
-    else if (*api == "v2beta1") options.api = ApiChoice::v2beta1;
-    else if (*api == "v1beta1") options.api = ApiChoice::v1beta1;
-    else return usage(fmt::format("--api '{}' is not one of auto, v2beta1, v1beta1", *api));
+    if (*api == "auto")
+      options.api = ApiChoice::automatic;
+    else if (*api == "v2beta1")
+      options.api = ApiChoice::v2beta1;
+    else if (*api == "v1beta1")
+      options.api = ApiChoice::v1beta1;
+    else
+      return usage(fmt::format("--api '{}' is not one of auto, v2beta1, v1beta1", *api));
   }
 
   if (!raw.request_timeout.empty()) {
     auto timeout = util::parse_duration(raw.request_timeout);
-    if (!timeout) return usage(fmt::format("--request-timeout: {}", timeout.error().message), timeout.error().hint);
+    if (!timeout)
+      return usage(fmt::format("--request-timeout: {}", timeout.error().message), timeout.error().hint);
     if (timeout->count() <= 0) return usage("--request-timeout must be greater than zero");
     options.request_timeout = *timeout;
   }
@@ -73,9 +79,12 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw, 
   }
 
   if (auto output = pick(raw.output, env, {"KFP_OUTPUT"})) {
-    if (*output == "text") options.output = OutputFormat::text;
-    else if (*output == "json") options.output = OutputFormat::json;
-    else return usage(fmt::format("--output '{}' is not one of text, json", *output));
+    if (*output == "text")
+      options.output = OutputFormat::text;
+    else if (*output == "json")
+      options.output = OutputFormat::json;
+    else
+      return usage(fmt::format("--output '{}' is not one of text, json", *output));
   }
 
   if (!raw.report_file.empty()) options.report_file = raw.report_file;

@@ -14,7 +14,8 @@ namespace kfp::cli {
 
 inline constexpr const char* default_host = "http://ml-pipeline.kubeflow.svc.cluster.local:8888";
 inline constexpr const char* default_token_file = "/var/run/secrets/kubeflow/pipelines/token";
-inline constexpr const char* default_namespace_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+inline constexpr const char* default_namespace_file =
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 inline constexpr util::Milliseconds default_request_timeout{30'000};
 inline constexpr int default_retries = 5;
 inline constexpr int max_retries = 100;

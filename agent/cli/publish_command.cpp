@@ -19,7 +19,8 @@ std::string describe(const report::Report& report) {
                        report.version->created.value_or(false) ? " uploaded" : "");
     if (!report.version->digest.empty()) out += fmt::format("digest    {}\n", report.version->digest);
   }
-  if (report.experiment) out += fmt::format("experiment {} ({})\n", report.experiment->name, report.experiment->id);
+  if (report.experiment)
+    out += fmt::format("experiment {} ({})\n", report.experiment->name, report.experiment->id);
   if (report.run) {
     out += fmt::format("run       {} ({}) {}{}\n", report.run->name, report.run->id, report.run->state,
                        report.run->created.value_or(false) ? "" : " (already started for this run key)");
@@ -29,7 +30,7 @@ std::string describe(const report::Report& report) {
 }
 
 class PublishCommand final : public Command {
-public:
+ public:
   [[nodiscard]] std::string_view name() const override { return "publish"; }
   [[nodiscard]] std::string_view summary() const override {
     return "upload a package as a content-addressed pipeline version (creating the pipeline if missing); "
@@ -39,7 +40,8 @@ public:
     app.add_option("PACKAGE", package_, "pipeline package (.yaml .yml .json .zip .tar.gz .tgz)")->required();
     app.add_option("--pipeline", pipeline_, "pipeline name (unique in the namespace)")->required();
     app.add_option("--version", version_,
-                   "version name [default: derived from the content digest]; an existing one with other content is a conflict");
+                   "version name [default: derived from the content digest]; an existing one with other "
+                   "content is a conflict");
     app.add_option("--description", description_, "pipeline and version description");
     app.add_option("--tag", tags_, "version tag key=value (repeatable; KFP 2.17+ stores tags)");
     app.add_option("--code-source-url,--source-url", code_source_url_,
@@ -59,17 +61,21 @@ public:
     }
     std::optional<publish::RunRequest> run_request;
     if (run_) {
-      if (!run_flags_.experiment_given()) throw util::Error(util::ErrorKind::usage, "--run needs --experiment NAME");
+      if (!run_flags_.experiment_given())
+        throw util::Error(util::ErrorKind::usage, "--run needs --experiment NAME");
       run_request = run_flags_.request(pipeline_, std::nullopt);
     }
     // The package is judged before anything is sent.
     auto package = package::load(package_);
     if (!package) throw util::Error(package.error());
-    context.log.info("{}: {} {} ({})", package_, package::to_string(package->kind), package->pipeline_name, package->digest);
+    context.log.info("{}: {} {} ({})", package_, package::to_string(package->kind), package->pipeline_name,
+                     package->digest);
 
     auto session = open_session(context, report);
-    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log, session->clock());
-    publish::PublishRequest request{pipeline_, version_.empty() ? std::nullopt : std::optional<std::string>(version_),
+    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,
+                         session->clock());
+    publish::PublishRequest request{pipeline_,
+                                    version_.empty() ? std::nullopt : std::optional<std::string>(version_),
                                     description_, tags, code_source_url_};
     auto published = flows.publish(*package, request, report);
     if (run_request) flows.run(*run_request, report, &published);
@@ -77,11 +83,12 @@ public:
 
   [[nodiscard]] std::string render_text(const report::Report& report) const override {
     std::string out = describe(report);
-    if (report.outcome != report::Outcome::none) out += fmt::format("outcome   {}\n", report::to_string(report.outcome));
+    if (report.outcome != report::Outcome::none)
+      out += fmt::format("outcome   {}\n", report::to_string(report.outcome));
     return out;
   }
 
-private:
+ private:
   std::string package_;
   std::string pipeline_;
   std::string version_;
@@ -93,28 +100,35 @@ private:
 };
 
 class RunCommand final : public Command {
-public:
+ public:
   [[nodiscard]] std::string_view name() const override { return "run"; }
   [[nodiscard]] std::string_view summary() const override {
     return "start a run of a published pipeline exactly once, checking parameters first; --wait follows it";
   }
   void define(CLI::App& app) override { flags_.define(app, true); }
   void run(Context& context, report::Report& report) override {
-    auto request = flags_.request(flags_.pipeline,
-                                  flags_.version.empty() ? std::nullopt : std::optional<std::string>(flags_.version));
+    auto request = flags_.request(
+        flags_.pipeline, flags_.version.empty() ? std::nullopt : std::optional<std::string>(flags_.version));
     auto session = open_session(context, report);
-    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log, session->clock());
+    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,
+                         session->clock());
     flows.run(request, report);
   }
-  [[nodiscard]] std::string render_text(const report::Report& report) const override { return describe(report); }
+  [[nodiscard]] std::string render_text(const report::Report& report) const override {
+    return describe(report);
+  }
 
-private:
+ private:
   RunFlags flags_;
 };
 
 }  // namespace
 
-std::unique_ptr<Command> make_publish_command() { return std::make_unique<PublishCommand>(); }
-std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+std::unique_ptr<Command> make_publish_command() {
+  return std::make_unique<PublishCommand>();
+}
+std::unique_ptr<Command> make_run_command() {
+  return std::make_unique<RunCommand>();
+}
 
 }  // namespace kfp::cli

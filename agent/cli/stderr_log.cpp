@@ -7,9 +7,13 @@ namespace kfp::cli {
 StderrLog::StderrLog(int verbosity, Terminal terminal, bool colour, std::FILE* stream)
     : verbosity_(verbosity), terminal_(terminal), colour_(colour), stream_(stream) {}
 
-StderrLog::~StderrLog() { end_progress_line(); }
+StderrLog::~StderrLog() {
+  end_progress_line();
+}
 
-void StderrLog::add_secret(std::string secret) { secrets_.push_back(std::move(secret)); }
+void StderrLog::add_secret(std::string secret) {
+  secrets_.push_back(std::move(secret));
+}
 
 void StderrLog::end_progress_line() {
   if (progress_line_open_) {
@@ -28,10 +32,19 @@ void StderrLog::write(util::LogLevel level, std::string_view message) {
   const char* prefix = "";
   const char* colour_on = "";
   switch (level) {
-    case util::LogLevel::error: prefix = "error: "; colour_on = "\033[31m"; break;
-    case util::LogLevel::warning: prefix = "warning: "; colour_on = "\033[33m"; break;
+    case util::LogLevel::error:
+      prefix = "error: ";
+      colour_on = "\033[31m";
+      break;
+    case util::LogLevel::warning:
+      prefix = "warning: ";
+      colour_on = "\033[33m";
+      break;
     case util::LogLevel::info: break;
-    case util::LogLevel::debug: prefix = "debug: "; colour_on = "\033[2m"; break;
+    case util::LogLevel::debug:
+      prefix = "debug: ";
+      colour_on = "\033[2m";
+      break;
   }
   if (colour_ && *colour_on != '\0') {
     fmt::print(stream_, "{}kfp-publish: {}{}\033[0m\n", colour_on, prefix, text);

@@ -13,7 +13,7 @@ namespace kfp::cli {
 enum class Terminal { yes, no };
 
 class StderrLog final : public util::Log {
-public:
+ public:
   StderrLog(int verbosity, Terminal terminal, bool colour, std::FILE* stream = stderr);
   ~StderrLog() override;
   StderrLog(const StderrLog&) = delete;
@@ -24,7 +24,7 @@ public:
   // Every later line has this string replaced by [REDACTED].
   void add_secret(std::string secret);
 
-private:
+ private:
   void end_progress_line();
 
   int verbosity_;

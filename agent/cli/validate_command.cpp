@@ -1,8 +1,8 @@
 #include "cli/commands.hpp"
 #include "package/package.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include <cmath>
 
@@ -12,7 +12,8 @@ namespace {
 
 // Compilers write integer defaults as 32.0; show and report them as the integers they are.
 boost::json::value integral(const boost::json::value& value) {
-  if (value.is_double() && std::trunc(value.as_double()) == value.as_double() && std::abs(value.as_double()) < 9e15) {
+  if (value.is_double() && std::trunc(value.as_double()) == value.as_double() &&
+      std::abs(value.as_double()) < 9e15) {
     return static_cast<std::int64_t>(value.as_double());
   }
   if (value.is_array()) {
@@ -40,7 +41,8 @@ std::string display(const boost::json::value& value) {
     case boost::json::kind::object: {
       std::string out = "{";
       for (const auto& [key, item] : value.as_object()) {
-        out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", boost::json::serialize(boost::json::string(key)), display(item));
+        out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "",
+                           boost::json::serialize(boost::json::string(key)), display(item));
       }
       return out + "}";
     }
@@ -63,7 +65,8 @@ boost::json::object package_json(const package::Package& pkg) {
     item["name"] = input.name;
     item["type"] = package::to_string(input.type);
     if (input.default_value) {
-      item["default"] = input.type == package::ParameterType::number_double ? *input.default_value : integral(*input.default_value);
+      item["default"] = input.type == package::ParameterType::number_double ? *input.default_value
+                                                                            : integral(*input.default_value);
     }
     item["optional"] = input.optional;
     if (!input.description.empty()) item["description"] = input.description;
@@ -74,7 +77,7 @@ boost::json::object package_json(const package::Package& pkg) {
 }
 
 class ValidateCommand final : public Command {
-public:
+ public:
   [[nodiscard]] std::string_view name() const override { return "validate"; }
   [[nodiscard]] std::string_view summary() const override {
     return "check pipeline packages offline, as the KFP server would (.yaml .yml .json .zip .tar.gz .tgz)";
@@ -105,7 +108,9 @@ public:
                                          report.details["packages"].as_array().end(),
                                          [](const auto& p) { return !p.as_object().at("valid").as_bool(); });
       util::Failure failure = *first_failure;
-      if (paths_.size() > 1) failure.message = fmt::format("{} of {} packages are invalid; first: {}", invalid, paths_.size(), failure.message);
+      if (paths_.size() > 1)
+        failure.message =
+            fmt::format("{} of {} packages are invalid; first: {}", invalid, paths_.size(), failure.message);
       throw util::Error(failure);
     }
   }
@@ -118,7 +123,8 @@ public:
       const auto& pkg = value.as_object();
       std::string path(pkg.at("path").as_string());
       if (!pkg.at("valid").as_bool()) {
-        out += fmt::format("{}: INVALID: {}\n", path, std::string_view(pkg.at("error").at("message").as_string()));
+        out += fmt::format("{}: INVALID: {}\n", path,
+                           std::string_view(pkg.at("error").at("message").as_string()));
         continue;
       }
       out += fmt::format("{}: ok\n", path);
@@ -152,12 +158,14 @@ public:
     return out;
   }
 
-private:
+ private:
   std::vector<std::string> paths_;
 };
 
 }  // namespace
 
-std::unique_ptr<Command> make_validate_command() { return std::make_unique<ValidateCommand>(); }
+std::unique_ptr<Command> make_validate_command() {
+  return std::make_unique<ValidateCommand>();
+}
 
 }  // namespace kfp::cli

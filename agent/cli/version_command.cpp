@@ -8,7 +8,7 @@ namespace kfp::cli {
 namespace {
 
 class VersionCommand final : public Command {
-public:
+ public:
   [[nodiscard]] std::string_view name() const override { return "version"; }
   [[nodiscard]] std::string_view summary() const override { return "print the version of kfp-publish"; }
   void define(CLI::App& /*app*/) override {}
@@ -22,6 +22,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Command> make_version_command() { return std::make_unique<VersionCommand>(); }
+std::unique_ptr<Command> make_version_command() {
+  return std::make_unique<VersionCommand>();
+}
 
 }  // namespace kfp::cli

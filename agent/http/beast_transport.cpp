@@ -2,7 +2,11 @@
 
 #include "http/proxy.hpp"
 #include "http/url.hpp"
+#include "util/interrupt.hpp"
 
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,18 +17,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <chrono>
 #include <fcntl.h>
-#include <map>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
 
 namespace kfp::http {
 
@@ -44,12 +45,14 @@ constexpr std::size_t kChunkBytes = std::size_t{64} * 1024;
 constexpr std::uint64_t kSingleWriteBodyBytes = kChunkBytes;
 constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
 constexpr int kTotalTimeoutFactor = 2;
+// How often a blocking step looks at the SIGINT/SIGTERM flag.
+constexpr util::Milliseconds kInterruptPoll{50};
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Owns a file descriptor opened for reading.
 class ReadFd {
-public:
+ public:
   explicit ReadFd(const std::filesystem::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
   ~ReadFd() {
     if (fd_ >= 0) ::close(fd_);
@@ -58,7 +61,7 @@ public:
   ReadFd& operator=(const ReadFd&) = delete;
   [[nodiscard]] int get() const { return fd_; }
 
-private:
+ private:
   int fd_;
 };
 
@@ -128,8 +131,8 @@ util::Failure network(std::string message, std::string hint = {}) {
 
 // The fields the transport owns; a caller's copy of them is ignored.
 bool is_transport_field(std::string_view name) {
-  for (std::string_view owned : {"host", "content-length", "user-agent", "transfer-encoding",
-                                 "proxy-authorization", "expect"}) {
+  for (std::string_view owned :
+       {"host", "content-length", "user-agent", "transfer-encoding", "proxy-authorization", "expect"}) {
     if (boost::algorithm::iequals(name, owned)) return true;
   }
   return false;
@@ -143,7 +146,9 @@ bool set_server_name(SSL* handle, const std::string& host) {
 #pragma GCC diagnostic pop
 }
 
-bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -154,6 +159,16 @@ struct BeastTransport::Impl {
   std::optional<util::Failure> tls_setup_failure;
   std::map<std::string, std::unique_ptr<Connection>> pool;
   TransportStats stats;
+  // The stream the current step runs on, closed when a signal arrives during the exchange.
+  beast::tcp_stream* active = nullptr;
+  bool interruptible = false;  // no signal had arrived when this exchange began
+  bool abandoned = false;      // a signal cut this exchange short
+
+  // A request started after the signal (terminating the run on the way out) runs to its timeouts.
+  bool interrupt_now() {
+    if (!abandoned && interruptible && util::interrupted()) abandoned = true;
+    return abandoned;
+  }
 
   explicit Impl(TransportOptions opts) : options(std::move(opts)) {
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -195,8 +210,14 @@ struct BeastTransport::Impl {
     ioc.restart();
     std::optional<error_code> outcome;
     std::forward<Start>(start)([&outcome](error_code error, auto&&...) { outcome = error; });
+    bool closed = false;
     while (!outcome) {
-      if (ioc.run_one() == 0) return asio::error::operation_aborted;
+      // Without this, a signal waits for the step's timeout: asio resumes its wait after EINTR.
+      if (!closed && interrupt_now() && active != nullptr) {
+        active->close();
+        closed = true;
+      }
+      if (ioc.run_one_for(kInterruptPoll) == 0 && ioc.stopped()) return asio::error::operation_aborted;
     }
     return *outcome;
   }
@@ -223,8 +244,8 @@ struct BeastTransport::Impl {
     timer.async_wait([state](error_code error) {
       if (!error) state->timed_out = true;
     });
-    while (!state->done && !state->timed_out) {
-      if (ioc.run_one() == 0) break;
+    while (!state->done && !state->timed_out && !interrupt_now()) {
+      if (ioc.run_one_for(kInterruptPoll) == 0 && ioc.stopped()) break;
     }
     timer.cancel();
     if (!state->done) {
@@ -244,13 +265,16 @@ struct BeastTransport::Impl {
     auto endpoints = resolve(host, port);
     if (!endpoints) return endpoints.error();
     auto stream = std::make_unique<beast::tcp_stream>(ioc);
+    active = stream.get();
     stream->expires_after(options.timeout);
-    const error_code error = run([&](auto handler) { stream->async_connect(*endpoints, std::move(handler)); });
+    const error_code error =
+        run([&](auto handler) { stream->async_connect(*endpoints, std::move(handler)); });
     if (error == beast::error::timeout) {
       return network(fmt::format("no response from {} within {} (connect)", peer, timeout_text()));
     }
     if (error == asio::error::connection_refused) {
-      return network(fmt::format("connection to {} refused", peer), "is the server running and the port right?");
+      return network(fmt::format("connection to {} refused", peer),
+                     "is the server running and the port right?");
     }
     if (error) return network(fmt::format("cannot connect to {}: {}", peer, error.message()));
     // Headers and a streamed body go out in several writes; Nagle would hold the later ones back.
@@ -276,16 +300,19 @@ struct BeastTransport::Impl {
     stream.expires_after(options.timeout);
     error = run([&](auto handler) { bhttp::async_read_header(stream, buffer, parser, std::move(handler)); });
     if (error == beast::error::timeout) {
-      return network(fmt::format("no response from the proxy {} within {}", proxy.host_header, timeout_text()));
+      return network(
+          fmt::format("no response from the proxy {} within {}", proxy.host_header, timeout_text()));
     }
     if (error) {
-      return network(fmt::format("the proxy {} failed to answer CONNECT: {}", proxy.host_header, error.message()));
+      return network(
+          fmt::format("the proxy {} failed to answer CONNECT: {}", proxy.host_header, error.message()));
     }
     const auto& response = parser.get();
     if (response.result_int() / 100 != 2) {
-      const std::string hint = response.result_int() == 407
-                                   ? "put the proxy credentials in the proxy URL: http://user:password@proxy:port"
-                                   : "check HTTPS_PROXY and NO_PROXY";
+      const std::string hint =
+          response.result_int() == 407
+              ? "put the proxy credentials in the proxy URL: http://user:password@proxy:port"
+              : "check HTTPS_PROXY and NO_PROXY";
       return network(fmt::format("the proxy {} refused the tunnel to {}: {} {}", proxy.host_header,
                                  target.host_header, response.result_int(), response.reason()),
                      hint);
@@ -315,10 +342,12 @@ struct BeastTransport::Impl {
                                                  const std::optional<Proxy>& proxy) {
     auto connection = std::make_unique<Connection>();
     connection->key = key;
-    connection->peer = proxy && target.scheme == Scheme::http ? fmt::format("the proxy {}", proxy->host_header)
-                                                              : target.host_header;
-    auto stream = proxy ? connect_tcp(proxy->host, proxy->port, fmt::format("the proxy {}", proxy->host_header))
-                        : connect_tcp(target.host, target.port, target.host_header);
+    connection->peer = proxy && target.scheme == Scheme::http
+                           ? fmt::format("the proxy {}", proxy->host_header)
+                           : target.host_header;
+    auto stream = proxy
+                      ? connect_tcp(proxy->host, proxy->port, fmt::format("the proxy {}", proxy->host_header))
+                      : connect_tcp(target.host, target.port, target.host_header);
     if (!stream) return stream.error();
     ++stats.connections_opened;
     if (target.scheme == Scheme::http) {
@@ -338,10 +367,13 @@ struct BeastTransport::Impl {
     }
     if (!options.insecure_skip_tls_verify) {
       // OpenSSL's own check names the mismatch in the verify result; the asio callback enforces it.
-      if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), target.host.c_str());
-      else SSL_set1_host(handle, target.host.c_str());
+      if (ip)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), target.host.c_str());
+      else
+        SSL_set1_host(handle, target.host.c_str());
       connection->secure->set_verify_callback(ssl::host_name_verification(target.host));
     }
+    active = &connection->tcp();
     connection->tcp().expires_after(options.timeout);
     const error_code error = run([&](auto handler) {
       connection->secure->async_handshake(ssl::stream_base::client, std::move(handler));
@@ -351,8 +383,8 @@ struct BeastTransport::Impl {
   }
 
   util::Result<void> write_file_piece(auto& stream, Connection& connection, const BodyPiece::FileRange& range,
-                                      std::uint64_t& sent, std::uint64_t total, const ProgressCallback& progress,
-                                      ExchangeState& state) {
+                                      std::uint64_t& sent, std::uint64_t total,
+                                      const ProgressCallback& progress, ExchangeState& state) {
     ReadFd file(range.path);
     if (file.get() < 0) {
       return util::fail(util::ErrorKind::usage,
@@ -361,13 +393,15 @@ struct BeastTransport::Impl {
     std::vector<char> chunk(kChunkBytes);
     std::uint64_t done = 0;
     while (done < range.length) {
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, range.length - done));
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, range.length - done));
       const ssize_t n = ::pread(file.get(), chunk.data(), want, static_cast<off_t>(range.offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        return util::fail(util::ErrorKind::usage,
-                          fmt::format("cannot read {} at offset {}: {}", range.path.string(), range.offset + done,
-                                      n < 0 ? std::strerror(errno) : "the file is shorter than expected"));
+        return util::fail(
+            util::ErrorKind::usage,
+            fmt::format("cannot read {} at offset {}: {}", range.path.string(), range.offset + done,
+                        n < 0 ? std::strerror(errno) : "the file is shorter than expected"));
       }
       connection.tcp().expires_after(options.timeout);
       const auto buffer = asio::buffer(chunk.data(), static_cast<std::size_t>(n));
@@ -384,8 +418,8 @@ struct BeastTransport::Impl {
     if (error == beast::error::timeout) {
       return network(fmt::format("{} did not accept the request within {}", connection.peer, timeout_text()));
     }
-    return network(fmt::format("connection to {} lost while sending the request: {}", connection.peer,
-                               error.message()));
+    return network(
+        fmt::format("connection to {} lost while sending the request: {}", connection.peer, error.message()));
   }
 
   template <class Stream>
@@ -408,7 +442,8 @@ struct BeastTransport::Impl {
     bhttp::request<bhttp::empty_body> message{std::move(header)};
     bhttp::request_serializer<bhttp::empty_body> serializer{message};
     connection.tcp().expires_after(options.timeout);
-    state.error = run([&](auto handler) { bhttp::async_write_header(stream, serializer, std::move(handler)); });
+    state.error =
+        run([&](auto handler) { bhttp::async_write_header(stream, serializer, std::move(handler)); });
     if (state.error) return write_failure(connection, state.error);
     std::uint64_t sent = 0;
     for (const auto& piece : body.pieces) {
@@ -424,8 +459,8 @@ struct BeastTransport::Impl {
           if (progress) progress(sent, total);
         }
       } else {
-        auto written = write_file_piece(stream, connection, std::get<BodyPiece::FileRange>(piece.content), sent,
-                                        total, progress, state);
+        auto written = write_file_piece(stream, connection, std::get<BodyPiece::FileRange>(piece.content),
+                                        sent, total, progress, state);
         if (!written) return written;
       }
     }
@@ -443,7 +478,8 @@ struct BeastTransport::Impl {
 
     // Each read gets the per-step timeout, cut short by what is left of the whole-response deadline.
     auto arm = [&]() -> bool {
-      const auto left = std::chrono::duration_cast<util::Milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<util::Milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= util::Milliseconds{0}) return false;
       connection.tcp().expires_after(std::min(left, options.timeout));
       return true;
@@ -456,10 +492,12 @@ struct BeastTransport::Impl {
                                    options.max_response_bytes));
       }
       if (error == bhttp::error::header_limit) {
-        return network(fmt::format("the response headers from {} are over {} bytes", connection.peer, kMaxHeaderBytes));
+        return network(
+            fmt::format("the response headers from {} are over {} bytes", connection.peer, kMaxHeaderBytes));
       }
       if (error == beast::error::timeout) {
-        const bool overall = std::chrono::steady_clock::now() + options.timeout > deadline && parser.got_some();
+        const bool overall =
+            std::chrono::steady_clock::now() + options.timeout > deadline && parser.got_some();
         if (overall) {
           return network(fmt::format("the response from {} did not complete within {}", connection.peer,
                                      util::format_duration(total)));
@@ -500,8 +538,10 @@ struct BeastTransport::Impl {
     return response;
   }
 
-  util::Result<Response> exchange(Connection& connection, const Target& target, const std::optional<Proxy>& proxy,
-                                  const Request& request, const ProgressCallback& progress, ExchangeState& state) {
+  util::Result<Response> exchange(Connection& connection, const Target& target,
+                                  const std::optional<Proxy>& proxy, const Request& request,
+                                  const ProgressCallback& progress, ExchangeState& state) {
+    active = &connection.tcp();
     const bool absolute = proxy && target.scheme == Scheme::http;
     bhttp::request_header<> header;
     header.method(to_verb(request.method));
@@ -511,18 +551,21 @@ struct BeastTransport::Impl {
     header.set(bhttp::field::user_agent, options.user_agent);
     for (const auto& [name, value] : request.headers.fields) {
       if (has_line_break(name) || has_line_break(value)) {
-        return util::fail(util::ErrorKind::internal, fmt::format("the request header {} contains a line break",
-                                                                 has_line_break(name) ? "name" : name));
+        return util::fail(
+            util::ErrorKind::internal,
+            fmt::format("the request header {} contains a line break", has_line_break(name) ? "name" : name));
       }
       if (!is_transport_field(name)) header.set(name, value);
     }
-    if (absolute && proxy->authorization) header.set(bhttp::field::proxy_authorization, *proxy->authorization);
+    if (absolute && proxy->authorization)
+      header.set(bhttp::field::proxy_authorization, *proxy->authorization);
     const std::uint64_t size = request.body.size();
     if (size > 0 || request.method == Method::post || request.method == Method::put ||
         request.method == Method::patch) {
       header.set(bhttp::field::content_length, std::to_string(size));
     }
-    const bool caller_closes = boost::algorithm::iequals(request.headers.get("Connection").value_or(""), "close");
+    const bool caller_closes =
+        boost::algorithm::iequals(request.headers.get("Connection").value_or(""), "close");
 
     auto run_exchange = [&](auto& stream) -> util::Result<Response> {
       if (auto written = write_request(stream, connection, std::move(header), request.body, progress, state);
@@ -574,8 +617,8 @@ struct BeastTransport::Impl {
       pool.erase(key);
       // A reused connection can die between our liveness check and the server reading the request.
       const bool safe_to_resend = state.stage == Stage::write || is_idempotent(request.method);
-      if (reused && attempt == 0 && !state.response_started && state.error && state.error != beast::error::timeout &&
-          safe_to_resend) {
+      if (!abandoned && reused && attempt == 0 && !state.response_started && state.error &&
+          state.error != beast::error::timeout && safe_to_resend) {
         ++stats.stale_reconnects;
         reused = false;
         continue;
@@ -585,15 +628,26 @@ struct BeastTransport::Impl {
   }
 };
 
-BeastTransport::BeastTransport(TransportOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+BeastTransport::BeastTransport(TransportOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 BeastTransport::~BeastTransport() = default;
 
 util::Result<Response> BeastTransport::send(const Request& request, const ProgressCallback& progress) {
-  return impl_->send(request, progress);
+  impl_->interruptible = !util::interrupted();
+  impl_->abandoned = false;
+  auto response = impl_->send(request, progress);
+  impl_->active = nullptr;
+  if (!response && impl_->abandoned) {
+    impl_->pool.clear();
+    return util::fail(util::ErrorKind::interrupted, "interrupted: the request in progress was abandoned");
+  }
+  return response;
 }
 
-TransportStats BeastTransport::stats() const { return impl_->stats; }
+TransportStats BeastTransport::stats() const {
+  return impl_->stats;
+}
 
 std::optional<bool> BeastTransport::no_delay(std::string_view url) const {
   auto target = parse_target(url);

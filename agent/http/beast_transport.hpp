@@ -24,7 +24,7 @@ struct TransportStats {
 // byte is resent once on a new connection when the request is idempotent (GET, PUT, DELETE) or when
 // the failure came while writing, i.e. before the server could have read the whole request.
 class BeastTransport final : public Transport {
-public:
+ public:
   explicit BeastTransport(TransportOptions options);
   ~BeastTransport() override;
   BeastTransport(const BeastTransport&) = delete;
@@ -37,7 +37,7 @@ public:
   // Whether the pooled connection that serves `url` has TCP_NODELAY set; nullopt when none is open.
   [[nodiscard]] std::optional<bool> no_delay(std::string_view url) const;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,11 +2,11 @@
 
 #include "util/base64.hpp"
 
+#include <fmt/format.h>
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <fmt/format.h>
 
 #include <charconv>
 
@@ -64,8 +64,8 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uin
 }
 
 util::Result<Proxy> parse_proxy(std::string_view url) {
-  const std::string text = url.find("://") == std::string_view::npos ? fmt::format("http://{}", url)
-                                                                      : std::string(url);
+  const std::string text =
+      url.find("://") == std::string_view::npos ? fmt::format("http://{}", url) : std::string(url);
   auto bad = [](std::string_view why) {
     return util::fail(util::ErrorKind::usage, fmt::format("invalid proxy URL: {}", why),
                       "set HTTPS_PROXY/HTTP_PROXY to http://[user:password@]host:port");
@@ -90,7 +90,8 @@ util::Result<Proxy> parse_proxy(std::string_view url) {
   }
   const bool ipv6 = view.host_type() == boost::urls::host_type::ipv6;
   const std::string_view host_text = view.encoded_host_address();
-  proxy.host_header = ipv6 ? fmt::format("[{}]:{}", host_text, proxy.port) : fmt::format("{}:{}", host_text, proxy.port);
+  proxy.host_header =
+      ipv6 ? fmt::format("[{}]:{}", host_text, proxy.port) : fmt::format("{}:{}", host_text, proxy.port);
   if (view.has_userinfo()) {
     const std::string credentials = fmt::format("{}:{}", view.user(), view.password());
     proxy.authorization = fmt::format("Basic {}", util::base64_encode(credentials));

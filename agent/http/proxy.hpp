@@ -20,8 +20,7 @@ struct Proxy {
 // True when NO_PROXY exempts host:port. The list is comma (or space) separated; "*" matches every
 // host; "example.com" and ".example.com" match the domain and its subdomains; "host:port" matches
 // that port only; comparison ignores case. IP literals match exactly.
-[[nodiscard]] bool no_proxy_matches(std::string_view no_proxy, std::string_view host,
-                                    std::uint16_t port);
+[[nodiscard]] bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uint16_t port);
 
 // Parses a proxy URL ("http://user:pass@proxy:3128", or "proxy:3128" without scheme). Fails with
 // kind usage for a non-http proxy or a malformed URL; the message never repeats the credentials.

@@ -15,9 +15,13 @@ SystemClock::SystemClock() : interrupted_([] { return util::interrupted(); }) {}
 
 SystemClock::SystemClock(std::function<bool()> interrupted) : interrupted_(std::move(interrupted)) {}
 
-Clock::TimePoint SystemClock::now() const { return std::chrono::steady_clock::now(); }
+Clock::TimePoint SystemClock::now() const {
+  return std::chrono::steady_clock::now();
+}
 
-bool SystemClock::interrupted() const { return interrupted_ && interrupted_(); }
+bool SystemClock::interrupted() const {
+  return interrupted_ && interrupted_();
+}
 
 SleepOutcome SystemClock::sleep_for(util::Milliseconds duration) {
   const auto end = now() + duration;
@@ -45,7 +49,9 @@ util::Milliseconds Backoff::delay(int retry) {
   return util::Milliseconds{half + jitter(random_)};
 }
 
-bool is_retryable(const util::Failure& failure) { return failure.kind == util::ErrorKind::network; }
+bool is_retryable(const util::Failure& failure) {
+  return failure.kind == util::ErrorKind::network;
+}
 
 bool is_retryable_status(int status) {
   return status == 429 || status == 502 || status == 503 || status == 504;

@@ -18,7 +18,7 @@ enum class SleepOutcome { completed, interrupted };
 
 // Time as the retry loop sees it; tests use a fake that records sleeps instead of waiting.
 class Clock {
-public:
+ public:
   using TimePoint = std::chrono::steady_clock::time_point;
   virtual ~Clock() = default;
   [[nodiscard]] virtual TimePoint now() const = 0;
@@ -30,7 +30,7 @@ public:
 // when it says yes. By default it asks util::interrupted() (SIGINT/SIGTERM); tests or callers may
 // pass another predicate or override interrupted().
 class SystemClock : public Clock {
-public:
+ public:
   static constexpr util::Milliseconds kInterruptPoll{50};
   SystemClock();
   explicit SystemClock(std::function<bool()> interrupted);
@@ -38,15 +38,15 @@ public:
   SleepOutcome sleep_for(util::Milliseconds duration) override;
   [[nodiscard]] virtual bool interrupted() const;
 
-private:
+ private:
   std::function<bool()> interrupted_;
 };
 
 struct RetryPolicy {
-  int max_retries = 5;                      // attempts = 1 + max_retries
-  util::Milliseconds base_delay{200};       // ceiling of the first delay
-  util::Milliseconds max_delay{10'000};     // no backoff delay exceeds this
-  double multiplier = 2.0;                  // ceiling growth per retry
+  int max_retries = 5;                         // attempts = 1 + max_retries
+  util::Milliseconds base_delay{200};          // ceiling of the first delay
+  util::Milliseconds max_delay{10'000};        // no backoff delay exceeds this
+  double multiplier = 2.0;                     // ceiling growth per retry
   util::Milliseconds max_retry_after{60'000};  // a server's Retry-After is honoured up to this
   // Give up instead of waiting when the next delay would end past this much time since the start.
   std::optional<util::Milliseconds> give_up_after;
@@ -57,12 +57,12 @@ struct RetryPolicy {
 // Half of it is fixed so an overloaded or restarting server always gets a growing pause; the random
 // half spreads the retries of many CI jobs that failed together.
 class Backoff {
-public:
+ public:
   Backoff(const RetryPolicy& policy, std::mt19937_64& random) : policy_(policy), random_(random) {}
   [[nodiscard]] util::Milliseconds ceiling(int retry) const;
   [[nodiscard]] util::Milliseconds delay(int retry);
 
-private:
+ private:
   const RetryPolicy& policy_;
   std::mt19937_64& random_;
 };
@@ -74,15 +74,14 @@ private:
 [[nodiscard]] bool is_retryable_status(int status);
 // The delay a 429 or 503 response asks for in Retry-After (delta-seconds form only), capped at
 // `cap`; nullopt for other statuses or an absent/unparsable header.
-[[nodiscard]] std::optional<util::Milliseconds> retry_after(const Response& response,
-                                                           util::Milliseconds cap);
+[[nodiscard]] std::optional<util::Milliseconds> retry_after(const Response& response, util::Milliseconds cap);
 
 // What the retry loop tells its logger before each wait.
 struct RetryEvent {
-  int retry = 0;               // 1 for the first retry
+  int retry = 0;  // 1 for the first retry
   int max_retries = 0;
   util::Milliseconds delay{0};
-  std::string reason;          // "HTTP 503" or the failure's message
+  std::string reason;  // "HTTP 503" or the failure's message
 };
 
 struct RetryHooks {
@@ -96,8 +95,7 @@ using Operation = std::function<util::Result<Response>()>;
 
 // Runs `operation` until it returns a non-retryable response or failure, or the policy is spent;
 // returns the last response or failure. An interrupted wait fails with kind interrupted.
-[[nodiscard]] util::Result<Response> retry(const RetryPolicy& policy, Clock& clock,
-                                           std::mt19937_64& random, const Operation& operation,
-                                           const RetryHooks& hooks = {});
+[[nodiscard]] util::Result<Response> retry(const RetryPolicy& policy, Clock& clock, std::mt19937_64& random,
+                                           const Operation& operation, const RetryHooks& hooks = {});
 
 }  // namespace kfp::http

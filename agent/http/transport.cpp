@@ -35,8 +35,10 @@ std::optional<std::string> Headers::get(std::string_view name) const {
 std::uint64_t Body::size() const {
   std::uint64_t total = 0;
   for (const auto& piece : pieces) {
-    if (const auto* text = std::get_if<std::string>(&piece.content)) total += text->size();
-    else total += std::get<BodyPiece::FileRange>(piece.content).length;
+    if (const auto* text = std::get_if<std::string>(&piece.content))
+      total += text->size();
+    else
+      total += std::get<BodyPiece::FileRange>(piece.content).length;
   }
   return total;
 }

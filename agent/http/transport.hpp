@@ -62,12 +62,12 @@ struct Response {
 using ProgressCallback = std::function<void(std::uint64_t sent, std::uint64_t total)>;
 
 struct TransportOptions {
-  util::Milliseconds timeout{30'000};                  // each connect, handshake, write and read
+  util::Milliseconds timeout{30'000};  // each connect, handshake, write and read
   // The whole response (headers and body) must arrive within this after the request was sent, so
   // a server trickling bytes cannot hold the client forever; unset: 2 x timeout.
   std::optional<util::Milliseconds> total_timeout;
   std::size_t max_response_bytes = std::size_t{8} << 20;
-  std::optional<std::filesystem::path> ca_file;        // else the system trust store
+  std::optional<std::filesystem::path> ca_file;  // else the system trust store
   bool insecure_skip_tls_verify = false;
   // Proxy settings as the environment gives them (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; lower-case too).
   std::optional<std::string> https_proxy;
@@ -77,7 +77,7 @@ struct TransportOptions {
 };
 
 class Transport {
-public:
+ public:
   virtual ~Transport() = default;
   // Sends the request once and returns the response, whatever its status. Fails with kind
   // network (DNS, connect, reset, timeout, body too large), or tls (handshake, verification).

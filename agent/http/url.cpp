@@ -1,14 +1,16 @@
 #include "http/url.hpp"
 
+#include <fmt/format.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <fmt/format.h>
 
 #include <charconv>
 
 namespace kfp::http {
 
-std::string_view to_string(Scheme scheme) { return scheme == Scheme::https ? "https" : "http"; }
+std::string_view to_string(Scheme scheme) {
+  return scheme == Scheme::https ? "https" : "http";
+}
 
 util::Result<Target> parse_target(std::string_view url) {
   auto bad = [&](std::string_view why) {
@@ -20,9 +22,12 @@ util::Result<Target> parse_target(std::string_view url) {
   const boost::urls::url_view view = *parsed;
 
   Target target;
-  if (view.scheme_id() == boost::urls::scheme::https) target.scheme = Scheme::https;
-  else if (view.scheme_id() == boost::urls::scheme::http) target.scheme = Scheme::http;
-  else return bad("the scheme must be http or https");
+  if (view.scheme_id() == boost::urls::scheme::https)
+    target.scheme = Scheme::https;
+  else if (view.scheme_id() == boost::urls::scheme::http)
+    target.scheme = Scheme::http;
+  else
+    return bad("the scheme must be http or https");
 
   if (!view.has_authority() || view.encoded_host().empty()) return bad("no host");
   target.host = view.host_address();

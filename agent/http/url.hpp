@@ -13,10 +13,10 @@ enum class Scheme { http, https };
 
 struct Target {
   Scheme scheme = Scheme::http;
-  std::string host;         // without brackets for IPv6 literals; what DNS, SNI and verification use
-  std::uint16_t port = 80;  // the explicit port, else 80/443
-  std::string host_header;  // host[:port] as the Host header and CONNECT want it (brackets kept)
-  std::string origin_form;  // path?query, "/" when empty
+  std::string host;           // without brackets for IPv6 literals; what DNS, SNI and verification use
+  std::uint16_t port = 80;    // the explicit port, else 80/443
+  std::string host_header;    // host[:port] as the Host header and CONNECT want it (brackets kept)
+  std::string origin_form;    // path?query, "/" when empty
   std::string absolute_form;  // scheme://host[:port]/path?query without user info or fragment
 };
 

@@ -2,10 +2,10 @@
 
 #include "util/file.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -61,7 +61,8 @@ util::Result<boost::json::value> check_typed(const std::string& name, const boos
       return wrong();
     case ParameterType::number_integer:
       if (value.is_int64() || value.is_uint64()) return value;
-      if (value.is_double() && std::trunc(value.as_double()) == value.as_double() && std::abs(value.as_double()) < 9e15) {
+      if (value.is_double() && std::trunc(value.as_double()) == value.as_double() &&
+          std::abs(value.as_double()) < 9e15) {
         return boost::json::value(static_cast<std::int64_t>(value.as_double()));
       }
       if (value.is_string()) return convert_text(name, std::string(value.as_string()), type);
@@ -110,7 +111,8 @@ util::Result<boost::json::value> yaml_to_json(const YAML::Node& node, int depth)
     }
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
-      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return boost::json::value(text);  // quoted
+      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str")
+        return boost::json::value(text);  // quoted
       if (text == "true" || text == "True" || text == "TRUE") return boost::json::value(true);
       if (text == "false" || text == "False" || text == "FALSE") return boost::json::value(false);
       if (text == "null" || text == "~" || text.empty()) return boost::json::value(nullptr);
@@ -133,13 +135,15 @@ util::Result<boost::json::object> read_params_file(const std::filesystem::path& 
   try {
     YAML::Node root = YAML::Load(*content);  // JSON is YAML
     if (!root.IsMap()) {
-      return invalid(fmt::format("{}: the parameters file must be a mapping of name to value", path.string()));
+      return invalid(
+          fmt::format("{}: the parameters file must be a mapping of name to value", path.string()));
     }
     auto converted = yaml_to_json(root, 0);
     if (!converted) return converted.error();
     value = std::move(*converted);
   } catch (const YAML::Exception& e) {
-    return invalid(fmt::format("{}:{}:{}: invalid YAML/JSON: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg));
+    return invalid(fmt::format("{}:{}:{}: invalid YAML/JSON: {}", path.string(), e.mark.line + 1,
+                               e.mark.column + 1, e.msg));
   }
   return value.as_object();
 }
@@ -150,7 +154,8 @@ util::Result<boost::json::value> convert_text(const std::string& name, const std
                                               package::ParameterType type) {
   using package::ParameterType;
   auto wrong = [&](std::string_view expected) {
-    return invalid(fmt::format("parameter {} must be {} ({}), got '{}'", name, package::to_string(type), expected, text));
+    return invalid(fmt::format("parameter {} must be {} ({}), got '{}'", name, package::to_string(type),
+                               expected, text));
   };
   switch (type) {
     case ParameterType::string: return boost::json::value(text);
@@ -178,7 +183,9 @@ util::Result<boost::json::value> convert_text(const std::string& name, const std
       boost::system::error_code ec;
       auto value = boost::json::parse(text, ec);
       const bool ok = !ec && (type == ParameterType::list ? value.is_array() : value.is_object());
-      if (!ok) return wrong(type == ParameterType::list ? "a JSON list such as [1,2]" : "a JSON object such as {\"k\":\"v\"}");
+      if (!ok)
+        return wrong(type == ParameterType::list ? "a JSON list such as [1,2]"
+                                                 : "a JSON object such as {\"k\":\"v\"}");
       return value;
     }
   }

@@ -16,7 +16,7 @@
 namespace kfp::publish {
 
 struct ParameterInput {
-  std::vector<std::string> assignments;             // "name=value", as given with --param
+  std::vector<std::string> assignments;              // "name=value", as given with --param
   std::optional<std::filesystem::path> params_file;  // YAML or JSON mapping; --param wins over it
 };
 

@@ -21,11 +21,13 @@ Provenance provenance_from(const util::Environment& env) {
     auto attempt = env.get("GITHUB_RUN_ATTEMPT").value_or("1");
     provenance.ci_run = fmt::format("github-{}-{}", *run_id, attempt);
     if (!provenance.repository.empty()) {
-      provenance.ci_run_url = fmt::format("{}/{}/actions/runs/{}/attempts/{}", server, provenance.repository, *run_id, attempt);
+      provenance.ci_run_url =
+          fmt::format("{}/{}/actions/runs/{}/attempts/{}", server, provenance.repository, *run_id, attempt);
     }
   }
   if (!provenance.repository.empty() && !provenance.commit.empty()) {
-    provenance.code_source_url = fmt::format("{}/{}/tree/{}", server, provenance.repository, provenance.commit);
+    provenance.code_source_url =
+        fmt::format("{}/{}/tree/{}", server, provenance.repository, provenance.commit);
   }
   return provenance;
 }
@@ -46,8 +48,10 @@ std::string Provenance::sentence() const {
   if (!repository.empty() || !commit.empty()) {
     out = fmt::format("from {}@{}", repository.empty() ? "?" : repository, commit.substr(0, 12));
   }
-  if (!ci_run_url.empty()) out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run_url);
-  else if (!ci_run.empty()) out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run);
+  if (!ci_run_url.empty())
+    out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run_url);
+  else if (!ci_run.empty())
+    out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run);
   return out;
 }
 
@@ -60,7 +64,8 @@ std::optional<std::string> ci_run_key(const util::Environment& env) {
   return std::nullopt;
 }
 
-std::string run_marker(const std::string& run_key, const std::string& pipeline, const std::string& experiment) {
+std::string run_marker(const std::string& run_key, const std::string& pipeline,
+                       const std::string& experiment) {
   const std::string digest = util::sha256_digest(fmt::format("{}\n{}\n{}", run_key, pipeline, experiment));
   // "sha256:" + 32 hex digits: unique enough, short enough to read in the UI.
   return fmt::format("kfp-publish-run-key:{}", digest.substr(7, 32));

@@ -68,10 +68,11 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
   if (!token) throw util::Error(token.error());
   if (!*token) {
     if (options.token_requirement == TokenRequirement::required_file) {
-      throw util::Error(util::ErrorKind::unauthenticated,
-                        fmt::format("the token file {} does not exist", options.token_file.string()),
-                        "mount a projected service-account token (audience pipelines.kubeflow.org) there, or fix "
-                        "--token-file / KF_PIPELINES_SA_TOKEN_PATH");
+      throw util::Error(
+          util::ErrorKind::unauthenticated,
+          fmt::format("the token file {} does not exist", options.token_file.string()),
+          "mount a projected service-account token (audience pipelines.kubeflow.org) there, or fix "
+          "--token-file / KF_PIPELINES_SA_TOKEN_PATH");
     }
     log.debug("no token file at {}: sending no Authorization header", options.token_file.string());
   } else {
@@ -101,8 +102,9 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
     // Single-user servers force every namespace to "".
     namespace_.clear();
   } else if (namespace_.empty()) {
-    throw util::Error(util::ErrorKind::usage, "the server is multi-user and no namespace is known",
-                      "pass --namespace (or KFP_NAMESPACE), or use a service-account token, whose namespace is used");
+    throw util::Error(
+        util::ErrorKind::usage, "the server is multi-user and no namespace is known",
+        "pass --namespace (or KFP_NAMESPACE), or use a service-account token, whose namespace is used");
   }
   report.namespace_name = namespace_;
   auto api = api::make_api(*connection_, *server);

@@ -40,11 +40,11 @@ struct SessionOptions {
 // The bearer token read afresh from the file for every request; each token read is passed to
 // `on_secret` so the log can redact it. Failures are TokenSource's (kind unauthenticated).
 class FileTokens final : public api::TokenProvider {
-public:
+ public:
   FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret);
   util::Result<std::optional<std::string>> token() override;
 
-private:
+ private:
   std::filesystem::path path_;
   std::function<void(const std::string&)> on_secret_;
 };
@@ -57,7 +57,7 @@ private:
 [[nodiscard]] std::string resolve_namespace(const SessionOptions& options, const api::Identity& identity);
 
 class Session {
-public:
+ public:
   // Checks the token and reaches the server (healthz); fills report.server and report.namespace.
   // Throws util::Error. The token string is passed to `on_secret` so the log can redact it.
   Session(const SessionOptions& options, util::Log& log, report::Report& report,
@@ -71,7 +71,7 @@ public:
   [[nodiscard]] http::Clock& clock() { return *clock_; }
   [[nodiscard]] int request_count() const { return connection_->request_count(); }
 
-private:
+ private:
   std::unique_ptr<http::Transport> transport_;
   std::unique_ptr<FileTokens> tokens_;
   std::unique_ptr<http::Clock> clock_;

@@ -2,8 +2,8 @@
 
 #include "util/file.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
@@ -47,13 +47,16 @@ std::vector<std::pair<std::string, std::string>> result_fields(const Report& rep
 std::string summary_line(const Report& report) {
   std::string line = fmt::format("kfp-publish {}", report.command);
   if (report.outcome != Outcome::none) line += fmt::format(" {}", to_string(report.outcome));
-  if (report.pipeline && !report.pipeline->name.empty()) line += fmt::format(": pipeline {}", report.pipeline->name);
-  if (report.version && !report.version->name.empty()) line += fmt::format(" version {}", report.version->name);
+  if (report.pipeline && !report.pipeline->name.empty())
+    line += fmt::format(": pipeline {}", report.pipeline->name);
+  if (report.version && !report.version->name.empty())
+    line += fmt::format(" version {}", report.version->name);
   if (report.run && !report.run->id.empty()) {
     line += fmt::format(" run {}", report.run->id);
     if (!report.run->state.empty()) line += fmt::format(" {}", report.run->state);
   }
-  if (report.error) line += fmt::format(" — {}: {}", util::to_string(report.error->kind), report.error->message);
+  if (report.error)
+    line += fmt::format(" — {}: {}", util::to_string(report.error->kind), report.error->message);
   line += fmt::format(" (exit {})", report.exit_code);
   // One line: the termination log and CI annotations must not be split.
   for (char& c : line) {
@@ -97,7 +100,8 @@ std::string markdown_summary(const Report& report) {
   }
   if (report.run && !report.run->url.empty()) out += fmt::format("\n[Open the run]({})\n", report.run->url);
   if (report.error) {
-    out += fmt::format("\n**{}**: {}\n", util::to_string(report.error->kind), markdown_escape(report.error->message));
+    out += fmt::format("\n**{}**: {}\n", util::to_string(report.error->kind),
+                       markdown_escape(report.error->message));
     if (!report.error->hint.empty()) out += fmt::format("\nHint: {}\n", markdown_escape(report.error->hint));
   }
   return out + "\n";

@@ -23,10 +23,10 @@ struct OutputTargets {
 inline constexpr const char* default_termination_log = "/dev/termination-log";
 
 // Targets from the options and the CI's variables (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).
-[[nodiscard]] OutputTargets targets_from(const util::Environment& env,
-                                         std::optional<std::filesystem::path> report_file,
-                                         std::optional<std::filesystem::path> results_dir,
-                                         const std::filesystem::path& termination_log = default_termination_log);
+[[nodiscard]] OutputTargets targets_from(
+    const util::Environment& env, std::optional<std::filesystem::path> report_file,
+    std::optional<std::filesystem::path> results_dir,
+    const std::filesystem::path& termination_log = default_termination_log);
 
 // The short result fields CI reads: pipeline_id, version_id, version_name, run_id, run_state,
 // exit_code, outcome (only those that are known).

@@ -14,6 +14,7 @@ namespace kfp::util {
 
 // URL-safe alphabet without padding (JWT segments).
 [[nodiscard]] std::string base64url_encode(std::string_view bytes);
-[[nodiscard]] Result<std::string> base64url_decode(std::string_view text, ErrorKind kind = ErrorKind::internal);
+[[nodiscard]] Result<std::string> base64url_decode(std::string_view text,
+                                                   ErrorKind kind = ErrorKind::internal);
 
 }  // namespace kfp::util

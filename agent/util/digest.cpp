@@ -20,7 +20,9 @@ Sha256::Sha256() : impl_(new Impl) {
   }
 }
 
-Sha256::~Sha256() { delete impl_; }
+Sha256::~Sha256() {
+  delete impl_;
+}
 
 void Sha256::update(std::string_view bytes) {
   if (EVP_DigestUpdate(impl_->ctx.get(), bytes.data(), bytes.size()) != 1) {

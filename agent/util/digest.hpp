@@ -13,7 +13,7 @@ namespace kfp::util {
 
 // Incremental form, for content streamed from disk.
 class Sha256 {
-public:
+ public:
   Sha256();
   ~Sha256();
   Sha256(const Sha256&) = delete;
@@ -21,7 +21,7 @@ public:
   void update(std::string_view bytes);
   [[nodiscard]] std::string finish();  // "sha256:<hex>"
 
-private:
+ private:
   struct Impl;
   Impl* impl_;
 };

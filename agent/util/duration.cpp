@@ -31,13 +31,20 @@ Result<Milliseconds> parse_duration(std::string_view text) {
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     double factor = 0;
-    if (unit == "ns") factor = 1e-6;
-    else if (unit == "us" || unit == "µs") factor = 1e-3;
-    else if (unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1e3;
-    else if (unit == "m") factor = 60e3;
-    else if (unit == "h") factor = 3600e3;
-    else return bad();
+    if (unit == "ns")
+      factor = 1e-6;
+    else if (unit == "us" || unit == "µs")
+      factor = 1e-3;
+    else if (unit == "ms")
+      factor = 1;
+    else if (unit == "s")
+      factor = 1e3;
+    else if (unit == "m")
+      factor = 60e3;
+    else if (unit == "h")
+      factor = 3600e3;
+    else
+      return bad();
     total_ms += number * factor;
   }
   if (!std::isfinite(total_ms) || total_ms > 1e15) return bad();
@@ -58,9 +65,12 @@ std::string format_duration(Milliseconds duration) {
   const long long millis = ms % 1000;
   if (hours) out += fmt::format("{}h", hours);
   if (minutes) out += fmt::format("{}m", minutes);
-  if (seconds && millis) out += fmt::format("{}.{:03}s", seconds, millis);
-  else if (seconds) out += fmt::format("{}s", seconds);
-  else if (millis) out += fmt::format("{}ms", millis);
+  if (seconds && millis)
+    out += fmt::format("{}.{:03}s", seconds, millis);
+  else if (seconds)
+    out += fmt::format("{}s", seconds);
+  else if (millis)
+    out += fmt::format("{}ms", millis);
   return out;
 }
 

@@ -47,7 +47,7 @@ struct Failure {
 
 // What command code throws; the CLI catches it in one place and maps it to the exit code and report.
 class Error : public std::runtime_error {
-public:
+ public:
   explicit Error(Failure failure);
   Error(ErrorKind kind, std::string message, std::string hint = {});
 
@@ -56,7 +56,7 @@ public:
   [[nodiscard]] std::optional<int> http_status() const noexcept { return failure_.http_status; }
   [[nodiscard]] const Failure& failure() const noexcept { return failure_; }
 
-private:
+ private:
   Failure failure_;
 };
 
@@ -65,8 +65,7 @@ template <class T>
 using Result = boost::system::result<T, Failure>;
 
 // Found by ADL from Result<T>::value(): turns a Failure into a thrown Error.
-[[noreturn]] void throw_exception_from_error(const Failure& failure,
-                                             const boost::source_location& location);
+[[noreturn]] void throw_exception_from_error(const Failure& failure, const boost::source_location& location);
 
 // Shorthand for building a failed Result.
 Failure fail(ErrorKind kind, std::string message, std::string hint = {});

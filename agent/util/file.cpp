@@ -2,18 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace kfp::util {
 
 namespace {
 
 class Fd {
-public:
+ public:
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
     if (fd_ >= 0) ::close(fd_);
@@ -23,11 +23,13 @@ public:
   [[nodiscard]] int get() const { return fd_; }
   int release() { return std::exchange(fd_, -1); }
 
-private:
+ private:
   int fd_;
 };
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 bool write_all(int fd, std::string_view content) {
   while (!content.empty()) {
@@ -47,13 +49,14 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return fail(kind, fmt::format("cannot open {}: {}", path.string(), errno_text()));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(kind, fmt::format("cannot stat {}: {}", path.string(), errno_text()));
+  if (::fstat(fd.get(), &st) != 0)
+    return fail(kind, fmt::format("cannot stat {}: {}", path.string(), errno_text()));
   if (S_ISDIR(st.st_mode)) return fail(kind, fmt::format("{} is a directory, not a file", path.string()));
   std::string content;
   if (S_ISREG(st.st_mode)) {
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-      return fail(kind, fmt::format("{} is {} bytes, over the limit of {} bytes", path.string(),
-                                    st.st_size, max_bytes));
+      return fail(kind, fmt::format("{} is {} bytes, over the limit of {} bytes", path.string(), st.st_size,
+                                    max_bytes));
     }
     content.reserve(static_cast<std::size_t>(st.st_size));
   }

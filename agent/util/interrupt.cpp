@@ -1,8 +1,8 @@
 #include "util/interrupt.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
-#include <unistd.h>
 
 namespace kfp::util {
 
@@ -30,10 +30,16 @@ void install_interrupt_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-bool interrupted() noexcept { return received_signal.load() != 0; }
+bool interrupted() noexcept {
+  return received_signal.load() != 0;
+}
 
-void set_interrupted(bool value) noexcept { received_signal.store(value ? SIGINT : 0); }
+void set_interrupted(bool value) noexcept {
+  received_signal.store(value ? SIGINT : 0);
+}
 
-int interrupt_signal() noexcept { return received_signal.load(); }
+int interrupt_signal() noexcept {
+  return received_signal.load();
+}
 
 }  // namespace kfp::util

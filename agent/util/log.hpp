@@ -13,7 +13,7 @@ namespace kfp::util {
 enum class LogLevel { error = 0, warning = 1, info = 2, debug = 3 };
 
 class Log {
-public:
+ public:
   virtual ~Log() = default;
   virtual void write(LogLevel level, std::string_view message) = 0;
   // Progress and state changes ("run RUNNING, 1m20s"); a terminal sink may redraw one line.
@@ -39,13 +39,13 @@ public:
 
 // Discards everything (library defaults, tests).
 class NullLog final : public Log {
-public:
+ public:
   void write(LogLevel /*level*/, std::string_view /*message*/) override {}
 };
 
 // Keeps every line, for tests that assert on what was logged.
 class MemoryLog final : public Log {
-public:
+ public:
   void write(LogLevel level, std::string_view message) override {
     lines.emplace_back(level, std::string(message));
   }

@@ -27,7 +27,7 @@ struct Totals {
 };
 
 class Client : public std::enable_shared_from_this<Client> {
-public:
+ public:
   Client(net::io_context& io, tcp::endpoint endpoint, std::string path, Totals& totals)
       : stream_(io), endpoint_(endpoint), totals_(totals) {
     request_.method(http::verb::get);
@@ -48,26 +48,29 @@ public:
     });
   }
 
-private:
+ private:
   void send() {
     if (!totals_.running) return;
-    http::async_write(stream_, request_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-      if (ec) {
-        ++self->totals_.failed;
-        return;
-      }
-      self->response_ = {};
-      http::async_read(self->stream_, self->buffer_, self->response_,
-                       [self](boost::system::error_code read_ec, std::size_t) {
-                         if (read_ec) {
-                           ++self->totals_.failed;
-                           return;
-                         }
-                         if (self->response_.result() == http::status::ok) ++self->totals_.ok;
-                         else ++self->totals_.failed;
-                         self->send();
-                       });
-    });
+    http::async_write(stream_, request_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        if (ec) {
+                          ++self->totals_.failed;
+                          return;
+                        }
+                        self->response_ = {};
+                        http::async_read(self->stream_, self->buffer_, self->response_,
+                                         [self](boost::system::error_code read_ec, std::size_t) {
+                                           if (read_ec) {
+                                             ++self->totals_.failed;
+                                             return;
+                                           }
+                                           if (self->response_.result() == http::status::ok)
+                                             ++self->totals_.ok;
+                                           else
+                                             ++self->totals_.failed;
+                                           self->send();
+                                         });
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -82,7 +85,8 @@ private:
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: emulator-bench HOST PORT [CONNECTIONS=64] [SECONDS=3] [PATH=/apis/v2beta1/healthz]\n";
+    std::cerr
+        << "usage: emulator-bench HOST PORT [CONNECTIONS=64] [SECONDS=3] [PATH=/apis/v2beta1/healthz]\n";
     return 2;
   }
   const std::string host = argv[1];
@@ -102,8 +106,9 @@ int main(int argc, char** argv) {
   });
   io.run();
   double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-  std::printf("emulator: %d keep-alive connections, %s: %llu requests in %.2f s = %.0f requests/s (%llu failed)\n",
-              connections, path.c_str(), static_cast<unsigned long long>(totals.ok), elapsed,
-              static_cast<double>(totals.ok) / elapsed, static_cast<unsigned long long>(totals.failed));
+  std::printf(
+      "emulator: %d keep-alive connections, %s: %llu requests in %.2f s = %.0f requests/s (%llu failed)\n",
+      connections, path.c_str(), static_cast<unsigned long long>(totals.ok), elapsed,
+      static_cast<double>(totals.ok) / elapsed, static_cast<unsigned long long>(totals.failed));
   return totals.ok > 0 && totals.failed == 0 ? 0 : 1;
 }

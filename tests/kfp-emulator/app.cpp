@@ -140,9 +140,9 @@ Reply App::dispatch(const Request& request) {
         reply.headers.emplace_back("WWW-Authenticate", failure.error().message);
       return reply;
     } catch (const std::exception& error) {
-      return gateway_error(options_.version,
-                           api_error(Code::internal, std::string("Internal error: ") + error.what(),
-                                     "Internal Server Error"));
+      return gateway_error(
+          options_.version,
+          api_error(Code::internal, std::string("Internal error: ") + error.what(), "Internal Server Error"));
     }
   }
   if (path_matched) {
@@ -167,20 +167,28 @@ Reply App::control_endpoint(const Request& request) {
   const auto& path = request.path;
   const auto& method = request.method;
   if (path == "/_emulator/faults") {
-    if (method == "POST") control_.add_fault(body_object());
-    else if (method == "DELETE") control_.clear_faults();
-    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    if (method == "POST")
+      control_.add_fault(body_object());
+    else if (method == "DELETE")
+      control_.clear_faults();
+    else if (method != "GET")
+      return text_reply(405, "Method Not Allowed\n");
     return json_reply(json::object{{"faults", control_.faults_json()}});
   }
   if (path == "/_emulator/outcomes") {
-    if (method == "POST") control_.add_outcome(body_object());
-    else if (method == "DELETE") control_.clear_outcomes();
-    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    if (method == "POST")
+      control_.add_outcome(body_object());
+    else if (method == "DELETE")
+      control_.clear_outcomes();
+    else if (method != "GET")
+      return text_reply(405, "Method Not Allowed\n");
     return json_reply(json::object{{"outcomes", control_.outcomes_json()}});
   }
   if (path == "/_emulator/requests") {
-    if (method == "DELETE") control_.clear_log();
-    else if (method != "GET") return text_reply(405, "Method Not Allowed\n");
+    if (method == "DELETE")
+      control_.clear_log();
+    else if (method != "GET")
+      return text_reply(405, "Method Not Allowed\n");
     return json_reply(json::object{{"requests", control_.log_json()}});
   }
   if (path == "/_emulator/state" && method == "GET") {
@@ -207,7 +215,8 @@ Reply json_reply(const json::value& body) {
   return reply;
 }
 
-void check_fields(const App& app, const json::object& object, std::initializer_list<std::string_view> fields) {
+void check_fields(const App& app, const json::object& object,
+                  std::initializer_list<std::string_view> fields) {
   if (!is_gateway_v2(app.version())) return;
   for (const auto& [key, value] : object) {
     bool known = false;
@@ -219,12 +228,13 @@ void check_fields(const App& app, const json::object& object, std::initializer_l
   }
 }
 
-json::object parse_body(const App& app, const std::string& body, std::initializer_list<std::string_view> fields) {
+json::object parse_body(const App& app, const std::string& body,
+                        std::initializer_list<std::string_view> fields) {
   boost::system::error_code ec;
   auto value = json::parse(body.empty() ? std::string("{}") : body, ec);
   if (ec || !value.is_object())
-    throw ApiFailure(Code::invalid_argument, "proto: syntax error (line 1:1): unexpected token " +
-                                                 std::string(body.substr(0, 20)));
+    throw ApiFailure(Code::invalid_argument,
+                     "proto: syntax error (line 1:1): unexpected token " + std::string(body.substr(0, 20)));
   check_fields(app, value.as_object(), fields);
   return value.as_object();
 }

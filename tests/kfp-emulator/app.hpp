@@ -32,7 +32,7 @@ using Handler = std::function<Reply(Context&)>;
 enum class ErrorShape { gateway, upload };
 
 class App {
-public:
+ public:
   explicit App(Options options);
 
   [[nodiscard]] Reply handle(const Request& request);
@@ -52,7 +52,7 @@ public:
   void authorize(const Request& request, std::string_view resource, std::string_view verb,
                  const std::string& ns);
 
-private:
+ private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;

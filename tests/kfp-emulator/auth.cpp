@@ -60,11 +60,11 @@ std::string principal_of(const std::string& subject) {
 }  // namespace
 
 Authenticator::Authenticator(const Options& options)
-    : multi_user_(options.auth == AuthMode::token), version_(options.version),
+    : multi_user_(options.auth == AuthMode::token),
+      version_(options.version),
       principals_(options.istio_principals) {
   if (!options.token_key_file.empty()) key_ = RsaKey::load(options.token_key_file).value();
-  if (multi_user_ && !key_)
-    throw util::Error(util::ErrorKind::usage, "--auth token needs --token-key FILE");
+  if (multi_user_ && !key_) throw util::Error(util::ErrorKind::usage, "--auth token needs --token-key FILE");
   if (!options.rbac_file.empty()) rules_ = load_rules(options.rbac_file);
 }
 
@@ -78,8 +78,7 @@ bool Authenticator::istio_denies(const Request& request) const {
 Identity Authenticator::authenticate(const Request& request, Time now) const {
   auto token = bearer_token(request);
   auto refuse = [&](const std::string& reason) -> ApiFailure {
-    return ApiFailure(Code::unauthenticated,
-                      "Failed to authenticate token review: " + reason,
+    return ApiFailure(Code::unauthenticated, "Failed to authenticate token review: " + reason,
                       "Unauthenticated: " + reason);
   };
   if (token.empty())
@@ -95,14 +94,15 @@ Identity Authenticator::authenticate(const Request& request, Time now) const {
     case TokenVerdict::expired: throw refuse("invalid bearer token, token has expired");
     case TokenVerdict::not_yet_valid: throw refuse("invalid bearer token, token not valid yet");
     case TokenVerdict::wrong_audience:
-      throw refuse("token audiences do not include the expected audience \"pipelines.kubeflow.org\" "
-                   "(wrong audience)");
+      throw refuse(
+          "token audiences do not include the expected audience \"pipelines.kubeflow.org\" "
+          "(wrong audience)");
   }
   return Identity{check.subject, subject_namespace(check.subject)};
 }
 
-void Authenticator::authorize(const Identity& identity, std::string_view resource,
-                              std::string_view verb, const std::string& ns) const {
+void Authenticator::authorize(const Identity& identity, std::string_view resource, std::string_view verb,
+                              const std::string& ns) const {
   std::string permission = std::string(resource) + "/" + std::string(verb);
   bool allowed = false;
   std::string reason;
@@ -120,8 +120,8 @@ void Authenticator::authorize(const Identity& identity, std::string_view resourc
   if (allowed) return;
   std::string message = "User '" + identity.subject + "' is not authorized with reason: " + reason +
                         " (request: &ResourceAttributes{Namespace:" + ns + ",Verb:" + std::string(verb) +
-                        ",Group:pipelines.kubeflow.org,Version:v1beta1,Resource:" +
-                        std::string(resource) + ",Subresource:,Name:,})";
+                        ",Group:pipelines.kubeflow.org,Version:v1beta1,Resource:" + std::string(resource) +
+                        ",Subresource:,Name:,})";
   throw ApiFailure(Code::permission_denied, "Failed to authorize with API: " + message, message);
 }
 

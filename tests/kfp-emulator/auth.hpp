@@ -28,7 +28,7 @@ struct RbacRule {
 inline constexpr std::string_view kfp_install_namespace = "kubeflow";
 
 class Authenticator {
-public:
+ public:
   // Loads the token key and the RBAC file named in `options`. Throws util::Error (usage).
   explicit Authenticator(const Options& options);
 
@@ -41,7 +41,7 @@ public:
   void authorize(const Identity& identity, std::string_view resource, std::string_view verb,
                  const std::string& ns) const;
 
-private:
+ private:
   bool multi_user_ = false;
   ServerVersion version_;
   std::optional<RsaKey> key_;

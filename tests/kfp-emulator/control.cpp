@@ -39,11 +39,16 @@ void Control::add_fault(const json::object& body) {
   fault.method = text_field(body, "method");
   fault.path = text_field(body, "path");
   auto kind = text_field(body, "kind");
-  if (kind == "status") fault.kind = FaultKind::status;
-  else if (kind == "delay") fault.kind = FaultKind::delay;
-  else if (kind == "lost_response") fault.kind = FaultKind::lost_response;
-  else if (kind == "reset") fault.kind = FaultKind::reset;
-  else throw ApiFailure(Code::invalid_argument, "kind must be status, delay, lost_response or reset");
+  if (kind == "status")
+    fault.kind = FaultKind::status;
+  else if (kind == "delay")
+    fault.kind = FaultKind::delay;
+  else if (kind == "lost_response")
+    fault.kind = FaultKind::lost_response;
+  else if (kind == "reset")
+    fault.kind = FaultKind::reset;
+  else
+    throw ApiFailure(Code::invalid_argument, "kind must be status, delay, lost_response or reset");
   if (const auto* status = body.if_contains("status")) {
     if (!status->is_int64() || status->as_int64() < 100 || status->as_int64() > 599)
       throw ApiFailure(Code::invalid_argument, "status must be an HTTP status code");
@@ -106,8 +111,8 @@ json::array Control::outcomes_json() const {
 json::array Control::log_json() const {
   json::array out;
   for (const auto& entry : log_) {
-    json::object item{{"method", entry.method}, {"path", entry.path}, {"query", entry.query},
-                      {"status", entry.status}};
+    json::object item{
+        {"method", entry.method}, {"path", entry.path}, {"query", entry.query}, {"status", entry.status}};
     if (!entry.fault.empty()) item["fault"] = entry.fault;
     out.push_back(std::move(item));
   }

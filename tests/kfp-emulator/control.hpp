@@ -37,7 +37,7 @@ struct LoggedRequest {
 inline constexpr std::size_t max_logged_requests = 100'000;
 
 class Control {
-public:
+ public:
   // Parses {"method","path","kind","status","delay","count"}; throws ApiFailure (400) when invalid.
   void add_fault(const boost::json::object& body);
   void clear_faults() { faults_.clear(); }
@@ -59,7 +59,7 @@ public:
   void clear_log() { log_.clear(); }
   [[nodiscard]] boost::json::array log_json() const;
 
-private:
+ private:
   std::deque<Fault> faults_;
   std::deque<std::pair<Outcome, int>> outcomes_;
   std::deque<LoggedRequest> log_;

@@ -48,14 +48,14 @@ namespace kfp::emulator {
 
 // Thrown by handlers; the dispatcher renders it in the endpoint's error shape.
 class ApiFailure : public std::exception {
-public:
+ public:
   explicit ApiFailure(ApiError error) : error_(std::move(error)) {}
   ApiFailure(Code code, std::string message, std::string user_message = {})
       : error_(api_error(code, std::move(message), std::move(user_message))) {}
   [[nodiscard]] const ApiError& error() const noexcept { return error_; }
   [[nodiscard]] const char* what() const noexcept override { return error_.message.c_str(); }
 
-private:
+ private:
   ApiError error_;
 };
 

@@ -2,9 +2,9 @@
 
 #include "util/base64.hpp"
 
-#include <boost/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <boost/json.hpp>
 
 #include <cstdio>
 #include <random>
@@ -16,7 +16,9 @@ namespace json = boost::json;
 
 namespace {
 
-EVP_PKEY* as_pkey(const std::shared_ptr<void>& key) { return static_cast<EVP_PKEY*>(key.get()); }
+EVP_PKEY* as_pkey(const std::shared_ptr<void>& key) {
+  return static_cast<EVP_PKEY*>(key.get());
+}
 
 struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
@@ -38,7 +40,9 @@ std::string random_uid() {
 
 }  // namespace
 
-void RsaKey::Free::operator()(void* key) const { EVP_PKEY_free(static_cast<EVP_PKEY*>(key)); }
+void RsaKey::Free::operator()(void* key) const {
+  EVP_PKEY_free(static_cast<EVP_PKEY*>(key));
+}
 
 util::Result<RsaKey> RsaKey::load(const std::filesystem::path& pem_file) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(pem_file.c_str(), "rb"));
@@ -46,8 +50,7 @@ util::Result<RsaKey> RsaKey::load(const std::filesystem::path& pem_file) {
   EVP_PKEY* key = PEM_read_PrivateKey(file.get(), nullptr, nullptr, nullptr);
   if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
-    return util::fail(util::ErrorKind::usage,
-                      pem_file.string() + " is not an RSA private key in PEM",
+    return util::fail(util::ErrorKind::usage, pem_file.string() + " is not an RSA private key in PEM",
                       "generate one with: openssl genrsa -out key.pem 2048");
   }
   RsaKey result;
@@ -58,10 +61,9 @@ util::Result<RsaKey> RsaKey::load(const std::filesystem::path& pem_file) {
 std::string RsaKey::sign(std::string_view data) const {
   MdContext context(EVP_MD_CTX_new());
   std::size_t length = 0;
-  if (!context ||
-      EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, as_pkey(key_)) != 1 ||
-      EVP_DigestSign(context.get(), nullptr, &length,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+  if (!context || EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, as_pkey(key_)) != 1 ||
+      EVP_DigestSign(context.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1)
     throw util::Error(util::ErrorKind::internal, "RS256 signing failed");
   std::string signature(length, '\0');
   if (EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
@@ -73,8 +75,7 @@ std::string RsaKey::sign(std::string_view data) const {
 
 bool RsaKey::verify(std::string_view data, std::string_view signature) const {
   MdContext context(EVP_MD_CTX_new());
-  if (!context ||
-      EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, as_pkey(key_)) != 1)
+  if (!context || EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, as_pkey(key_)) != 1)
     return false;
   return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
@@ -87,8 +88,7 @@ util::Result<std::string> mint_token(const RsaKey& key, const MintRequest& reque
   std::string_view subject = request.subject;
   auto colon = subject.rfind(':');
   if (!subject.starts_with(prefix) || colon <= prefix.size())
-    return util::fail(util::ErrorKind::usage,
-                      "subject must look like system:serviceaccount:NAMESPACE:NAME");
+    return util::fail(util::ErrorKind::usage, "subject must look like system:serviceaccount:NAMESPACE:NAME");
   std::string ns{subject.substr(prefix.size(), colon - prefix.size())};
   std::string sa{subject.substr(colon + 1)};
   auto issued = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -105,11 +105,11 @@ util::Result<std::string> mint_token(const RsaKey& key, const MintRequest& reque
   claims["sub"] = request.subject;
   claims["kubernetes.io.namespace"] = ns;
   claims["kubernetes.io.serviceaccount.name"] = sa;
-  claims["kubernetes.io"] = json::object{
-      {"namespace", ns}, {"serviceaccount", json::object{{"name", sa}, {"uid", uid}}}};
+  claims["kubernetes.io"] =
+      json::object{{"namespace", ns}, {"serviceaccount", json::object{{"name", sa}, {"uid", uid}}}};
   json::object header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "kfp-emulator"}};
-  std::string signing_input = util::base64url_encode(json::serialize(header)) + "." +
-                              util::base64url_encode(json::serialize(claims));
+  std::string signing_input =
+      util::base64url_encode(json::serialize(header)) + "." + util::base64url_encode(json::serialize(claims));
   return signing_input + "." + util::base64url_encode(key.sign(signing_input));
 }
 

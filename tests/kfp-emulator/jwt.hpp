@@ -18,14 +18,14 @@ inline constexpr std::string_view kubernetes_issuer = "https://kubernetes.defaul
 
 // An RSA key pair read from a PEM private key (as `openssl genrsa` writes); owns the EVP_PKEY.
 class RsaKey {
-public:
+ public:
   // Fails with kind usage naming the file when it cannot be read or is not a private key.
   [[nodiscard]] static util::Result<RsaKey> load(const std::filesystem::path& pem_file);
 
-  [[nodiscard]] std::string sign(std::string_view data) const;              // RS256 signature
+  [[nodiscard]] std::string sign(std::string_view data) const;  // RS256 signature
   [[nodiscard]] bool verify(std::string_view data, std::string_view signature) const;
 
-private:
+ private:
   struct Free {
     void operator()(void* key) const;
   };

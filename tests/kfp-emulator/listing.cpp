@@ -17,10 +17,14 @@ namespace {
 
 std::optional<Operation> parse_operation(const json::value& value) {
   static const std::pair<std::string_view, Operation> names[] = {
-      {"EQUALS", Operation::equals},        {"NOT_EQUALS", Operation::not_equals},
-      {"GREATER_THAN", Operation::greater}, {"GREATER_THAN_EQUALS", Operation::greater_equals},
-      {"LESS_THAN", Operation::less},       {"LESS_THAN_EQUALS", Operation::less_equals},
-      {"IN", Operation::in},                {"IS_SUBSTRING", Operation::substring}};
+      {"EQUALS", Operation::equals},
+      {"NOT_EQUALS", Operation::not_equals},
+      {"GREATER_THAN", Operation::greater},
+      {"GREATER_THAN_EQUALS", Operation::greater_equals},
+      {"LESS_THAN", Operation::less},
+      {"LESS_THAN_EQUALS", Operation::less_equals},
+      {"IN", Operation::in},
+      {"IS_SUBSTRING", Operation::substring}};
   if (value.is_string()) {
     for (const auto& [name, operation] : names)
       if (value.as_string() == name) return operation;
@@ -58,8 +62,8 @@ Predicate parse_predicate(const json::object& object, FilterDialect dialect) {
   const auto* key = object.if_contains("key");
   if (key == nullptr || !key->is_string()) invalid("predicate without key");
   predicate.key = std::string(key->as_string());
-  const auto* op = dialect == FilterDialect::v2beta1 ? object.if_contains("operation")
-                                                     : object.if_contains("op");
+  const auto* op =
+      dialect == FilterDialect::v2beta1 ? object.if_contains("operation") : object.if_contains("op");
   auto operation = op == nullptr ? std::nullopt : parse_operation(*op);
   if (!operation) invalid("invalid predicate operation");
   predicate.operation = *operation;
@@ -73,9 +77,9 @@ Predicate parse_predicate(const json::object& object, FilterDialect dialect) {
         for (const auto& item : values->as_array()) predicate.values.push_back(scalar(item, false));
     }
   }
-  for (auto [snake, camel] : {std::pair{"int_value", "intValue"}, std::pair{"long_value", "longValue"},
-                              std::pair{"string_value", "stringValue"},
-                              std::pair{"timestamp_value", "timestampValue"}}) {
+  for (auto [snake, camel] :
+       {std::pair{"int_value", "intValue"}, std::pair{"long_value", "longValue"},
+        std::pair{"string_value", "stringValue"}, std::pair{"timestamp_value", "timestampValue"}}) {
     if (const auto* value = member(object, snake, camel))
       predicate.values.push_back(scalar(*value, std::string_view(snake) == "timestamp_value"));
   }
@@ -194,8 +198,7 @@ ListRequest parse_list_request(const Request& request, const std::set<std::strin
     auto decoded = util::base64_decode(*token);
     boost::system::error_code ec;
     json::value value = decoded ? json::parse(*decoded, ec) : json::value{};
-    if (!decoded || ec || !value.is_object())
-      invalid("Invalid input error: Invalid package token.");
+    if (!decoded || ec || !value.is_object()) invalid("Invalid input error: Invalid package token.");
     const auto& object = value.as_object();
     auto text_of = [&](std::string_view name) {
       const auto* item = object.if_contains(name);
@@ -205,8 +208,9 @@ ListRequest parse_list_request(const Request& request, const std::set<std::strin
     auto token_sort = text_of("sort_by");
     if ((filter && !filter->empty() && *filter != token_filter) ||
         (sort && !sort->empty() && *sort != token_sort))
-      invalid("page token does not match the supplied sort by and/or filtering criteria. Either "
-              "specify the same criteria or leave the latter empty if page token is specified");
+      invalid(
+          "page token does not match the supplied sort by and/or filtering criteria. Either "
+          "specify the same criteria or leave the latter empty if page token is specified");
     filter = token_filter;
     sort = token_sort;
     const auto* offset = object.if_contains("offset");
@@ -228,7 +232,8 @@ ListRequest parse_list_request(const Request& request, const std::set<std::strin
     auto space = text.find(' ');
     std::string key = text.substr(0, space);
     std::string order = space == std::string::npos ? "" : text.substr(space + 1);
-    if (order == "desc") list.descending = true;
+    if (order == "desc")
+      list.descending = true;
     else if (!order.empty() && order != "asc")
       invalid("Received invalid sort by format " + text);
     if (!keys.contains(key)) invalid("Invalid sorting field: \"" + key + "\" on listing request");

@@ -56,7 +56,8 @@ int run(int argc, char** argv) {
   cli.add_option("--auth", auth, "none (single-user) or token (multi-user, RS256 bearer tokens)")
       ->check(CLI::IsMember({"none", "token"}))
       ->capture_default_str();
-  cli.add_option("--token-key", options.token_key_file, "RSA private key (PEM) whose public half verifies tokens");
+  cli.add_option("--token-key", options.token_key_file,
+                 "RSA private key (PEM) whose public half verifies tokens");
   cli.add_option("--rbac", options.rbac_file,
                  "YAML list of {subject, namespace, allow: [\"*\"|\"resource/verb\"]} rules");
   cli.add_option("--istio-principals", principals,
@@ -69,7 +70,8 @@ int run(int argc, char** argv) {
   cli.add_option("--tls-cert", options.tls_cert_file, "serve HTTPS with this certificate chain (PEM)");
   cli.add_option("--tls-key", options.tls_key_file, "private key of --tls-cert (PEM)");
 
-  auto* mint = cli.add_subcommand("mint-token", "print an RS256 service-account JWT as Kubernetes projects it");
+  auto* mint =
+      cli.add_subcommand("mint-token", "print an RS256 service-account JWT as Kubernetes projects it");
   std::string key_file, subject, audience{kfp_audience}, ttl = "1h";
   mint->add_option("--key", key_file, "RSA private key (PEM)")->required();
   mint->add_option("--sub", subject, "system:serviceaccount:NAMESPACE:NAME")->required();
@@ -85,8 +87,9 @@ int run(int argc, char** argv) {
 
   if (mint->parsed()) {
     auto key = RsaKey::load(key_file).value();
-    auto token = mint_token(key, MintRequest{subject, audience, ttl_flag(ttl)},
-                            std::chrono::system_clock::now()).value();
+    auto token =
+        mint_token(key, MintRequest{subject, audience, ttl_flag(ttl)}, std::chrono::system_clock::now())
+            .value();
     std::cout << token << std::endl;
     return 0;
   }

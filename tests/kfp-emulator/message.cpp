@@ -80,8 +80,8 @@ Request make_request(std::string method, std::string target) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto key = query_unescape(pair.substr(0, eq));
-    auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
-                                              : query_unescape(pair.substr(eq + 1));
+    auto value =
+        eq == std::string_view::npos ? std::optional<std::string>{""} : query_unescape(pair.substr(eq + 1));
     // Go drops malformed pairs from ParseQuery's result.
     if (!key || !value) continue;
     request.params.emplace(std::move(*key), std::move(*value));

@@ -11,10 +11,10 @@
 namespace kfp::emulator {
 
 struct Request {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as received: path and query
-  std::string path;     // raw (still percent-encoded) path
-  std::string query;    // raw query string, without '?'
+  std::string method;                              // "GET", "POST", ...
+  std::string target;                              // as received: path and query
+  std::string path;                                // raw (still percent-encoded) path
+  std::string query;                               // raw query string, without '?'
   std::multimap<std::string, std::string> params;  // query decoded once, as Go's url.ParseQuery
   std::map<std::string, std::string> headers;      // lowercase names
   std::string body;

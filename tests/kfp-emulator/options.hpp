@@ -30,13 +30,23 @@ struct Options {
 [[nodiscard]] std::string_view to_string(ServerVersion version);
 
 // Feature gates, each named after the behaviour it switches.
-[[nodiscard]] inline bool serves_v2(ServerVersion v) { return v != ServerVersion::v1_8_5; }
-[[nodiscard]] inline bool has_tags(ServerVersion v) { return v == ServerVersion::v2_17_0; }
+[[nodiscard]] inline bool serves_v2(ServerVersion v) {
+  return v != ServerVersion::v1_8_5;
+}
+[[nodiscard]] inline bool has_tags(ServerVersion v) {
+  return v == ServerVersion::v2_17_0;
+}
 // grpc-gateway v2 (2.14+): unknown request fields are 400, no "error" key, WWW-Authenticate on 401.
-[[nodiscard]] inline bool is_gateway_v2(ServerVersion v) { return v == ServerVersion::v2_17_0; }
+[[nodiscard]] inline bool is_gateway_v2(ServerVersion v) {
+  return v == ServerVersion::v2_17_0;
+}
 // 2.14+: Pipeline.name separate from display_name, healthz pipeline_store.
-[[nodiscard]] inline bool has_separate_names(ServerVersion v) { return v == ServerVersion::v2_17_0; }
+[[nodiscard]] inline bool has_separate_names(ServerVersion v) {
+  return v == ServerVersion::v2_17_0;
+}
 // 2.15+: name lengths checked on upload (400 text/plain).
-[[nodiscard]] inline bool checks_name_length(ServerVersion v) { return v == ServerVersion::v2_17_0; }
+[[nodiscard]] inline bool checks_name_length(ServerVersion v) {
+  return v == ServerVersion::v2_17_0;
+}
 
 }  // namespace kfp::emulator

@@ -34,9 +34,9 @@ void authorize_upload(Context& context, const std::string& ns, std::string_view 
   try {
     context.app.authorize(context.request, "pipelines", "create", ns);
   } catch (const ApiFailure& failure) {
-    fail_with(Code::invalid_argument, 400,
-              fmt::format("Failed to create a {} due to authorization error: {}", what,
-                          failure.error().message));
+    fail_with(
+        Code::invalid_argument, 400,
+        fmt::format("Failed to create a {} due to authorization error: {}", what, failure.error().message));
   }
 }
 
@@ -59,7 +59,8 @@ json::object parse_tags(const Context& context, ApiFlavor flavor, std::string_vi
   if (ec || !value.is_object())
     fail_with(Code::invalid_argument, 400,
               fmt::format("Failed to create a {}: Invalid input error: tags must be a JSON object of "
-                          "strings: {}", what, text));
+                          "strings: {}",
+                          what, text));
   for (const auto& [key, item] : value.as_object()) {
     if (!item.is_string())
       fail_with(Code::invalid_argument, 400,
@@ -68,7 +69,8 @@ json::object parse_tags(const Context& context, ApiFlavor flavor, std::string_vi
     if (key.size() > max_tag_length || item.as_string().size() > max_tag_length)
       fail_with(Code::invalid_argument, 400,
                 fmt::format("Failed to create a {}: Invalid input error: tag key and value must be at "
-                            "most {} characters: {}", what, max_tag_length, std::string(key)));
+                            "most {} characters: {}",
+                            what, max_tag_length, std::string(key)));
     if (key.find('.') != json::string_view::npos)
       fail_with(Code::invalid_argument, 400,
                 fmt::format("Failed to create a {}: Invalid input error: tag key must not contain '.': {}",
@@ -87,7 +89,9 @@ JudgedPackage judge_or_fail(Context& context, const UploadedFile& file, std::str
             fmt::format("Failed to create a {}: Invalid input error: {}", what, judged.error().message));
 }
 
-int duplicate_status(const App& app) { return app.version() == ServerVersion::v1_8_5 ? 500 : 409; }
+int duplicate_status(const App& app) {
+  return app.version() == ServerVersion::v1_8_5 ? 500 : 409;
+}
 
 PipelineVersion make_version(App& app, const Pipeline& pipeline, const JudgedPackage& judged,
                              std::string name, std::string display_name, std::string description,
@@ -157,13 +161,15 @@ const Pipeline& upload_pipeline(Context& context, ApiFlavor flavor) {
   if (!ns.empty()) authorize_upload(context, ns, "pipeline");
   std::string name = upload_param(context, "name");
   std::string display_name = flavor == ApiFlavor::v2beta1 && has_separate_names(version)
-                                 ? context.request.param_or("display_name") : "";
+                                 ? context.request.param_or("display_name")
+                                 : "";
   if (name.empty()) name = display_name.empty() ? file->filename : display_name;
   if (display_name.empty() || !has_separate_names(version)) display_name = name;
   if (version == ServerVersion::v1_8_5 && name.size() > max_v1_upload_name)
     fail_with(Code::invalid_argument, 400,
               fmt::format("Failed to create a {}: Invalid input error: The pipeline name is too long. "
-                          "The max length is {}", what, max_v1_upload_name));
+                          "The max length is {}",
+                          what, max_v1_upload_name));
   if (checks_name_length(version)) {
     if (name.size() > max_pipeline_name)
       fail_plain(400, fmt::format("pipeline name exceeds maximum length of {}", max_pipeline_name));
@@ -175,7 +181,8 @@ const Pipeline& upload_pipeline(Context& context, ApiFlavor flavor) {
   if (app.store().find_pipeline_by_name(name, ns) != nullptr)
     fail_with(Code::already_exists, duplicate_status(app),
               fmt::format("Failed to create a {}: Already exist error: Failed to create a new pipeline. "
-                          "The name {} already exists. Please specify a new name", what, name));
+                          "The name {} already exists. Please specify a new name",
+                          what, name));
   Pipeline pipeline;
   pipeline.id = new_uuid();
   pipeline.name = name;
@@ -185,8 +192,8 @@ const Pipeline& upload_pipeline(Context& context, ApiFlavor flavor) {
   pipeline.created_at = app.now();
   pipeline.tags = tags;
   pipeline.seq = app.store().next_seq();
-  auto pipeline_version = make_version(app, pipeline, judged, name, display_name, pipeline.description,
-                                       tags, context.request.param_or("code_source_url"));
+  auto pipeline_version = make_version(app, pipeline, judged, name, display_name, pipeline.description, tags,
+                                       context.request.param_or("code_source_url"));
   app.store().versions.emplace(pipeline_version.id, std::move(pipeline_version));
   return app.store().pipelines.emplace(pipeline.id, std::move(pipeline)).first->second;
 }
@@ -208,11 +215,13 @@ const PipelineVersion& upload_pipeline_version(Context& context, ApiFlavor flavo
   if (pipeline == nullptr)
     fail_with(Code::invalid_argument, 400,
               fmt::format("Failed to create a pipeline version: ResourceNotFoundError: Pipeline {} not "
-                          "found", pipeline_id));
+                          "found",
+                          pipeline_id));
   if (!pipeline->ns.empty()) authorize_upload(context, pipeline->ns, "pipeline version");
   std::string name = upload_param(context, "name");
   std::string display_name = flavor == ApiFlavor::v2beta1 && has_separate_names(version)
-                                 ? context.request.param_or("display_name") : "";
+                                 ? context.request.param_or("display_name")
+                                 : "";
   if (name.empty()) name = display_name.empty() ? file->filename : display_name;
   if (display_name.empty() || !has_separate_names(version)) display_name = name;
   if (checks_name_length(version) && name.size() > max_version_name)
@@ -224,9 +233,9 @@ const PipelineVersion& upload_pipeline_version(Context& context, ApiFlavor flavo
               fmt::format("Failed to create a pipeline version: Already exist error: Failed to create a "
                           "new pipeline version. The name {} already exist. Please specify a new name",
                           name));
-  auto pipeline_version = make_version(app, *pipeline, judged, name, display_name,
-                                       upload_param(context, "description"), std::move(tags),
-                                       context.request.param_or("code_source_url"));
+  auto pipeline_version =
+      make_version(app, *pipeline, judged, name, display_name, upload_param(context, "description"),
+                   std::move(tags), context.request.param_or("code_source_url"));
   auto id = pipeline_version.id;
   return app.store().versions.emplace(id, std::move(pipeline_version)).first->second;
 }
@@ -238,7 +247,8 @@ RunTarget resolve_run_target(App& app, const std::string& pipeline_id, const std
     if (version == nullptr)
       throw ApiFailure(Code::internal,
                        fmt::format("Internal error: Failed to fetch a pipeline version {}: "
-                                   "ResourceNotFoundError: PipelineVersion {} not found", version_id, version_id),
+                                   "ResourceNotFoundError: PipelineVersion {} not found",
+                                   version_id, version_id),
                        "Internal Server Error");
     if (!pipeline_id.empty() && version->pipeline_id != pipeline_id)
       throw ApiFailure(Code::invalid_argument,
@@ -251,7 +261,8 @@ RunTarget resolve_run_target(App& app, const std::string& pipeline_id, const std
     if (app.store().find_pipeline(pipeline_id) == nullptr)
       throw ApiFailure(Code::internal,
                        fmt::format("Internal error: Failed to fetch pipeline {}: ResourceNotFoundError: "
-                                   "Pipeline {} not found", pipeline_id, pipeline_id),
+                                   "Pipeline {} not found",
+                                   pipeline_id, pipeline_id),
                        "Internal Server Error");
     version = app.store().latest_version(pipeline_id);
     if (version == nullptr)
@@ -263,12 +274,13 @@ RunTarget resolve_run_target(App& app, const std::string& pipeline_id, const std
 
 void check_parameters(const std::vector<package::InputParameter>& inputs, const json::object& parameters) {
   for (const auto& [name, value] : parameters) {
-    auto input = std::find_if(inputs.begin(), inputs.end(),
-                              [&](const auto& item) { return item.name == name; });
+    auto input =
+        std::find_if(inputs.begin(), inputs.end(), [&](const auto& item) { return item.name == name; });
     if (input == inputs.end())
       throw ApiFailure(Code::invalid_argument,
                        fmt::format("Invalid input error: parameter(s) provided are not in the pipeline "
-                                   "spec: [{}]", std::string(name)));
+                                   "spec: [{}]",
+                                   std::string(name)));
     if (!type_fits(input->type, value))
       throw ApiFailure(Code::invalid_argument,
                        fmt::format("Invalid input error: input parameter {} requires type {}, but got {}",
@@ -278,7 +290,8 @@ void check_parameters(const std::vector<package::InputParameter>& inputs, const 
     if (!input.optional && !input.default_value && !parameters.contains(input.name))
       throw ApiFailure(Code::invalid_argument,
                        fmt::format("Invalid input error: input parameter {} is required but was not "
-                                   "provided", input.name));
+                                   "provided",
+                                   input.name));
 }
 
 const Experiment& run_experiment(App& app, const std::string& experiment_id) {

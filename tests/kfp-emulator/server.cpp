@@ -2,8 +2,8 @@
 
 #include "util/error.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -28,17 +28,19 @@ Request to_request(http::request<http::string_body>& message) {
   return request;
 }
 
-tcp::socket& raw_socket(beast::tcp_stream& stream) { return stream.socket(); }
+tcp::socket& raw_socket(beast::tcp_stream& stream) {
+  return stream.socket();
+}
 tcp::socket& raw_socket(beast::ssl_stream<beast::tcp_stream>& stream) {
   return beast::get_lowest_layer(stream).socket();
 }
 
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
-public:
+ public:
   template <class... Args>
-  Session(App& app, Args&&... args) : app_(app), stream_(std::forward<Args>(args)...),
-                                      timer_(stream_.get_executor()) {}
+  Session(App& app, Args&&... args)
+      : app_(app), stream_(std::forward<Args>(args)...), timer_(stream_.get_executor()) {}
 
   void start() {
     boost::system::error_code ec;
@@ -54,15 +56,14 @@ public:
     }
   }
 
-private:
+ private:
   void read() {
     parser_.emplace();
     parser_->body_limit(max_request_body);
     beast::get_lowest_layer(stream_).expires_after(idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(boost::system::error_code ec) {
@@ -82,7 +83,8 @@ private:
     if (reply.disposition == Disposition::reset) return reset();
     if (reply.delay.count() > 0) {
       timer_.expires_after(reply.delay);
-      timer_.async_wait([self = this->shared_from_this(), reply = std::move(reply)](boost::system::error_code error) mutable {
+      timer_.async_wait([self = this->shared_from_this(),
+                         reply = std::move(reply)](boost::system::error_code error) mutable {
         if (!error) self->send(std::move(reply));
       });
       return;
@@ -124,8 +126,7 @@ private:
 
 }  // namespace
 
-Server::Server(net::io_context& io, App& app, const Options& options)
-    : io_(io), app_(app), acceptor_(io) {
+Server::Server(net::io_context& io, App& app, const Options& options) : io_(io), app_(app), acceptor_(io) {
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos)
     throw util::Error(util::ErrorKind::usage, "--listen must be HOST:PORT, got " + options.listen);
@@ -143,7 +144,8 @@ Server::Server(net::io_context& io, App& app, const Options& options)
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(endpoint, ec);
-  if (ec) throw util::Error(util::ErrorKind::usage, "cannot listen on " + options.listen + ": " + ec.message());
+  if (ec)
+    throw util::Error(util::ErrorKind::usage, "cannot listen on " + options.listen + ": " + ec.message());
   acceptor_.listen(net::socket_base::max_listen_connections);
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
     if (options.tls_cert_file.empty() || options.tls_key_file.empty())
@@ -159,17 +161,24 @@ Server::Server(net::io_context& io, App& app, const Options& options)
   }
 }
 
-unsigned short Server::port() const { return acceptor_.local_endpoint().port(); }
+unsigned short Server::port() const {
+  return acceptor_.local_endpoint().port();
+}
 
-std::string Server::address() const { return acceptor_.local_endpoint().address().to_string(); }
+std::string Server::address() const {
+  return acceptor_.local_endpoint().address().to_string();
+}
 
-void Server::start() { accept(); }
+void Server::start() {
+  accept();
+}
 
 void Server::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (!ec) {
       if (tls_)
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(app_, std::move(socket), *tls_)->start();
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(app_, std::move(socket), *tls_)
+            ->start();
       else
         std::make_shared<Session<beast::tcp_stream>>(app_, std::move(socket))->start();
     }

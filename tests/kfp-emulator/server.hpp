@@ -20,7 +20,7 @@ inline constexpr std::size_t max_request_body = std::size_t{40} << 20;
 inline constexpr std::chrono::seconds idle_timeout{120};
 
 class Server {
-public:
+ public:
   // Binds `options.listen` ("HOST:PORT", port 0 picks one) and loads the TLS files if given.
   // Throws util::Error (usage) on a bad address or unreadable certificate.
   Server(boost::asio::io_context& io, App& app, const Options& options);
@@ -29,7 +29,7 @@ public:
   [[nodiscard]] std::string address() const;
   void start();
 
-private:
+ private:
   void accept();
 
   boost::asio::io_context& io_;

@@ -267,8 +267,8 @@ json::object to_v1(const Experiment& experiment) {
   out["created_at"] = rfc3339(experiment.created_at);
   if (!experiment.ns.empty())
     out["resource_references"] = json::array{owner_reference("NAMESPACE", experiment.ns)};
-  out["storage_state"] = experiment.storage_state == "ARCHIVED" ? "STORAGESTATE_ARCHIVED"
-                                                                : "STORAGESTATE_AVAILABLE";
+  out["storage_state"] =
+      experiment.storage_state == "ARCHIVED" ? "STORAGESTATE_ARCHIVED" : "STORAGESTATE_AVAILABLE";
   return out;
 }
 
@@ -277,8 +277,7 @@ json::object to_v1(const Run& run, Time now, ServerVersion /*version*/) {
   json::object out;
   out["id"] = run.id;
   put_if(out, "name", run.display_name);
-  out["storage_state"] = run.storage_state == "ARCHIVED" ? "STORAGESTATE_ARCHIVED"
-                                                         : "STORAGESTATE_AVAILABLE";
+  out["storage_state"] = run.storage_state == "ARCHIVED" ? "STORAGESTATE_ARCHIVED" : "STORAGESTATE_AVAILABLE";
   put_if(out, "description", run.description);
   json::object spec;
   put_if(spec, "pipeline_id", run.pipeline_id);
@@ -290,9 +289,9 @@ json::object to_v1(const Run& run, Time now, ServerVersion /*version*/) {
   if (!run.experiment_id.empty()) references.push_back(owner_reference("EXPERIMENT", run.experiment_id));
   if (!run.ns.empty()) references.push_back(owner_reference("NAMESPACE", run.ns));
   if (!run.pipeline_version_id.empty())
-    references.push_back(json::object{
-        {"key", json::object{{"type", "PIPELINE_VERSION"}, {"id", run.pipeline_version_id}}},
-        {"relationship", "CREATOR"}});
+    references.push_back(
+        json::object{{"key", json::object{{"type", "PIPELINE_VERSION"}, {"id", run.pipeline_version_id}}},
+                     {"relationship", "CREATOR"}});
   out["resource_references"] = std::move(references);
   put_if(out, "service_account", run.service_account);
   out["created_at"] = rfc3339(run.created_at);

@@ -90,7 +90,7 @@ inline constexpr std::chrono::milliseconds cancel_grace{500};
 [[nodiscard]] std::string v1_status(const RunStatus& status);
 
 class Store {
-public:
+ public:
   std::map<std::string, Pipeline> pipelines;
   std::map<std::string, PipelineVersion> versions;
   std::map<std::string, Experiment> experiments;
@@ -107,10 +107,11 @@ public:
   [[nodiscard]] const PipelineVersion* latest_version(const std::string& pipeline_id) const;
   [[nodiscard]] std::vector<const PipelineVersion*> versions_of(const std::string& pipeline_id) const;
   [[nodiscard]] const Experiment* find_experiment(const std::string& id) const;
-  [[nodiscard]] const Experiment* find_experiment_by_name(const std::string& name, const std::string& ns) const;
+  [[nodiscard]] const Experiment* find_experiment_by_name(const std::string& name,
+                                                          const std::string& ns) const;
   [[nodiscard]] Run* find_run(const std::string& id);
 
-private:
+ private:
   std::uint64_t seq_ = 0;
 };
 

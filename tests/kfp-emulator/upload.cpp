@@ -134,7 +134,9 @@ bool looks_like_json(const std::string& document) {
   return false;
 }
 
-bool has_suffix(const std::string& name, std::string_view suffix) { return name.ends_with(suffix); }
+bool has_suffix(const std::string& name, std::string_view suffix) {
+  return name.ends_with(suffix);
+}
 
 }  // namespace
 
@@ -154,9 +156,8 @@ json::value yaml_to_json(const std::string& document) {
 util::Result<JudgedPackage> judge_package(const UploadedFile& file, ServerVersion version) {
   using util::ErrorKind;
   if (file.content.size() > package::max_package_bytes)
-    return util::fail(ErrorKind::invalid_package,
-                      "File size too large. Maximum supported size: " +
-                          std::to_string(package::max_package_bytes));
+    return util::fail(ErrorKind::invalid_package, "File size too large. Maximum supported size: " +
+                                                      std::to_string(package::max_package_bytes));
   std::string document;
   const auto& name = file.filename;
   // The suffix test is case-sensitive, as the server's strings.HasSuffix.

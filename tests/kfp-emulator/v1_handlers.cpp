@@ -14,13 +14,15 @@ namespace {
 
 constexpr std::string_view v1 = "/apis/v1beta1";
 
-std::string route(std::string_view suffix) { return std::string(v1) + std::string(suffix); }
+std::string route(std::string_view suffix) {
+  return std::string(v1) + std::string(suffix);
+}
 
 const std::set<std::string> pipeline_keys = {"id", "name", "created_at", "description"};
 const std::set<std::string> version_keys = {"id", "name", "created_at", "description"};
 const std::set<std::string> experiment_keys = {"id", "name", "created_at", "description", "storage_state"};
-const std::set<std::string> run_keys = {"id", "name", "created_at", "finished_at", "description",
-                                        "storage_state", "status"};
+const std::set<std::string> run_keys = {"id",          "name",          "created_at", "finished_at",
+                                        "description", "storage_state", "status"};
 
 // The reference of `type` in a resource_references list, empty when absent.
 std::string reference_id(const json::object& body, std::string_view type) {
@@ -91,7 +93,8 @@ std::optional<FieldValue> pipeline_field(const Pipeline& p, const std::string& k
 
 Reply list_pipelines(Context& context) {
   App& app = context.app;
-  std::string ns = app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
+  std::string ns =
+      app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
   if (!ns.empty()) app.authorize(context.request, "pipelines", "list", ns);
   auto list = parse_list_request(context.request, pipeline_keys, FilterDialect::v1beta1, false);
   std::vector<const Pipeline*> items;
@@ -191,10 +194,12 @@ std::optional<FieldValue> experiment_field(const Experiment& e, const std::strin
 
 Reply list_experiments(Context& context) {
   App& app = context.app;
-  std::string ns = app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
+  std::string ns =
+      app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
   if (app.multi_user() && ns.empty())
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: ListExperiment must filter by resource reference in multi-user mode");
+    throw ApiFailure(
+        Code::invalid_argument,
+        "Invalid input error: ListExperiment must filter by resource reference in multi-user mode");
   app.authorize(context.request, "experiments", "list", ns);
   auto list = parse_list_request(context.request, experiment_keys, FilterDialect::v1beta1, false);
   std::vector<const Experiment*> items;
@@ -202,31 +207,34 @@ Reply list_experiments(Context& context) {
     if (!app.multi_user() || experiment.ns == ns) items.push_back(&experiment);
   Page page;
   auto slice = apply_list<Experiment>(list, items, experiment_field, page);
-  return json_reply(list_reply<Experiment>("experiments", slice, page,
-                                           [](const Experiment& e) { return to_v1(e); }));
+  return json_reply(
+      list_reply<Experiment>("experiments", slice, page, [](const Experiment& e) { return to_v1(e); }));
 }
 
 Reply create_run(Context& context) {
   App& app = context.app;
-  auto body = parse_body(app, context.request.body,
-                         {"id", "name", "storage_state", "description", "pipeline_spec",
-                          "resource_references", "service_account", "created_at", "scheduled_at",
-                          "finished_at", "status", "error", "metrics"});
+  auto body = parse_body(
+      app, context.request.body,
+      {"id", "name", "storage_state", "description", "pipeline_spec", "resource_references",
+       "service_account", "created_at", "scheduled_at", "finished_at", "status", "error", "metrics"});
   const auto& experiment = run_experiment(app, reference_id(body, "EXPERIMENT"));
   app.authorize(context.request, "runs", "create", experiment.ns);
   Run run;
   run.display_name = text_of(body, "name");
   if (run.display_name.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: The run name is empty. Please specify a valid name");
+    throw ApiFailure(Code::invalid_argument,
+                     "Invalid input error: The run name is empty. Please specify a valid name");
   std::string pipeline_id, manifest;
   json::array parameters;
   if (const auto* spec = body.if_contains("pipeline_spec"); spec && spec->is_object()) {
     const auto& object = spec->as_object();
-    check_fields(app, object, {"pipeline_id", "pipeline_name", "workflow_manifest", "pipeline_manifest",
-                               "parameters", "runtime_config"});
+    check_fields(app, object,
+                 {"pipeline_id", "pipeline_name", "workflow_manifest", "pipeline_manifest", "parameters",
+                  "runtime_config"});
     pipeline_id = text_of(object, "pipeline_id");
     manifest = text_of(object, "workflow_manifest");
-    if (const auto* list = object.if_contains("parameters"); list && list->is_array()) parameters = list->as_array();
+    if (const auto* list = object.if_contains("parameters"); list && list->is_array())
+      parameters = list->as_array();
     if (const auto* config = object.if_contains("runtime_config"); config && config->is_object()) {
       if (!parameters.empty())
         throw ApiFailure(Code::invalid_argument,
@@ -262,7 +270,8 @@ Reply create_run(Context& context) {
   run.ns = experiment.ns;
   run.v1_parameters = std::move(parameters);
   run.service_account = text_of(body, "service_account");
-  if (run.service_account.empty()) run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
+  if (run.service_account.empty())
+    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
   run.created_at = app.now();
   run.outcome = app.control().next_outcome();
   run.duration = app.options().run_duration;
@@ -279,7 +288,9 @@ Run& existing_run(Context& context, std::string_view verb) {
   return *run;
 }
 
-Reply get_run(Context& context) { return json_reply(run_detail(existing_run(context, "get"), context.app)); }
+Reply get_run(Context& context) {
+  return json_reply(run_detail(existing_run(context, "get"), context.app));
+}
 
 Reply terminate_run(Context& context) {
   App& app = context.app;
@@ -288,7 +299,8 @@ Reply terminate_run(Context& context) {
   if (state != "PENDING" && state != "RUNNING" && state != "PAUSED")
     throw ApiFailure(Code::invalid_argument,
                      fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate "
-                                 "run {}. Row not found", run.id, run.id));
+                                 "run {}. Row not found",
+                                 run.id, run.id));
   run.terminated_at = app.now();
   return json_reply(json::object{});
 }
@@ -326,8 +338,8 @@ Reply list_runs(Context& context) {
   Page page;
   auto slice = apply_list<Run>(list, items, field, page);
   auto version = app.version();
-  return json_reply(list_reply<Run>("runs", slice, page,
-                                    [now, version](const Run& r) { return to_v1(r, now, version); }));
+  return json_reply(
+      list_reply<Run>("runs", slice, page, [now, version](const Run& r) { return to_v1(r, now, version); }));
 }
 
 }  // namespace

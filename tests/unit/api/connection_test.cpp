@@ -41,21 +41,31 @@ TEST_CASE("requests go to the base URL with its prefix, the bearer token and a J
   Fixture f;
   f.tokens.tokens = {"tok-123456789"};
   f.transport.answer(200, R"({"pipeline_id":"p1"})");
-  api::ApiRequest request{http::Method::post, "/apis/v2beta1/pipelines", {{"namespace", "team-a"}},
-                          boost::json::value({{"name", "x"}}), {}, {}, api::Endpoint::json_api};
+  api::ApiRequest request{http::Method::post,
+                          "/apis/v2beta1/pipelines",
+                          {{"namespace", "team-a"}},
+                          boost::json::value({{"name", "x"}}),
+                          {},
+                          {},
+                          api::Endpoint::json_api};
   auto reply = f.connection.call(request, "create pipeline x");
   REQUIRE(reply.has_value());
   CHECK(reply->json.at("pipeline_id").as_string() == "p1");
   REQUIRE(f.transport.sent.size() == 1);
-  CHECK(f.transport.sent[0].url == "https://kfp.example.com/pipeline/apis/v2beta1/pipelines?namespace=team-a");
-  CHECK(f.transport.sent[0].headers.get("authorization") == std::optional<std::string>("Bearer tok-123456789"));
+  CHECK(f.transport.sent[0].url ==
+        "https://kfp.example.com/pipeline/apis/v2beta1/pipelines?namespace=team-a");
+  CHECK(f.transport.sent[0].headers.get("authorization") ==
+        std::optional<std::string>("Bearer tok-123456789"));
   CHECK(f.transport.sent[0].headers.get("content-type") == std::optional<std::string>("application/json"));
 }
 
 TEST_CASE("no token means no Authorization header") {
   Fixture f;
   f.transport.answer(200, "{}");
-  REQUIRE(f.connection.call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api}, "healthz").has_value());
+  REQUIRE(f.connection
+              .call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api},
+                    "healthz")
+              .has_value());
   CHECK_FALSE(f.transport.sent[0].headers.get("authorization").has_value());
 }
 
@@ -64,10 +74,12 @@ TEST_CASE("a 401 re-reads the token once and retries") {
   f.tokens.tokens = {"old-token-aaaa", "new-token-bbbb"};
   f.transport.answer(401, R"({"code":16,"message":"token expired"})");
   f.transport.answer(200, "{}");
-  auto reply = f.connection.call({http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
+  auto reply = f.connection.call(
+      {http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
   REQUIRE(reply.has_value());
   REQUIRE(f.transport.sent.size() == 2);
-  CHECK(f.transport.sent[1].headers.get("authorization") == std::optional<std::string>("Bearer new-token-bbbb"));
+  CHECK(f.transport.sent[1].headers.get("authorization") ==
+        std::optional<std::string>("Bearer new-token-bbbb"));
 }
 
 TEST_CASE("idempotent calls retry 503 with backoff, then succeed") {
@@ -75,7 +87,8 @@ TEST_CASE("idempotent calls retry 503 with backoff, then succeed") {
   f.transport.answer(503, "upstream connect error", "text/plain");
   f.transport.fail_network();
   f.transport.answer(200, "{}");
-  auto reply = f.connection.call({http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
+  auto reply = f.connection.call(
+      {http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
   REQUIRE(reply.has_value());
   CHECK(f.transport.sent.size() == 3);
   CHECK(f.clock.slept.size() == 2);
@@ -89,8 +102,13 @@ TEST_CASE("a create whose response was lost is looked up before being sent again
     ++lookups;
     return std::optional<boost::json::value>(boost::json::value({{"run_id", "r-1"}}));
   };
-  auto reply = f.connection.create({http::Method::post, "/apis/v2beta1/runs", {}, boost::json::value({{"display_name", "x"}}),
-                                    {}, {}, api::Endpoint::json_api},
+  auto reply = f.connection.create({http::Method::post,
+                                    "/apis/v2beta1/runs",
+                                    {},
+                                    boost::json::value({{"display_name", "x"}}),
+                                    {},
+                                    {},
+                                    api::Endpoint::json_api},
                                    "create run", lookup);
   REQUIRE(reply.has_value());
   CHECK(reply->json.at("run_id").as_string() == "r-1");
@@ -107,7 +125,12 @@ TEST_CASE("a create whose lost attempt did not take effect is sent again after t
     ++lookups;
     return std::optional<boost::json::value>();
   };
-  auto reply = f.connection.create({http::Method::post, "/apis/v2beta1/runs", {}, boost::json::value({{"a", 1}}), {}, {},
+  auto reply = f.connection.create({http::Method::post,
+                                    "/apis/v2beta1/runs",
+                                    {},
+                                    boost::json::value({{"a", 1}}),
+                                    {},
+                                    {},
                                     api::Endpoint::json_api},
                                    "create run", lookup);
   REQUIRE(reply.has_value());
@@ -122,8 +145,13 @@ TEST_CASE("a create answered 409 returns the object the look-up finds (a lost ra
   auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
     return std::optional<boost::json::value>(boost::json::value({{"experiment_id", "e-1"}}));
   };
-  auto reply = f.connection.create({http::Method::post, "/apis/v2beta1/experiments", {}, boost::json::value({{"a", 1}}),
-                                    {}, {}, api::Endpoint::json_api},
+  auto reply = f.connection.create({http::Method::post,
+                                    "/apis/v2beta1/experiments",
+                                    {},
+                                    boost::json::value({{"a", 1}}),
+                                    {},
+                                    {},
+                                    api::Endpoint::json_api},
                                    "create experiment", lookup);
   REQUIRE(reply.has_value());
   CHECK(reply->json.at("experiment_id").as_string() == "e-1");
@@ -135,7 +163,12 @@ TEST_CASE("a create is not re-sent when the look-up itself fails") {
   auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
     return util::fail(util::ErrorKind::network, "connection refused");
   };
-  auto reply = f.connection.create({http::Method::post, "/apis/v2beta1/runs", {}, boost::json::value({{"a", 1}}), {}, {},
+  auto reply = f.connection.create({http::Method::post,
+                                    "/apis/v2beta1/runs",
+                                    {},
+                                    boost::json::value({{"a", 1}}),
+                                    {},
+                                    {},
                                     api::Endpoint::json_api},
                                    "create run", lookup);
   REQUIRE_FALSE(reply.has_value());
@@ -145,41 +178,51 @@ TEST_CASE("a create is not re-sent when the look-up itself fails") {
 
 TEST_CASE("responses are classified into error kinds with hints") {
   const api::Identity who{"system:serviceaccount:team-a:default-editor", "team-a", "default-editor"};
-  auto istio = api::classify_response(response(403, "RBAC: access denied", "text/plain"), api::Endpoint::json_api, who, "x");
+  auto istio = api::classify_response(response(403, "RBAC: access denied", "text/plain"),
+                                      api::Endpoint::json_api, who, "x");
   CHECK(istio.kind == util::ErrorKind::istio_denied);
   CHECK(istio.hint.find("cluster.local/ns/team-a/sa/default-editor") != std::string::npos);
 
   auto rbac = api::classify_response(
-      response(403, R"({"code":7,"message":"User 'system:serviceaccount:team-a:default-editor' is not authorized"})",
-               "application/json"),
+      response(
+          403,
+          R"({"code":7,"message":"User 'system:serviceaccount:team-a:default-editor' is not authorized"})",
+          "application/json"),
       api::Endpoint::json_api, who, "x");
   CHECK(rbac.kind == util::ErrorKind::forbidden);
   CHECK(rbac.hint.find("kubeflow-edit") != std::string::npos);
   CHECK(rbac.http_status == std::optional<int>(403));
 
   CHECK(api::classify_response(response(401, R"({"message":"token has expired"})", "application/json"),
-                               api::Endpoint::json_api, who, "x").kind == util::ErrorKind::token_expired);
+                               api::Endpoint::json_api, who, "x")
+            .kind == util::ErrorKind::token_expired);
   CHECK(api::classify_response(response(401, R"({"message":"invalid audience"})", "application/json"),
-                               api::Endpoint::json_api, who, "x").kind == util::ErrorKind::wrong_audience);
+                               api::Endpoint::json_api, who, "x")
+            .kind == util::ErrorKind::wrong_audience);
   CHECK(api::classify_response(response(401, R"({"message":"no identity"})", "application/json"),
-                               api::Endpoint::json_api, who, "x").kind == util::ErrorKind::unauthenticated);
+                               api::Endpoint::json_api, who, "x")
+            .kind == util::ErrorKind::unauthenticated);
   CHECK(api::classify_response(response(404, R"({"code":5,"message":"Not Found"})", "application/json"),
-                               api::Endpoint::json_api, who, "x").kind == util::ErrorKind::not_found);
-  CHECK(api::classify_response(response(409, "{}", "application/json"), api::Endpoint::json_api, who, "x").kind ==
-        util::ErrorKind::conflict);
+                               api::Endpoint::json_api, who, "x")
+            .kind == util::ErrorKind::not_found);
+  CHECK(api::classify_response(response(409, "{}", "application/json"), api::Endpoint::json_api, who, "x")
+            .kind == util::ErrorKind::conflict);
   CHECK(api::classify_response(response(500, "oops", "text/plain"), api::Endpoint::json_api, who, "x").kind ==
         util::ErrorKind::server);
 
   auto masked = api::classify_response(
-      response(400, R"({"error_message":"Failed to authorize: User is not authorized","error_details":"..."})",
+      response(400,
+               R"({"error_message":"Failed to authorize: User is not authorized","error_details":"..."})",
                "application/json"),
       api::Endpoint::upload, who, "upload");
   CHECK(masked.kind == util::ErrorKind::forbidden);
   CHECK(masked.message.find("400") != std::string::npos);
 
   auto refused = api::classify_response(
-      response(400, R"({"error_message":"Failed to create a pipeline version: invalid spec","error_details":"..."})",
-               "application/json"),
+      response(
+          400,
+          R"({"error_message":"Failed to create a pipeline version: invalid spec","error_details":"..."})",
+          "application/json"),
       api::Endpoint::upload, who, "upload");
   CHECK(refused.kind == util::ErrorKind::invalid_package);
   CHECK(refused.message.find("invalid spec") != std::string::npos);
@@ -194,7 +237,8 @@ TEST_CASE("responses are classified into error kinds with hints") {
 TEST_CASE("a 2xx answer that is not JSON is a server error naming the content type") {
   Fixture f;
   f.transport.answer(200, "<html>Kubeflow</html>", "text/html");
-  auto reply = f.connection.call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api}, "healthz");
+  auto reply = f.connection.call(
+      {http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api}, "healthz");
   REQUIRE_FALSE(reply.has_value());
   CHECK(reply.error().kind == util::ErrorKind::server);
   CHECK(reply.error().message.find("text/html") != std::string::npos);

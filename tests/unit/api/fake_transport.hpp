@@ -13,9 +13,10 @@
 namespace kfp::test {
 
 class FakeTransport final : public http::Transport {
-public:
+ public:
   using Handler = std::function<util::Result<http::Response>(const http::Request&)>;
-  util::Result<http::Response> send(const http::Request& request, const http::ProgressCallback& /*progress*/) override {
+  util::Result<http::Response> send(const http::Request& request,
+                                    const http::ProgressCallback& /*progress*/) override {
     sent.push_back(request);
     if (handlers.empty()) return util::fail(util::ErrorKind::internal, "unexpected request " + request.url);
     auto handler = handlers.front();
@@ -41,7 +42,7 @@ public:
 };
 
 class FakeClock final : public http::Clock {
-public:
+ public:
   [[nodiscard]] TimePoint now() const override { return now_; }
   http::SleepOutcome sleep_for(util::Milliseconds duration) override {
     slept.push_back(duration);
@@ -50,12 +51,12 @@ public:
   }
   std::vector<util::Milliseconds> slept;
 
-private:
+ private:
   TimePoint now_{};
 };
 
 class FixedTokens final : public api::TokenProvider {
-public:
+ public:
   util::Result<std::optional<std::string>> token() override {
     ++reads;
     if (tokens.empty()) return std::optional<std::string>();

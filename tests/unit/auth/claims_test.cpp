@@ -51,7 +51,8 @@ TEST_CASE("the nested kubernetes.io claim gives namespace and service account") 
 }
 
 TEST_CASE("the subject alone gives namespace and service account") {
-  const auto claims = decode(R"({"aud":["a","pipelines.kubeflow.org"],"sub":"system:serviceaccount:ns1:sa1"})");
+  const auto claims =
+      decode(R"({"aud":["a","pipelines.kubeflow.org"],"sub":"system:serviceaccount:ns1:sa1"})");
   CHECK(claims.namespace_name == "ns1");
   CHECK(claims.service_account == "sa1");
   CHECK(claims.audiences.size() == 2);
@@ -63,7 +64,8 @@ TEST_CASE("the subject alone gives namespace and service account") {
 }
 
 TEST_CASE("parse_service_account_subject") {
-  CHECK(auth::parse_service_account_subject("system:serviceaccount:ns:sa") == std::pair<std::string, std::string>{"ns", "sa"});
+  CHECK(auth::parse_service_account_subject("system:serviceaccount:ns:sa") ==
+        std::pair<std::string, std::string>{"ns", "sa"});
   CHECK_FALSE(auth::parse_service_account_subject("system:serviceaccount:ns"));
   CHECK_FALSE(auth::parse_service_account_subject("system:serviceaccount::sa"));
   CHECK_FALSE(auth::parse_service_account_subject("system:serviceaccount:ns:"));
@@ -96,7 +98,8 @@ TEST_CASE("a wrong or missing audience fails with wrong_audience") {
   REQUIRE(wrong.has_error());
   CHECK(wrong.error().kind == util::ErrorKind::wrong_audience);
   CHECK(wrong.error().message ==
-        "the token's audience is [https://kubernetes.default.svc, api], the KFP API needs pipelines.kubeflow.org");
+        "the token's audience is [https://kubernetes.default.svc, api], the KFP API needs "
+        "pipelines.kubeflow.org");
   CHECK(wrong.error().hint.find("audience: pipelines.kubeflow.org") != std::string::npos);
   CHECK(wrong.error().hint.find("kubectl create token") != std::string::npos);
 
@@ -109,14 +112,15 @@ TEST_CASE("a wrong or missing audience fails with wrong_audience") {
 
 TEST_CASE("what is not a JWT is refused without echoing it") {
   const std::string secret = "s3cr3t-password-value";
-  for (const std::string& token : {secret, secret + "." + secret, std::string("a.b.c.d"),
-                                   util::base64url_encode("{}") + ".!!!." + "sig",
-                                   util::base64url_encode("{}") + "." + util::base64url_encode("[1,2]") + ".sig",
-                                   util::base64url_encode("{}") + "." + util::base64url_encode("not json") + ".sig"}) {
+  for (const std::string& token :
+       {secret, secret + "." + secret, std::string("a.b.c.d"), util::base64url_encode("{}") + ".!!!." + "sig",
+        util::base64url_encode("{}") + "." + util::base64url_encode("[1,2]") + ".sig",
+        util::base64url_encode("{}") + "." + util::base64url_encode("not json") + ".sig"}) {
     auto claims = auth::decode_claims(token, kSource);
     REQUIRE(claims.has_error());
     CHECK(claims.error().kind == util::ErrorKind::unauthenticated);
-    CHECK(claims.error().message.find("the token in /var/run/secrets/kubeflow/pipelines/token is not a JWT") == 0);
+    CHECK(claims.error().message.find(
+              "the token in /var/run/secrets/kubeflow/pipelines/token is not a JWT") == 0);
     CHECK(claims.error().message.find(secret) == std::string::npos);
   }
 }

@@ -6,12 +6,12 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include <poll.h>
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <poll.h>
 #include <random>
-#include <unistd.h>
 
 using namespace kfp;
 using namespace kfp::test;
@@ -90,8 +90,9 @@ TEST_CASE("GET and POST round-trip with headers and body") {
   CHECK(response->headers.get("Location") == "/elsewhere");
 
   std::vector<std::pair<std::uint64_t, std::uint64_t>> progress;
-  auto created = transport->send(post(server.url("/apis/v2beta1/runs"), R"({"a":1})"),
-                                 [&](std::uint64_t sent, std::uint64_t total) { progress.emplace_back(sent, total); });
+  auto created =
+      transport->send(post(server.url("/apis/v2beta1/runs"), R"({"a":1})"),
+                      [&](std::uint64_t sent, std::uint64_t total) { progress.emplace_back(sent, total); });
   REQUIRE(created.has_value());
   CHECK(created->status == 201);
   CHECK(created->body == R"(got {"a":1})");
@@ -413,8 +414,8 @@ TEST_CASE("TLS: verification with a CA file, without it, and a host-name mismatc
     auto response = transport.send(get(tls.server.url("/secure", "localhost", "https")));
     REQUIRE(response.has_error());
     CHECK(response.error().kind == util::ErrorKind::tls);
-    CHECK(response.error().message.find(fmt::format("TLS handshake with localhost:{} failed: certificate verify failed",
-                                                    tls.server.port())) == 0);
+    CHECK(response.error().message.find(fmt::format(
+              "TLS handshake with localhost:{} failed: certificate verify failed", tls.server.port())) == 0);
     CHECK(response.error().message.find("self-signed") != std::string::npos);
     CHECK(response.error().hint.find("--ca-file") != std::string::npos);
   }

@@ -3,18 +3,18 @@
 // runs a scripted handler for each connection on its own thread. The destructor shuts every socket
 // down (which wakes blocked reads and the accept) and joins the threads.
 
+#include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
 #include <vector>
 
@@ -27,7 +27,7 @@ using tcp = boost::asio::ip::tcp;
 using StringRequest = bhttp::request<bhttp::string_body>;
 
 class LoopbackServer {
-public:
+ public:
   using Handler = std::function<void(tcp::socket& socket, int index)>;
 
   explicit LoopbackServer(Handler handler) : handler_(std::move(handler)) {
@@ -64,7 +64,7 @@ public:
     return fmt::format("{}://{}:{}{}", scheme, host, port_, path);
   }
 
-private:
+ private:
   void accept_loop() {
     for (int index = 0;; ++index) {
       auto socket = std::make_shared<tcp::socket>(ioc_);
@@ -121,7 +121,8 @@ bool write_response(Stream& stream, unsigned status, std::string body, KeepAlive
 inline void echo_handler(tcp::socket& socket, int /*index*/) {
   beast::flat_buffer buffer;
   while (auto request = read_request(socket, buffer)) {
-    if (!write_response(socket, 200, fmt::format("{} {}", request->method_string(), request->target()))) return;
+    if (!write_response(socket, 200, fmt::format("{} {}", request->method_string(), request->target())))
+      return;
   }
 }
 

@@ -13,7 +13,8 @@ TEST_CASE("NO_PROXY matching") {
   CHECK(http::no_proxy_matches("*.example.com", "api.example.com", 443));
   CHECK_FALSE(http::no_proxy_matches("example.com", "badexample.com", 443));
   CHECK_FALSE(http::no_proxy_matches("example.com", "example.com.evil.net", 443));
-  CHECK(http::no_proxy_matches("localhost, .svc.cluster.local ,10.0.0.1", "ml-pipeline.kubeflow.svc.cluster.local", 8888));
+  CHECK(http::no_proxy_matches("localhost, .svc.cluster.local ,10.0.0.1",
+                               "ml-pipeline.kubeflow.svc.cluster.local", 8888));
   CHECK(http::no_proxy_matches("localhost,.svc", "LOCALHOST", 80));
   CHECK(http::no_proxy_matches("foo.com bar.com", "bar.com", 80));
   CHECK(http::no_proxy_matches("10.0.0.1", "10.0.0.1", 80));

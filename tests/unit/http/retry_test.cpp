@@ -16,7 +16,7 @@ using util::Milliseconds;
 namespace {
 
 class FakeClock final : public http::Clock {
-public:
+ public:
   [[nodiscard]] TimePoint now() const override { return now_; }
   http::SleepOutcome sleep_for(Milliseconds duration) override {
     sleeps.push_back(duration);
@@ -26,7 +26,7 @@ public:
   std::vector<Milliseconds> sleeps;
   bool interrupt_on_sleep = false;
 
-private:
+ private:
   TimePoint now_{};
 };
 
@@ -48,7 +48,9 @@ struct Script {
   }
 };
 
-util::Result<Response> network_failure() { return util::fail(util::ErrorKind::network, "connection reset"); }
+util::Result<Response> network_failure() {
+  return util::fail(util::ErrorKind::network, "connection reset");
+}
 
 }  // namespace
 

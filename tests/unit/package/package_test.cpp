@@ -196,6 +196,8 @@ TEST_CASE("every file in pipelines-examples/ validates") {
   std::size_t seen = 0;
   for (const fs::path& path : files_under(examples_dir)) {
     if (path.extension() == ".sh" || path.extension() == ".md") continue;
+    // pipelines-examples/apply/ holds the declarative apply example, checked by the apply tests.
+    if (path.lexically_relative(examples_dir).begin()->string() == "apply") continue;
     CAPTURE(path);
     auto expected = table.find(path.filename().string());
     REQUIRE_MESSAGE(expected != table.end(), "add this example to the table");

@@ -13,27 +13,38 @@ namespace {
 
 // An in-memory KFP: enough behaviour for the flows' decisions, and a record of every write.
 class FakeApi final : public api::KfpApi {
-public:
-  explicit FakeApi(bool tags) { info_.api = "v2beta1"; info_.version = tags ? "2.17.0" : "2.5.0"; info_.supports_tags = tags; }
+ public:
+  explicit FakeApi(bool tags) {
+    info_.api = "v2beta1";
+    info_.version = tags ? "2.17.0" : "2.5.0";
+    info_.supports_tags = tags;
+  }
   [[nodiscard]] const api::ServerInfo& server() const override { return info_; }
 
-  util::Result<std::optional<api::Pipeline>> find_pipeline(const std::string& name, const std::string&) override {
-    for (const auto& p : pipelines) if (p.name == name) return std::optional<api::Pipeline>(p);
+  util::Result<std::optional<api::Pipeline>> find_pipeline(const std::string& name,
+                                                           const std::string&) override {
+    for (const auto& p : pipelines)
+      if (p.name == name) return std::optional<api::Pipeline>(p);
     return std::optional<api::Pipeline>();
   }
-  util::Result<api::Pipeline> create_pipeline(const std::string& name, const std::string&, const std::string& ns) override {
+  util::Result<api::Pipeline> create_pipeline(const std::string& name, const std::string&,
+                                              const std::string& ns) override {
     writes.push_back("create_pipeline " + name);
     pipelines.push_back({"p" + std::to_string(pipelines.size() + 1), name, ns});
     return pipelines.back();
   }
-  util::Result<std::optional<api::PipelineVersion>> find_version_by_name(const std::string& pid, const std::string& name) override {
-    for (const auto& v : versions) if (v.pipeline_id == pid && v.name == name) return std::optional<api::PipelineVersion>(v);
+  util::Result<std::optional<api::PipelineVersion>> find_version_by_name(const std::string& pid,
+                                                                         const std::string& name) override {
+    for (const auto& v : versions)
+      if (v.pipeline_id == pid && v.name == name) return std::optional<api::PipelineVersion>(v);
     return std::optional<api::PipelineVersion>();
   }
-  util::Result<std::optional<api::PipelineVersion>> find_version_by_digest(const std::string& pid, const std::string& digest) override {
+  util::Result<std::optional<api::PipelineVersion>> find_version_by_digest(
+      const std::string& pid, const std::string& digest) override {
     for (const auto& v : versions) {
       if (v.pipeline_id != pid) continue;
-      if (info_.supports_tags ? v.tags.count(api::digest_tag_key) && v.tags.at(api::digest_tag_key) == api::digest_tag_value(digest)
+      if (info_.supports_tags ? v.tags.count(api::digest_tag_key) &&
+                                    v.tags.at(api::digest_tag_key) == api::digest_tag_value(digest)
                               : v.description.find(digest) != std::string::npos) {
         return std::optional<api::PipelineVersion>(v);
       }
@@ -41,11 +52,13 @@ public:
     return std::optional<api::PipelineVersion>();
   }
   util::Result<std::optional<api::PipelineVersion>> latest_version(const std::string& pid) override {
-    for (auto it = versions.rbegin(); it != versions.rend(); ++it) if (it->pipeline_id == pid) return std::optional<api::PipelineVersion>(*it);
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it)
+      if (it->pipeline_id == pid) return std::optional<api::PipelineVersion>(*it);
     return std::optional<api::PipelineVersion>();
   }
   util::Result<api::PipelineVersion> get_version(const std::string&, const std::string& vid) override {
-    for (const auto& v : versions) if (v.id == vid) return v;
+    for (const auto& v : versions)
+      if (v.id == vid) return v;
     return util::fail(util::ErrorKind::not_found, "no version");
   }
   util::Result<api::PipelineVersion> upload_version(const api::UploadVersion& upload) override {
@@ -59,8 +72,10 @@ public:
     versions.push_back(v);
     return v;
   }
-  util::Result<std::optional<api::Experiment>> find_experiment(const std::string& name, const std::string&) override {
-    for (const auto& e : experiments) if (e.name == name) return std::optional<api::Experiment>(e);
+  util::Result<std::optional<api::Experiment>> find_experiment(const std::string& name,
+                                                               const std::string&) override {
+    for (const auto& e : experiments)
+      if (e.name == name) return std::optional<api::Experiment>(e);
     return std::optional<api::Experiment>();
   }
   util::Result<api::Experiment> create_experiment(const std::string& name, const std::string& ns) override {
@@ -68,15 +83,19 @@ public:
     experiments.push_back({"e" + std::to_string(experiments.size() + 1), name, ns});
     return experiments.back();
   }
-  util::Result<std::optional<api::Run>> find_run(const std::string&, const std::string&, const std::string& marker) override {
-    for (const auto& [run, description] : runs) if (description.find(marker) != std::string::npos) return std::optional<api::Run>(run);
+  util::Result<std::optional<api::Run>> find_run(const std::string&, const std::string&,
+                                                 const std::string& marker) override {
+    for (const auto& [run, description] : runs)
+      if (description.find(marker) != std::string::npos) return std::optional<api::Run>(run);
     return std::optional<api::Run>();
   }
-  util::Result<api::Run> create_run(const api::CreateRun& create, const std::string&, const std::string& marker) override {
+  util::Result<api::Run> create_run(const api::CreateRun& create, const std::string&,
+                                    const std::string& marker) override {
     writes.push_back("create_run " + create.name);
     CHECK(create.description.find(marker) != std::string::npos);
     last_parameters = create.parameters;
-    runs.push_back({api::Run{"r" + std::to_string(runs.size() + 1), create.name, "PENDING", {}}, create.description});
+    runs.push_back(
+        {api::Run{"r" + std::to_string(runs.size() + 1), create.name, "PENDING", {}}, create.description});
     return runs.back().first;
   }
   util::Result<api::Run> get_run(const std::string& id) override {
@@ -88,7 +107,9 @@ public:
     writes.push_back("terminate_run " + id);
     return {};
   }
-  [[nodiscard]] std::string run_url(const std::string& id) const override { return "http://ui/#/runs/details/" + id; }
+  [[nodiscard]] std::string run_url(const std::string& id) const override {
+    return "http://ui/#/runs/details/" + id;
+  }
 
   api::ServerInfo info_;
   std::vector<api::Pipeline> pipelines;
@@ -106,7 +127,8 @@ package::Package make_package(std::string document) {
   pkg.member = "pipeline.yaml";  // in memory: no file is read by the fake
   pkg.upload_filename = "pipeline.yaml";
   pkg.document = std::move(document);
-  pkg.digest = "sha256:" + std::string(pkg.document.size() % 2 ? 64 : 64, pkg.document.size() % 2 ? 'a' : 'b');
+  pkg.digest =
+      "sha256:" + std::string(pkg.document.size() % 2 ? 64 : 64, pkg.document.size() % 2 ? 'a' : 'b');
   pkg.pipeline_name = "hello";
   package::InputParameter message;
   message.name = "message";
@@ -178,7 +200,8 @@ TEST_CASE("publish: an explicit version with other content is a conflict; with t
 TEST_CASE("publish: tags with a '.' in the key are refused before any write") {
   Fixture f;
   report::Report report;
-  CHECK_THROWS_AS(f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {{"a.b", "c"}}, ""}, report), util::Error);
+  CHECK_THROWS_AS(f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {{"a.b", "c"}}, ""}, report),
+                  util::Error);
   CHECK(f.api.writes.empty());
 }
 
@@ -230,10 +253,11 @@ TEST_CASE("wait: terminal states map to error kinds, polling grows") {
     std::deque<std::string> states;
     std::optional<util::ErrorKind> kind;
   };
-  for (const auto& c : {Case{{"RUNNING", "RUNNING", "SUCCEEDED"}, std::nullopt}, Case{{"SKIPPED"}, std::nullopt},
-                        Case{{"RUNNING", "FAILED"}, util::ErrorKind::run_failed},
-                        Case{{"CANCELING", "CANCELED"}, util::ErrorKind::run_canceled},
-                        Case{{"PAUSED"}, util::ErrorKind::run_canceled}}) {
+  for (const auto& c :
+       {Case{{"RUNNING", "RUNNING", "SUCCEEDED"}, std::nullopt}, Case{{"SKIPPED"}, std::nullopt},
+        Case{{"RUNNING", "FAILED"}, util::ErrorKind::run_failed},
+        Case{{"CANCELING", "CANCELED"}, util::ErrorKind::run_canceled},
+        Case{{"PAUSED"}, util::ErrorKind::run_canceled}}) {
     Fixture f;
     report::Report pub;
     auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);

@@ -4,8 +4,8 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 using namespace kfp;
 using package::InputParameter;

@@ -12,7 +12,8 @@ TEST_CASE("GitHub Actions variables give commit, CI run, source URL and a run ke
                             {"GITHUB_JOB", "publish"}});
   auto provenance = publish::provenance_from(env);
   CHECK(provenance.ci_run == "github-42-2");
-  CHECK(provenance.code_source_url == "https://github.com/acme/ml/tree/0123456789abcdef0123456789abcdef01234567");
+  CHECK(provenance.code_source_url ==
+        "https://github.com/acme/ml/tree/0123456789abcdef0123456789abcdef01234567");
   auto tags = provenance.tags();
   CHECK(tags.at("commit") == "0123456789abcdef0123456789abcdef01234567");
   for (const auto& [key, value] : tags) {

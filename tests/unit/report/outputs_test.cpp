@@ -6,8 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 namespace fs = std::filesystem;
 using namespace kfp;
@@ -24,7 +24,9 @@ report::Report sample_report() {
   return report;
 }
 
-std::string slurp(const fs::path& path) { return util::read_file(path, 1 << 20, util::ErrorKind::internal).value(); }
+std::string slurp(const fs::path& path) {
+  return util::read_file(path, 1 << 20, util::ErrorKind::internal).value();
+}
 
 }  // namespace
 
@@ -33,7 +35,8 @@ TEST_CASE("every target gets its form of the report") {
   fs::create_directories(dir);
   util::MapEnvironment env({{"GITHUB_OUTPUT", (dir / "gh_output").string()},
                             {"GITHUB_STEP_SUMMARY", (dir / "gh_summary").string()}});
-  auto targets = report::targets_from(env, dir / "report.json", dir / "results", dir / "termination-log-absent");
+  auto targets =
+      report::targets_from(env, dir / "report.json", dir / "results", dir / "termination-log-absent");
   CHECK_FALSE(targets.termination_log);  // absent file: not written
   auto failures = report::write_outputs(sample_report(), targets);
   CHECK(failures.empty());

@@ -22,7 +22,8 @@ TEST_CASE("a failure sets error, outcome failed and the mapped exit code") {
   report::Report report;
   report.command = "publish";
   report.pipeline = report::ObjectInfo{"p-1", "hello", true, "", "", ""};
-  util::Failure failure = util::fail(util::ErrorKind::istio_denied, "RBAC: access denied", "add the principal");
+  util::Failure failure =
+      util::fail(util::ErrorKind::istio_denied, "RBAC: access denied", "add the principal");
   failure.http_status = 403;
   report.set_failure(failure);
   auto json = report::to_json(report);

@@ -11,7 +11,8 @@ TEST_CASE("error kinds have their report spelling") {
 }
 
 TEST_CASE("Result::value() on a failure throws Error carrying the failure") {
-  Result<int> result = fail(ErrorKind::conflict, "version v1 exists with other content", "use a new --version");
+  Result<int> result =
+      fail(ErrorKind::conflict, "version v1 exists with other content", "use a new --version");
   REQUIRE_FALSE(result.has_value());
   try {
     (void)result.value();

@@ -5,8 +5,8 @@
 #include <string>
 
 using kfp::util::ErrorKind;
-using kfp::util::ExitCode;
 using kfp::util::exit_code_for;
+using kfp::util::ExitCode;
 using kfp::util::to_int;
 
 TEST_CASE("every error kind maps to the exit code DESIGN documents") {
