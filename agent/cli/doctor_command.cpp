@@ -59,7 +59,8 @@ class DoctorCommand final : public Command {
     const bool terminal = ::isatty(STDOUT_FILENO) == 1;
     std::string out;
     auto checks = report.details.find("checks");
-    if (checks == report.details.end() || !checks->value().is_array()) return report::summary_line(report) + "\n";
+    if (checks == report.details.end() || !checks->value().is_array())
+      return report::summary_line(report) + "\n";
     for (const auto& item : checks->value().as_array()) {
       if (!item.is_object()) continue;
       const auto& check = item.as_object();
@@ -68,21 +69,20 @@ class DoctorCommand final : public Command {
                          terminal ? name_column - 2 : name_column - 6, text_of(check, "detail"));
       const std::string fix = text_of(check, "fix");
       if (!fix.empty() && (status == "fail" || status == "warn")) {
-        std::string indented;
-        for (char c : fix) {
-          indented.push_back(c);
-          if (c == '\n') indented += "      ";
-        }
-        out += fmt::format("    fix: {}\n", indented);
+        // Lines after the first (YAML ready for kubectl apply) stay unindented, to copy as they are.
+        out += fmt::format("    fix: {}\n", fix);
       }
     }
-    out += report.error ? fmt::format("doctor: {}\n", report.error->message) : "doctor: no broken link found\n";
+    out +=
+        report.error ? fmt::format("doctor: {}\n", report.error->message) : "doctor: no broken link found\n";
     return out;
   }
 };
 
 }  // namespace
 
-std::unique_ptr<Command> make_doctor_command() { return std::make_unique<DoctorCommand>(); }
+std::unique_ptr<Command> make_doctor_command() {
+  return std::make_unique<DoctorCommand>();
+}
 
 }  // namespace kfp::cli

@@ -1,7 +1,7 @@
 #include "doctor/check.hpp"
 
-#include <boost/json/object.hpp>
 #include <fmt/format.h>
+#include <boost/json/object.hpp>
 
 namespace kfp::doctor {
 
@@ -28,8 +28,9 @@ Check skip(std::string name, std::string detail) {
 }
 
 Check fail(std::string name, const util::Failure& failure, std::string fix) {
-  return Check{std::move(name), Status::fail, failure.message, fix.empty() ? failure.hint : std::move(fix),
-               failure.kind, failure.http_status};
+  return Check{std::move(name), Status::fail,
+               failure.message, fix.empty() ? failure.hint : std::move(fix),
+               failure.kind,    failure.http_status};
 }
 
 boost::json::array to_json(const std::vector<Check>& checks) {

@@ -19,7 +19,7 @@ enum class Status { ok, warn, fail, skip };
 [[nodiscard]] std::string_view to_string(Status status);
 
 struct Check {
-  std::string name;    // "token file", "dns", "healthz", ...
+  std::string name;  // "token file", "dns", "healthz", ...
   Status status = Status::ok;
   std::string detail;  // the evidence: what was seen
   std::string fix;     // what to do (may hold YAML ready to apply); empty when nothing to fix

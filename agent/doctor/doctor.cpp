@@ -36,7 +36,7 @@ std::string iso8601(std::chrono::sys_seconds time) {
 
 // Who we are, with placeholders where the token does not say.
 struct Who {
-  std::string namespace_name;   // the service account's own namespace
+  std::string namespace_name;  // the service account's own namespace
   std::string service_account;
 };
 
@@ -120,8 +120,8 @@ class Doctor {
       add(fail("token audience", checked.error(),
                checked.error().hint + " (a plain default service-account token fails the audience check)"));
     } else {
-      add(ok("token audience", fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "),
-                                           auth::kPipelinesAudience)));
+      add(ok("token audience",
+             fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "), auth::kPipelinesAudience)));
     }
     auth::Claims time_only = *claims;
     time_only.audiences = {std::string(auth::kPipelinesAudience)};
@@ -134,8 +134,9 @@ class Doctor {
       const auto left = *claims->exp - std::chrono::floor<std::chrono::seconds>(now);
       std::string detail = fmt::format("expires at {}, in {}", iso8601(*claims->exp), humanize(left));
       if (left < kTokenExpiryWarning) {
-        add(warn("token expiry", detail + ": a long run or wait may outlive it",
-                 "read the mounted projected token afresh (the kubelet rotates it), or raise expirationSeconds"));
+        add(warn(
+            "token expiry", detail + ": a long run or wait may outlive it",
+            "read the mounted projected token afresh (the kubelet rotates it), or raise expirationSeconds"));
       } else {
         add(ok("token expiry", detail));
       }
@@ -147,11 +148,12 @@ class Doctor {
       add(ok("token subject", fmt::format("{}: service account {} in namespace {}", claims->subject,
                                           identity_.service_account, identity_.namespace_name)));
     } else {
-      add(warn("token subject",
-               fmt::format("sub \"{}\" is not a service account (system:serviceaccount:NS:SA): the namespace and "
-                           "the Istio principal cannot be derived from it",
-                           claims->subject),
-               "use a service-account token, or pass --namespace"));
+      add(warn(
+          "token subject",
+          fmt::format("sub \"{}\" is not a service account (system:serviceaccount:NS:SA): the namespace and "
+                      "the Istio principal cannot be derived from it",
+                      claims->subject),
+          "use a service-account token, or pass --namespace"));
     }
   }
 
@@ -166,8 +168,8 @@ class Doctor {
     }
     auto proxy = http::select_proxy(publish::transport_options(options_), *target);
     if (proxy && *proxy) {
-      const std::string through = fmt::format("requests go through the proxy {}: healthz tests that path",
-                                              (*proxy)->host_header);
+      const std::string through =
+          fmt::format("requests go through the proxy {}: healthz tests that path", (*proxy)->host_header);
       for (const char* name : {"dns", "tcp", "tls"}) add(skip(name, through));
       return true;
     }
@@ -198,18 +200,19 @@ class Doctor {
       // The mesh refuses healthz too: an Istio denial shows here first.
       std::string fix = fix_for(server.error());
       if (fix.empty()) {
-        fix = "check that --host is the KFP API (http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the "
-              "Kubeflow gateway with its /pipeline prefix";
+        fix =
+            "check that --host is the KFP API (http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the "
+            "Kubeflow gateway with its /pipeline prefix";
       }
       add(fail("healthz", server.error(), fix));
       return false;
     }
     result_.server = *server;
-    const std::string who_answered =
-        server->via_ui_proxy
-            ? "answered by the ml-pipeline-ui proxy (the UI's own healthz, which says the API server behind it is "
-              "ready)"
-            : "answered by the API server itself";
+    const std::string who_answered = server->via_ui_proxy
+                                         ? "answered by the ml-pipeline-ui proxy (the UI's own healthz, "
+                                           "which says the API server behind it is "
+                                           "ready)"
+                                         : "answered by the API server itself";
     std::string detail = fmt::format("KFP {}, API {}, {}; {}", server->version, server->api,
                                      server->multi_user ? "multi-user" : "single-user", who_answered);
     if (server->api == "v1beta1" && !api::version_at_least(server->version, 2, 0)) {
@@ -236,19 +239,21 @@ class Doctor {
         add(skip("namespace", "none known, and the server's mode is unknown"));
         return false;
       }
-      add(fail("namespace", util::fail(ErrorKind::usage, "the server is multi-user and no namespace is known"),
+      add(fail("namespace",
+               util::fail(ErrorKind::usage, "the server is multi-user and no namespace is known"),
                "pass --namespace (KFP_NAMESPACE), or use a service-account token, whose namespace is used"));
       return false;
     }
     if (!identity_.namespace_name.empty() && ns != identity_.namespace_name) {
-      add(warn("namespace",
-               fmt::format("using {} (from --namespace), but the token's service account lives in {}: it needs a "
-                           "RoleBinding in {}",
-                           ns, identity_.namespace_name, ns),
-               fmt::format("drop --namespace to use {}, or: kubectl create rolebinding {}-kubeflow-edit "
-                           "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}",
-                           identity_.namespace_name, identity_.service_account, identity_.namespace_name,
-                           identity_.service_account, ns)));
+      add(warn(
+          "namespace",
+          fmt::format("using {} (from --namespace), but the token's service account lives in {}: it needs a "
+                      "RoleBinding in {}",
+                      ns, identity_.namespace_name, ns),
+          fmt::format("drop --namespace to use {}, or: kubectl create rolebinding {}-kubeflow-edit "
+                      "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}",
+                      identity_.namespace_name, identity_.service_account, identity_.namespace_name,
+                      identity_.service_account, ns)));
       return true;
     }
     const char* source = !options_.namespace_name.empty() ? "from --namespace"
@@ -265,17 +270,20 @@ class Doctor {
     switch (failure.kind) {
       case ErrorKind::istio_denied:
         return fmt::format(
-            "the Istio mesh refused the request before KFP saw it: add the principal cluster.local/ns/{}/sa/{} "
-            "to the AuthorizationPolicy {} (in front of ml-pipeline-ui: the gateway and UI path; when calling "
-            "ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace kubeflow), and send no "
-            "kubeflow-userid header. kubectl apply -f - <<'EOF'\n{}EOF",
+            "the Istio mesh refused the request before KFP saw it: add the principal "
+            "cluster.local/ns/{}/sa/{} "
+            "to the AuthorizationPolicy {} (in front of ml-pipeline-ui: the gateway and UI path; when "
+            "calling "
+            "ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace kubeflow), and send "
+            "no "
+            "kubeflow-userid header.\nkubectl apply -f - <<'EOF'\n{}EOF",
             me.namespace_name, me.service_account, authorization_policy_name(),
             authorization_policy_fix(me.namespace_name, me.service_account));
       case ErrorKind::forbidden: {
         const std::string yaml = rolebinding_fix(ns, me.namespace_name, me.service_account);
         return fmt::format(
             "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole kubeflow-edit in "
-            "namespace {}. kubectl apply -f - <<'EOF'\n{}EOF",
+            "namespace {}.\nkubectl apply -f - <<'EOF'\n{}EOF",
             identity_.subject.empty() ? "the caller" : identity_.subject, ns, yaml);
       }
       case ErrorKind::unauthenticated:
@@ -310,8 +318,8 @@ class Doctor {
       add(fail(name, reply.error(), fix_for(reply.error())));
       return false;
     }
-    const std::string where =
-        result_.namespace_name.empty() ? std::string("(no namespace)") : "in namespace " + result_.namespace_name;
+    const std::string where = result_.namespace_name.empty() ? std::string("(no namespace)")
+                                                             : "in namespace " + result_.namespace_name;
     add(ok(name, fmt::format("GET {} {} answered HTTP {}", request.path, where, reply->status)));
     return true;
   }
@@ -323,8 +331,9 @@ class Doctor {
 
   // 6. What publishing and running need, without creating anything lasting.
   void check_permissions(bool can_read) {
-    const std::array<const char*, 4> names{"permission experiments/list", "permission runs/list", "permission pipelines/create",
-                           "permission experiments,runs/create"};
+    const std::array<const char*, 4> names{"permission experiments/list", "permission runs/list",
+                                           "permission pipelines/create",
+                                           "permission experiments,runs/create"};
     if (!can_read) {
       for (const char* name : names) add(skip(name, "the authenticated read did not pass"));
       return;
@@ -336,20 +345,22 @@ class Doctor {
     check_list(names[0], "experiments", "list experiments");
     check_list(names[1], "runs", "list runs");
     probe_pipeline_create(names[2]);
-    add(warn(names[3],
-             "not probed: KFP has no dry run, and these endpoints validate the request before authorizing it, so "
-             "only a real create would answer; the kubeflow-edit ClusterRole that grants pipelines/create grants "
-             "them too",
-             fmt::format("if run fails with HTTP 403, bind the account to kubeflow-edit in {} (the RoleBinding "
-                         "above, or manifests/base/rbac/rolebinding.yaml)",
-                         result_.namespace_name)));
+    add(warn(
+        names[3],
+        "not probed: KFP has no dry run, and these endpoints validate the request before authorizing it, so "
+        "only a real create would answer; the kubeflow-edit ClusterRole that grants pipelines/create grants "
+        "them too",
+        fmt::format("if run fails with HTTP 403, bind the account to kubeflow-edit in {} (the RoleBinding "
+                    "above, or manifests/base/rbac/rolebinding.yaml)",
+                    result_.namespace_name)));
   }
 
   // The multipart upload checks authorization before it reads the package (NOTES §D/§F; the
   // emulator does the same), so a package that is not a pipeline probes pipelines/create: an
   // authorization failure comes back as a 400 that says so, any other 400 means we got past it.
   void probe_pipeline_create(const std::string& name) {
-    auto multipart = api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)});
+    auto multipart =
+        api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)});
     api::ApiRequest request;
     request.method = http::Method::post;
     request.path = fmt::format("/apis/{}/pipelines/upload", result_.server->api);
@@ -359,18 +370,20 @@ class Doctor {
     request.endpoint = api::Endpoint::upload;
     auto reply = connection_->call(request, "probe pipelines/create (upload of a non-pipeline)");
     if (reply) {
-      add(warn(name,
-               fmt::format("the server accepted a probe that is not a pipeline (HTTP {}): pipelines/create is "
-                           "allowed, but a pipeline named {} may now exist in {}",
-                           reply->status, kProbeName, result_.namespace_name),
-               fmt::format("delete the pipeline {} in namespace {}", kProbeName, result_.namespace_name)));
+      add(warn(
+          name,
+          fmt::format("the server accepted a probe that is not a pipeline (HTTP {}): pipelines/create is "
+                      "allowed, but a pipeline named {} may now exist in {}",
+                      reply->status, kProbeName, result_.namespace_name),
+          fmt::format("delete the pipeline {} in namespace {}", kProbeName, result_.namespace_name)));
       return;
     }
     const auto& failure = reply.error();
     if (failure.kind == ErrorKind::invalid_package) {
-      add(ok(name, fmt::format("allowed: the upload endpoint got past its authorization check and refused the "
-                               "deliberate non-pipeline (HTTP {}); nothing was created",
-                               failure.http_status.value_or(0))));
+      add(ok(name,
+             fmt::format("allowed: the upload endpoint got past its authorization check and refused the "
+                         "deliberate non-pipeline (HTTP {}); nothing was created",
+                         failure.http_status.value_or(0))));
       return;
     }
     if (failure.kind == ErrorKind::forbidden || failure.kind == ErrorKind::istio_denied ||
@@ -379,9 +392,10 @@ class Doctor {
       add(fail(name, failure, fix_for(failure)));
       return;
     }
-    add(warn(name, fmt::format("inconclusive: {}", failure.message),
-             "servers before 2.17 answer an invalid package with 500, which does not say whether authorization "
-             "passed; a real publish will tell"));
+    add(warn(
+        name, fmt::format("inconclusive: {}", failure.message),
+        "servers before 2.17 answer an invalid package with 500, which does not say whether authorization "
+        "passed; a real publish will tell"));
   }
 
   const publish::SessionOptions& options_;

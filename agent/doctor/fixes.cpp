@@ -36,9 +36,13 @@ std::string substituted(std::string_view manifest, std::string_view namespace_na
 
 }  // namespace
 
-std::string_view embedded_rolebinding() { return embedded::rolebinding_yaml; }
+std::string_view embedded_rolebinding() {
+  return embedded::rolebinding_yaml;
+}
 
-std::string_view embedded_authorization_policy() { return embedded::authorization_policy_yaml; }
+std::string_view embedded_authorization_policy() {
+  return embedded::authorization_policy_yaml;
+}
 
 std::string rolebinding_fix(std::string_view binding_namespace, std::string_view subject_namespace,
                             std::string_view service_account) {

@@ -20,7 +20,8 @@ inline constexpr std::string_view kPlaceholderServiceAccount = "default-editor";
 // The RoleBinding (to kubeflow-edit) in `binding_namespace` for the service account
 // `subject_namespace`/`service_account`, with metadata.namespace set so `kubectl apply -f -` needs
 // no -n; leading comments dropped.
-[[nodiscard]] std::string rolebinding_fix(std::string_view binding_namespace, std::string_view subject_namespace,
+[[nodiscard]] std::string rolebinding_fix(std::string_view binding_namespace,
+                                          std::string_view subject_namespace,
                                           std::string_view service_account);
 
 // The AuthorizationPolicy letting cluster.local/ns/NS/sa/SA through ml-pipeline-ui; leading

@@ -1,13 +1,13 @@
 #include "doctor/network.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include <memory>
 
@@ -47,7 +47,9 @@ error_code run_with_deadline(asio::io_context& ioc, const error_code& result, ut
   return result;
 }
 
-std::string timeout_text(util::Milliseconds timeout) { return util::format_duration(timeout); }
+std::string timeout_text(util::Milliseconds timeout) {
+  return util::format_duration(timeout);
+}
 
 std::string name_of(X509_NAME* name) {
   if (name == nullptr) return {};
@@ -105,16 +107,18 @@ Check probe_dns(asio::io_context& ioc, const http::Target& target, const Network
                          });
   const error_code ec = run_with_deadline(ioc, result, options.timeout, [&] { resolver.cancel(); });
   if (ec) {
-    const std::string why = ec == asio::error::timed_out ? fmt::format("no answer within {}", timeout_text(options.timeout))
-                                                          : ec.message();
-    return fail("dns",
-                network_failure(fmt::format("cannot resolve {}: {}", target.host, why),
-                                fmt::format("check the host in --host (KFP_HOST); {} resolves only where its DNS "
-                                            "serves it (a *.svc.cluster.local name only inside the cluster: from "
-                                            "outside use the gateway, https://HOST/pipeline)",
-                                            target.host)));
+    const std::string why = ec == asio::error::timed_out
+                                ? fmt::format("no answer within {}", timeout_text(options.timeout))
+                                : ec.message();
+    return fail("dns", network_failure(
+                           fmt::format("cannot resolve {}: {}", target.host, why),
+                           fmt::format("check the host in --host (KFP_HOST); {} resolves only where its DNS "
+                                       "serves it (a *.svc.cluster.local name only inside the cluster: from "
+                                       "outside use the gateway, https://HOST/pipeline)",
+                                       target.host)));
   }
-  if (is_ip_address(target.host)) return ok("dns", fmt::format("{} is an IP address: no lookup", target.host));
+  if (is_ip_address(target.host))
+    return ok("dns", fmt::format("{} is an IP address: no lookup", target.host));
   std::vector<std::string> addresses;
   for (const auto& entry : endpoints) {
     if (addresses.size() == max_addresses_shown) break;
@@ -133,20 +137,23 @@ Check probe_tcp(asio::io_context& ioc, const http::Target& target, const Network
   });
   const error_code ec = run_with_deadline(ioc, result, options.timeout, [&] { socket.close(); });
   if (ec == asio::error::connection_refused) {
-    return fail("tcp", network_failure(fmt::format("connection to {} refused: nothing listens there", target.host_header),
-                                       "check the port in --host (the API server ml-pipeline listens on 8888, "
-                                       "ml-pipeline-ui on 80, the gateway on 443) and that the server runs "
-                                       "(kubectl -n kubeflow get pods -l app=ml-pipeline)"));
+    return fail("tcp", network_failure(
+                           fmt::format("connection to {} refused: nothing listens there", target.host_header),
+                           "check the port in --host (the API server ml-pipeline listens on 8888, "
+                           "ml-pipeline-ui on 80, the gateway on 443) and that the server runs "
+                           "(kubectl -n kubeflow get pods -l app=ml-pipeline)"));
   }
   if (ec == asio::error::timed_out) {
-    return fail("tcp", network_failure(fmt::format("no connection to {} within {}", target.host_header,
-                                                   timeout_text(options.timeout)),
-                                       "something drops the packets: a NetworkPolicy, a firewall or a security "
-                                       "group between this pod and the server"));
+    return fail("tcp",
+                network_failure(fmt::format("no connection to {} within {}", target.host_header,
+                                            timeout_text(options.timeout)),
+                                "something drops the packets: a NetworkPolicy, a firewall or a security "
+                                "group between this pod and the server"));
   }
   if (ec) {
-    return fail("tcp", network_failure(fmt::format("cannot connect to {}: {}", target.host_header, ec.message()),
-                                       "check the route from here to the server"));
+    return fail("tcp",
+                network_failure(fmt::format("cannot connect to {}: {}", target.host_header, ec.message()),
+                                "check the route from here to the server"));
   }
   return ok("tcp", fmt::format("connected to {}:{}", connected.address().to_string(), connected.port()));
 }
@@ -164,10 +171,11 @@ Check probe_tls(asio::io_context& ioc, const http::Target& target, const Network
     if (options.ca_file) {
       (void)context.load_verify_file(options.ca_file->string(), setup);
       if (setup) {
-        return fail("tls", util::fail(util::ErrorKind::usage,
-                                      fmt::format("cannot load the CA file {}: {}", options.ca_file->string(),
-                                                  setup.message()),
-                                      "--ca-file (KFP_CA_FILE) must name a readable PEM file of CA certificates"));
+        return fail("tls",
+                    util::fail(util::ErrorKind::usage,
+                               fmt::format("cannot load the CA file {}: {}", options.ca_file->string(),
+                                           setup.message()),
+                               "--ca-file (KFP_CA_FILE) must name a readable PEM file of CA certificates"));
       }
     } else {
       (void)context.set_default_verify_paths(setup);
@@ -197,18 +205,22 @@ Check probe_tls(asio::io_context& ioc, const http::Target& target, const Network
     return ok("tls", detail + "; verified");
   }
   const long verify = SSL_get_verify_result(handle);
-  std::string reason = ec == asio::error::timed_out ? fmt::format("no answer within {}", timeout_text(options.timeout))
-                                                     : ec.message();
+  std::string reason = ec == asio::error::timed_out
+                           ? fmt::format("no answer within {}", timeout_text(options.timeout))
+                           : ec.message();
   std::string fix = "check that the server speaks TLS on this port (use http:// otherwise)";
   if (verify != X509_V_OK) {
-    reason = fmt::format("{} ({}); {}", reason, X509_verify_cert_error_string(verify), describe_certificate(handle));
-    fix = verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH
-              ? "use a --host name that the server certificate lists in its subjectAltName"
-              : "pass the CA that signed the server certificate with --ca-file (KFP_CA_FILE); the system trust "
-                "store does not know it";
+    reason = fmt::format("{} ({}); {}", reason, X509_verify_cert_error_string(verify),
+                         describe_certificate(handle));
+    fix =
+        verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH
+            ? "use a --host name that the server certificate lists in its subjectAltName"
+            : "pass the CA that signed the server certificate with --ca-file (KFP_CA_FILE); the system trust "
+              "store does not know it";
   }
-  return fail("tls", util::fail(util::ErrorKind::tls,
-                                fmt::format("TLS handshake with {} failed: {}", target.host_header, reason), fix));
+  return fail("tls",
+              util::fail(util::ErrorKind::tls,
+                         fmt::format("TLS handshake with {} failed: {}", target.host_header, reason), fix));
 }
 
 }  // namespace

@@ -1,0 +1,231 @@
+"""kfp-publish doctor against kfp-emulator: every broken link of the access chain is found, reported
+as a failed check with the fix that repairs it, and gives the exit code of its error kind."""
+
+import socket
+import unittest
+
+import harness
+from publish_harness import NAMESPACE, SUBJECT, PublishTestCase
+
+PRINCIPAL = f"cluster.local/ns/{NAMESPACE}/sa/default-editor"
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DoctorTestCase(PublishTestCase):
+    def doctor(self, *args, **kw):
+        result = self.kfp("doctor", "-o", "json", "--request-timeout", "5s", "--retries", "0", *args, **kw)
+        report = result.report()
+        self.assertEqual(report["command"], "doctor")
+        self.assertEqual(report["exit_code"], result.code)
+        for check in report["checks"]:
+            self.assertEqual(set(check), {"name", "status", "detail", "fix"}, check)
+            self.assertIn(check["status"], ("ok", "warn", "fail", "skip"))
+        return result, report
+
+    def checks(self, report):
+        return {c["name"]: c for c in report["checks"]}
+
+    def first_failure(self, report):
+        failed = [c for c in report["checks"] if c["status"] == "fail"]
+        self.assertTrue(failed, report)
+        return failed[0]
+
+    def restart_emulator(self, *extra, tls=None):
+        self.emu.stop()
+        self.emu = self.start_emulator(*self.emulator_flags, "--token-key", str(self.rsa_key()), *extra, tls=tls)
+        self.host = self.emu.url
+
+
+class DoctorTest(DoctorTestCase):
+    def test_everything_fine(self):
+        result, report = self.doctor()
+        self.assertEqual(result.code, 0, result)
+        checks = self.checks(report)
+        for name in ("token file", "token audience", "token expiry", "token subject", "dns", "tcp", "healthz",
+                     "namespace", "authenticated read", "permission experiments/list", "permission runs/list",
+                     "permission pipelines/create"):
+            self.assertEqual(checks[name]["status"], "ok", checks[name])
+        self.assertEqual(checks["tls"]["status"], "skip")
+        self.assertEqual(checks["permission experiments,runs/create"]["status"], "warn")
+        self.assertIn("not probed", checks["permission experiments,runs/create"]["detail"])
+        self.assertIn("2.17.0", checks["healthz"]["detail"])
+        self.assertIn("multi-user", checks["healthz"]["detail"])
+        self.assertIn("API server", checks["healthz"]["detail"])
+        self.assertIn(SUBJECT, checks["token subject"]["detail"])
+        self.assertEqual(report["namespace"], NAMESPACE)
+        self.assertEqual(report["server"]["version"], "2.17.0")
+        self.assertNotIn("error", report)
+        state = self.state()
+        self.assertEqual(state.get("pipelines", []), [], "the permission probe must create nothing")
+        self.assertEqual(state.get("pipeline_versions", []), [])
+        probes = [r for r in self.uploads_logged()]
+        self.assertEqual(len(probes), 1, probes)
+        self.assertEqual(probes[0]["status"], 400)
+
+    def test_text_output_lists_every_check(self):
+        result = self.kfp("doctor", "--retries", "0", token_file=self.tmp / "absent")
+        self.assertEqual(result.code, 4, result)
+        self.assertIn("[FAIL] token file", result.stdout)
+        self.assertIn("fix: mount a projected service-account token", result.stdout)
+        self.assertIn("[ok]   healthz", result.stdout)
+
+    def test_missing_token_file(self):
+        result, report = self.doctor(token_file=self.tmp / "absent")
+        self.assertEqual(result.code, 4, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "token file")
+        self.assertIn("does not exist", failed["detail"])
+        self.assertIn("audience pipelines.kubeflow.org", failed["fix"])
+        self.assertEqual(self.checks(report)["token audience"]["status"], "skip")
+        self.assertEqual(report["error"]["kind"], "unauthenticated")
+
+    def test_token_file_is_a_directory(self):
+        result, report = self.doctor(token_file=self.tmp)
+        self.assertEqual(result.code, 4, result)
+        self.assertEqual(self.first_failure(report)["name"], "token file")
+
+    def test_not_a_jwt(self):
+        result, report = self.doctor(token_file=self.write("plain", "not-a-jwt-at-all"))
+        self.assertEqual(result.code, 4, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "token claims")
+        self.assertIn("not a JWT", failed["detail"])
+        self.assertIn("service-account token", failed["fix"])
+
+    def test_wrong_audience(self):
+        token = self.emu.mint_token(self.rsa_key(), SUBJECT, aud="https://kubernetes.default.svc")
+        result, report = self.doctor(token_file=self.write("aud", token))
+        self.assertEqual(result.code, 4, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "token audience")
+        self.assertIn("kubernetes.default.svc", failed["detail"])
+        self.assertIn("audience: pipelines.kubeflow.org", failed["fix"])
+        self.assertEqual(report["error"]["kind"], "wrong_audience")
+        # The server agrees: the authenticated read fails with 401.
+        self.assertEqual(self.checks(report)["authenticated read"]["status"], "fail")
+
+    def test_expired(self):
+        token = self.emu.mint_token(self.rsa_key(), SUBJECT, ttl="-10m")
+        result, report = self.doctor(token_file=self.write("expired", token))
+        self.assertEqual(result.code, 4, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "token expiry")
+        self.assertIn("expired", failed["detail"])
+        self.assertIn("kubectl create token", failed["fix"])
+        self.assertEqual(report["error"]["kind"], "token_expired")
+
+    def test_expiring_soon_is_a_warning(self):
+        token = self.emu.mint_token(self.rsa_key(), SUBJECT, ttl="5m")
+        result, report = self.doctor(token_file=self.write("soon", token))
+        self.assertEqual(result.code, 0, result)
+        self.assertEqual(self.checks(report)["token expiry"]["status"], "warn")
+
+    def test_dns_failure(self):
+        result, report = self.doctor(host="http://nonexistent.invalid:8888")
+        self.assertEqual(result.code, 7, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "dns")
+        self.assertIn("nonexistent.invalid", failed["detail"])
+        self.assertIn("--host", failed["fix"])
+        checks = self.checks(report)
+        self.assertEqual(checks["tcp"]["status"], "skip")
+        self.assertEqual(checks["healthz"]["status"], "skip")
+        self.assertEqual(checks["authenticated read"]["status"], "skip")
+        self.assertEqual(report["error"]["kind"], "network")
+
+    def test_connection_refused(self):
+        result, report = self.doctor(host=f"http://127.0.0.1:{closed_port()}")
+        self.assertEqual(result.code, 7, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "tcp")
+        self.assertIn("refused", failed["detail"])
+        self.assertIn("8888", failed["fix"])
+        self.assertEqual(self.checks(report)["dns"]["status"], "ok")
+
+    def test_tls_failure_names_the_ca_file(self):
+        cert, key, ca = harness.generate_tls(self.tmp)
+        self.restart_emulator(tls=(cert, key, ca))
+        result, report = self.doctor()
+        self.assertEqual(result.code, 7, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "tls")
+        self.assertIn("certificate", failed["detail"])
+        self.assertIn("--ca-file", failed["fix"])
+        self.assertEqual(report["error"]["kind"], "tls")
+        self.assertEqual(self.checks(report)["tcp"]["status"], "ok")
+
+        good, report = self.doctor("--ca-file", ca)
+        self.assertEqual(good.code, 0, good)
+        tls = self.checks(report)["tls"]
+        self.assertEqual(tls["status"], "ok", tls)
+        self.assertIn("CN=localhost", tls["detail"])
+        self.assertIn("verified", tls["detail"])
+
+    def test_istio_denial_names_the_principal_and_the_policy(self):
+        self.restart_emulator("--istio-principals", "cluster.local/ns/kubeflow/sa/ml-pipeline-ui")
+        result, report = self.doctor()
+        self.assertEqual(result.code, 5, result)
+        failed = self.first_failure(report)
+        # The mesh refuses every /apis/ request, healthz included.
+        self.assertEqual(failed["name"], "healthz")
+        self.assertIn("Istio", failed["detail"])
+        self.assertIn(PRINCIPAL, failed["fix"])
+        self.assertIn("kind: AuthorizationPolicy", failed["fix"])
+        self.assertIn("name: ml-pipeline-ui-kfp-publish", failed["fix"])
+        self.assertEqual(report["error"]["kind"], "istio_denied")
+        self.assertEqual(self.checks(report)["authenticated read"]["status"], "skip")
+        self.assertEqual(self.checks(report)["permission runs/list"]["status"], "skip")
+
+    def test_rbac_denial_gives_the_rolebinding(self):
+        rules = self.write("rbac.yaml", "- subject: system:serviceaccount:other:ci\n  namespace: other\n"
+                                        "  allow: ['*']\n")
+        self.restart_emulator("--rbac", rules)
+        result, report = self.doctor()
+        self.assertEqual(result.code, 5, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "authenticated read")
+        self.assertIn("403", failed["detail"])
+        fix = failed["fix"]
+        self.assertIn("kind: RoleBinding", fix)
+        self.assertIn("name: kubeflow-edit", fix)
+        self.assertIn(f"  namespace: {NAMESPACE}\n", fix)
+        self.assertIn("name: default-editor", fix)
+        self.assertEqual(report["error"]["kind"], "forbidden")
+
+    def test_missing_run_permission_is_found_by_the_probes(self):
+        rules = self.write("rbac.yaml", f"- subject: {SUBJECT}\n  namespace: {NAMESPACE}\n"
+                                        "  allow: ['pipelines/list', 'experiments/list']\n")
+        self.restart_emulator("--rbac", rules)
+        result, report = self.doctor()
+        self.assertEqual(result.code, 5, result)
+        checks = self.checks(report)
+        self.assertEqual(checks["authenticated read"]["status"], "ok")
+        self.assertEqual(checks["permission experiments/list"]["status"], "ok")
+        self.assertEqual(checks["permission runs/list"]["status"], "fail")
+        self.assertEqual(checks["permission pipelines/create"]["status"], "fail")
+        self.assertIn("kind: RoleBinding", checks["permission pipelines/create"]["fix"])
+        self.assertEqual(self.first_failure(report)["name"], "permission runs/list")
+        self.assertEqual(self.state().get("pipelines", []), [])
+
+    def test_v1_only_server_is_a_warning_with_evidence(self):
+        self.restart_emulator("--server-version", "1.8.5")
+        result, report = self.doctor()
+        self.assertEqual(result.code, 0, result)
+        healthz = self.checks(report)["healthz"]
+        self.assertEqual(healthz["status"], "warn", healthz)
+        self.assertIn("1.8.5", healthz["detail"])
+        self.assertIn("v1beta1", healthz["detail"])
+        self.assertIn("upgrade to KFP 2.x", healthz["fix"])
+        self.assertEqual(report["server"]["api"], "v1beta1")
+        self.assertEqual(self.checks(report)["authenticated read"]["status"], "ok")
+        self.assertEqual(self.state().get("pipelines", []), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
