@@ -1,7 +1,10 @@
 """kfp-publish doctor against kfp-emulator: every broken link of the access chain is found, reported
 as a failed check with the fix that repairs it, and gives the exit code of its error kind."""
 
+import http.server
+import json
 import socket
+import threading
 import unittest
 
 import harness
@@ -15,6 +18,35 @@ def closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def manifest_body(relative):
+    """A manifest without its leading comment block, as doctor prints it for the placeholder account."""
+    lines = (harness.source_dir() / relative).read_text().splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+class UiHealthz(http.server.BaseHTTPRequestHandler):
+    """ml-pipeline-ui answering healthz itself, in its own shape (NOTES G); nothing else."""
+
+    def do_GET(self):
+        if self.path.startswith("/apis/v2beta1/healthz"):
+            body = json.dumps({"apiServerReady": True, "apiServerTagName": "2.5.0", "apiServerMultiUser": True,
+                               "frontendTagName": "2.5.0"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+        else:
+            body = b"Not Found"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 class DoctorTestCase(PublishTestCase):
@@ -181,6 +213,38 @@ class DoctorTest(DoctorTestCase):
         self.assertEqual(report["error"]["kind"], "istio_denied")
         self.assertEqual(self.checks(report)["authenticated read"]["status"], "skip")
         self.assertEqual(self.checks(report)["permission runs/list"]["status"], "skip")
+
+    def test_fixes_are_the_manifests_yaml(self):
+        rules = self.write("rbac.yaml", "- subject: system:serviceaccount:other:ci\n  namespace: other\n"
+                                        "  allow: ['*']\n")
+        self.restart_emulator("--rbac", rules)
+        _, report = self.doctor()
+        fix = self.first_failure(report)["fix"]
+        # The test account is the manifests' placeholder account, so the YAML is theirs plus the
+        # binding's namespace, which the base leaves to kustomize.
+        printed = fix.split("<<'EOF'\n", 1)[1].rsplit("EOF", 1)[0]
+        self.assertEqual(printed.replace(f"  namespace: {NAMESPACE}\n", "", 1),
+                         manifest_body("manifests/base/rbac/rolebinding.yaml"))
+
+        self.restart_emulator("--istio-principals", "cluster.local/ns/kubeflow/sa/ml-pipeline-ui")
+        _, report = self.doctor()
+        fix = self.first_failure(report)["fix"]
+        printed = fix.split("<<'EOF'\n", 1)[1].rsplit("EOF", 1)[0]
+        self.assertEqual(printed, manifest_body("manifests/base/istio/authorizationpolicy.yaml"))
+
+    def test_ui_proxy_healthz_is_told_apart(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), UiHealthz)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        _, report = self.doctor(host=f"http://127.0.0.1:{server.server_address[1]}")
+        healthz = self.checks(report)["healthz"]
+        self.assertEqual(healthz["status"], "ok", healthz)
+        self.assertIn("ml-pipeline-ui", healthz["detail"])
+        self.assertIn("2.5.0", healthz["detail"])
+        self.assertNotIn("API server itself", healthz["detail"])
+        direct = self.checks(self.doctor()[1])["healthz"]
+        self.assertIn("API server itself", direct["detail"])
 
     def test_rbac_denial_gives_the_rolebinding(self):
         rules = self.write("rbac.yaml", "- subject: system:serviceaccount:other:ci\n  namespace: other\n"
