@@ -208,6 +208,7 @@ class Doctor {
       return false;
     }
     result_.server = *server;
+    if (server->multi_user) require_token();
     const std::string who_answered = server->via_ui_proxy
                                          ? "answered by the ml-pipeline-ui proxy (the UI's own healthz, "
                                            "which says the API server behind it is "
@@ -224,6 +225,18 @@ class Doctor {
       add(ok("healthz", detail));
     }
     return true;
+  }
+
+  // A multi-user server authenticates every request: an absent default token file was only a
+  // warning until now, and is the first broken link.
+  void require_token() {
+    for (auto& check : result_.checks) {
+      if (check.name == "token file" && check.status == Status::warn) {
+        check.status = Status::fail;
+        check.kind = ErrorKind::unauthenticated;
+        check.detail += "; the server is multi-user, so it needs one";
+      }
+    }
   }
 
   bool check_namespace(bool healthy) {

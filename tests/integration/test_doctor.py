@@ -3,6 +3,7 @@ as a failed check with the fix that repairs it, and gives the exit code of its e
 
 import http.server
 import json
+import pathlib
 import socket
 import threading
 import unittest
@@ -116,6 +117,24 @@ class DoctorTest(DoctorTestCase):
         self.assertIn("audience pipelines.kubeflow.org", failed["fix"])
         self.assertEqual(self.checks(report)["token audience"]["status"], "skip")
         self.assertEqual(report["error"]["kind"], "unauthenticated")
+
+    def test_absent_default_token_fails_only_on_a_multi_user_server(self):
+        default = pathlib.Path("/var/run/secrets/kubeflow/pipelines/token")
+        if default.exists():
+            self.skipTest(f"skipped: {default} exists on this machine")
+        result, report = self.doctor(token_file=False)
+        self.assertEqual(result.code, 4, result)
+        failed = self.first_failure(report)
+        self.assertEqual(failed["name"], "token file")
+        self.assertIn("multi-user", failed["detail"])
+
+        single = self.start_emulator("--auth", "none")
+        result, report = self.doctor(token_file=False, host=single.url)
+        self.assertEqual(result.code, 0, result)
+        checks = self.checks(report)
+        self.assertEqual(checks["token file"]["status"], "warn")
+        self.assertIn("single-user", checks["healthz"]["detail"])
+        self.assertEqual(checks["authenticated read"]["status"], "ok")
 
     def test_token_file_is_a_directory(self):
         result, report = self.doctor(token_file=self.tmp)
