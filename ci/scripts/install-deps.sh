@@ -11,7 +11,11 @@ packages=(
 )
 if [[ "${1:-}" == "--dev" ]]; then
   # Formatting, lint, sanitizers, fuzzing, the contract checker (node) and manifest checks.
-  packages+=(clang clang-format clang-tidy libclang-rt-14-dev valgrind nodejs npm)
+  packages+=(clang clang-format clang-tidy libclang-rt-14-dev valgrind)
+  # Node may come from another packaging (nodesource's nodejs bundles npm and conflicts with
+  # Debian's npm): ask for Debian's only when the commands are missing.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()
