@@ -360,11 +360,11 @@ class Doctor {
     probe_pipeline_create(names[2]);
     add(warn(
         names[3],
-        "not probed: KFP has no dry run, and these endpoints validate the request before authorizing it, so "
-        "only a real create would answer; the kubeflow-edit ClusterRole that grants pipelines/create grants "
-        "them too",
-        fmt::format("if run fails with HTTP 403, bind the account to kubeflow-edit in {} (the RoleBinding "
-                    "above, or manifests/base/rbac/rolebinding.yaml)",
+        "not probed: KFP has no dry run, and an experiment or run create that passed authorization would "
+        "leave the object behind; the kubeflow-edit ClusterRole that grants the probed verbs grants these "
+        "too",
+        fmt::format("if `run` fails with HTTP 403, bind the account to kubeflow-edit in {} "
+                    "(manifests/base/rbac/rolebinding.yaml)",
                     result_.namespace_name)));
   }
 
@@ -392,7 +392,11 @@ class Doctor {
       return;
     }
     const auto& failure = reply.error();
-    if (failure.kind == ErrorKind::invalid_package) {
+    // Before 2.17 an unparsable package is a 500, still raised after the authorization check.
+    const bool refused_content =
+        failure.kind == ErrorKind::invalid_package ||
+        (failure.http_status == 500 && failure.message.find("unknown template format") != std::string::npos);
+    if (refused_content) {
       add(ok(name,
              fmt::format("allowed: the upload endpoint got past its authorization check and refused the "
                          "deliberate non-pipeline (HTTP {}); nothing was created",
@@ -405,10 +409,8 @@ class Doctor {
       add(fail(name, failure, fix_for(failure)));
       return;
     }
-    add(warn(
-        name, fmt::format("inconclusive: {}", failure.message),
-        "servers before 2.17 answer an invalid package with 500, which does not say whether authorization "
-        "passed; a real publish will tell"));
+    add(warn(name, fmt::format("inconclusive: {}", failure.message),
+             "the answer does not say whether authorization passed; a real publish will tell"));
   }
 
   const publish::SessionOptions& options_;

@@ -307,6 +307,15 @@ class DoctorTest(DoctorTestCase):
         self.assertIn("upgrade to KFP 2.x", healthz["fix"])
         self.assertEqual(report["server"]["api"], "v1beta1")
         self.assertEqual(self.checks(report)["authenticated read"]["status"], "ok")
+        # 1.x answers the probe's non-pipeline with 500, after its authorization check.
+        self.assertEqual(self.checks(report)["permission pipelines/create"]["status"], "ok")
+        self.assertEqual(self.state().get("pipelines", []), [])
+
+    def test_pipeline_create_probe_on_a_2_5_server(self):
+        self.restart_emulator("--server-version", "2.5.0")
+        result, report = self.doctor()
+        self.assertEqual(result.code, 0, result)
+        self.assertEqual(self.checks(report)["permission pipelines/create"]["status"], "ok")
         self.assertEqual(self.state().get("pipelines", []), [])
 
 
