@@ -283,13 +283,12 @@ class Doctor {
     switch (failure.kind) {
       case ErrorKind::istio_denied:
         return fmt::format(
-            "the Istio mesh refused the request before KFP saw it: add the principal "
-            "cluster.local/ns/{}/sa/{} "
-            "to the AuthorizationPolicy {} (in front of ml-pipeline-ui: the gateway and UI path; when "
-            "calling "
-            "ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace kubeflow), and send "
-            "no "
-            "kubeflow-userid header.\nkubectl apply -f - <<'EOF'\n{}EOF",
+            "the Istio mesh refused the request before KFP saw it: "
+            "add the principal cluster.local/ns/{}/sa/{} to the AuthorizationPolicy {} "
+            "(in front of ml-pipeline-ui: the gateway and UI path; "
+            "when calling ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace "
+            "kubeflow), "
+            "and send no kubeflow-userid header.\nkubectl apply -f - <<'EOF'\n{}EOF",
             me.namespace_name, me.service_account, authorization_policy_name(),
             authorization_policy_fix(me.namespace_name, me.service_account));
       case ErrorKind::forbidden: {
@@ -302,6 +301,11 @@ class Doctor {
       case ErrorKind::unauthenticated:
         if (token_.empty()) return std::string("the server needs a token: ") + token_fix;
         return failure.hint;
+      case ErrorKind::not_found:
+        if (!failure.hint.empty()) return failure.hint;
+        return "the KFP API is not at this URL: --host must be the API server "
+               "(http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the gateway with its prefix "
+               "(https://HOST/pipeline)";
       default: return failure.hint;
     }
   }

@@ -262,6 +262,8 @@ class DoctorTest(DoctorTestCase):
         self.assertIn("ml-pipeline-ui", healthz["detail"])
         self.assertIn("2.5.0", healthz["detail"])
         self.assertNotIn("API server itself", healthz["detail"])
+        # This stand-in proxies nothing: the read's 404 says --host is not the API.
+        self.assertIn("--host", self.checks(report)["authenticated read"]["fix"])
         direct = self.checks(self.doctor()[1])["healthz"]
         self.assertIn("API server itself", direct["detail"])
 
