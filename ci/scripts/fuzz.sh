@@ -25,7 +25,7 @@ cp tests/fuzz/seeds/claims/* "$corpus/fuzz_claims/"
 cp tests/fuzz/seeds/parameters/* "$corpus/fuzz_parameters/"
 cp pipelines-examples/*.yaml pipelines-examples/*.zip pipelines-examples/*.tar.gz "$corpus/fuzz_package/"
 if [[ -d "$shared/pipelines-corpus" ]]; then
-  find "$shared/pipelines-corpus" -type f ! -name '*.md' ! -name '*.txt' -size -1M -print0 |
+  find "$shared/pipelines-corpus" -type f ! -name '*.md' ! -name '*.txt' -size -1024k -print0 |
     while IFS= read -r -d '' file; do
       cp "$file" "$corpus/fuzz_package/corpus-$(sha256sum "$file" | cut -c1-16)"
     done
