@@ -12,6 +12,7 @@ StderrLog::~StderrLog() {
 }
 
 void StderrLog::add_secret(std::string secret) {
+  std::lock_guard lock(mutex_);
   secrets_.push_back(std::move(secret));
 }
 
@@ -27,6 +28,7 @@ void StderrLog::write(util::LogLevel level, std::string_view message) {
   // Errors always show; -q hides the rest, -v adds debug.
   if (level != util::LogLevel::error && wanted > verbosity_ + 2) return;
   if (verbosity_ < 0 && level != util::LogLevel::error) return;
+  std::lock_guard lock(mutex_);
   end_progress_line();
   std::string text = util::redact(std::string(message), secrets_);
   const char* prefix = "";
@@ -56,6 +58,7 @@ void StderrLog::write(util::LogLevel level, std::string_view message) {
 
 void StderrLog::progress(std::string_view message) {
   if (verbosity_ < 0) return;
+  std::lock_guard lock(mutex_);
   std::string text = util::redact(std::string(message), secrets_);
   if (terminal_ == Terminal::yes) {
     // \r + clear-to-end redraws the one status line.

@@ -1,10 +1,11 @@
 #pragma once
 // The CLI's log sink: stderr, filtered by verbosity, secrets redacted. On a terminal, progress
-// redraws one line; in CI logs (no terminal) each progress message is its own line.
+// redraws one line; in CI logs (no terminal) each progress message is its own line. Thread-safe.
 
 #include "util/log.hpp"
 
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ class StderrLog final : public util::Log {
  private:
   void end_progress_line();
 
+  std::mutex mutex_;  // apply's workers log from several threads
   int verbosity_;
   Terminal terminal_;
   bool colour_;
