@@ -1,3 +1,4 @@
+#include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 
 #include <fmt/format.h>
@@ -28,16 +29,6 @@ std::string digest_tag_value(const std::string& digest) {
 
 namespace {
 
-std::string string_member(const boost::json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
-bool bool_member(const boost::json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->value().is_bool() && it->value().as_bool();
-}
-
 util::Result<ServerInfo> parse_healthz(const ApiReply& reply, std::string api) {
   if (!reply.json.is_object()) {
     return util::fail(util::ErrorKind::server, "healthz answered without a JSON object",
@@ -49,14 +40,14 @@ util::Result<ServerInfo> parse_healthz(const ApiReply& reply, std::string api) {
   if (object.contains("apiServerReady") || object.contains("apiServerTagName")) {
     // ml-pipeline-ui answers healthz itself, in its own shape, with 200 even if the API is down.
     info.via_ui_proxy = true;
-    if (object.contains("apiServerReady") && !bool_member(object, "apiServerReady")) {
+    if (object.contains("apiServerReady") && !bool_field(object, "apiServerReady")) {
       return util::fail(util::ErrorKind::server, "the KFP UI proxy says the API server is not ready");
     }
-    info.version = string_member(object, "apiServerTagName");
-    info.multi_user = bool_member(object, "apiServerMultiUser") || bool_member(object, "multi_user");
+    info.version = string_field(object, "apiServerTagName");
+    info.multi_user = bool_field(object, "apiServerMultiUser") || bool_field(object, "multi_user");
   } else {
-    info.version = string_member(object, "tag_name");
-    info.multi_user = bool_member(object, "multi_user");
+    info.version = string_field(object, "tag_name");
+    info.multi_user = bool_field(object, "multi_user");
   }
   if (info.version.empty()) info.version = "unknown";
   info.supports_tags = info.api == "v2beta1" && version_at_least(info.version, 2, 17);

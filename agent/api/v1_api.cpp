@@ -1,6 +1,7 @@
 // The KfpApi operations over the v1beta1 API, for KFP 1.8 servers (NOTES.md section C). 2.x servers
 // serve v1beta1 too, so `--api v1beta1` works against them as well.
 
+#include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
 
@@ -20,16 +21,6 @@ constexpr int max_scan_pages = 50;
 constexpr int bad_request = 400;
 constexpr int internal_server_error = 500;
 
-std::string str(const boost::json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
-const boost::json::object& as_object(const boost::json::value& value) {
-  static const boost::json::object empty;
-  return value.is_object() ? value.as_object() : empty;
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -41,10 +32,11 @@ std::string reference_id(const boost::json::object& object, std::string_view typ
   auto it = object.find("resource_references");
   if (it == object.end() || !it->value().is_array()) return {};
   for (const auto& item : it->value().as_array()) {
-    const auto& entry = as_object(item);
+    const auto& entry = object_of(item);
     auto key = entry.find("key");
     if (key == entry.end()) continue;
-    if (str(as_object(key->value()), "type") == type) return str(as_object(key->value()), "id");
+    if (string_field(object_of(key->value()), "type") == type)
+      return string_field(object_of(key->value()), "id");
   }
   return {};
 }
@@ -54,17 +46,17 @@ boost::json::object reference(std::string_view type, const std::string& id, std:
 }
 
 Pipeline to_pipeline(const boost::json::value& value) {
-  const auto& o = as_object(value);
-  return Pipeline{str(o, "id"), str(o, "name"), reference_id(o, "NAMESPACE")};
+  const auto& o = object_of(value);
+  return Pipeline{string_field(o, "id"), string_field(o, "name"), reference_id(o, "NAMESPACE")};
 }
 
 PipelineVersion to_version(const boost::json::value& value) {
-  const auto& o = as_object(value);
+  const auto& o = object_of(value);
   PipelineVersion version;
-  version.id = str(o, "id");
-  version.name = str(o, "name");
+  version.id = string_field(o, "id");
+  version.name = string_field(o, "name");
   version.pipeline_id = reference_id(o, "PIPELINE");
-  version.description = str(o, "description");
+  version.description = string_field(o, "description");
   return version;
 }
 
@@ -74,24 +66,24 @@ boost::json::value declared_parameters_document(const boost::json::object& versi
   boost::json::array parameters;
   if (auto it = version.find("parameters"); it != version.end() && it->value().is_array()) {
     for (const auto& item : it->value().as_array()) {
-      const auto& parameter = as_object(item);
-      boost::json::object declared{{"name", str(parameter, "name")}};
+      const auto& parameter = object_of(item);
+      boost::json::object declared{{"name", string_field(parameter, "name")}};
       // The server omits empty values, so an absent value reads as "no default".
-      if (parameter.contains("value")) declared["value"] = str(parameter, "value");
-      if (!str(parameter, "name").empty()) parameters.push_back(std::move(declared));
+      if (parameter.contains("value")) declared["value"] = string_field(parameter, "value");
+      if (!string_field(parameter, "name").empty()) parameters.push_back(std::move(declared));
     }
   }
   return boost::json::object{{"apiVersion", "argoproj.io/v1alpha1"},
                              {"kind", "Workflow"},
-                             {"metadata", {{"name", str(version, "name")}}},
+                             {"metadata", {{"name", string_field(version, "name")}}},
                              {"spec",
                               {{"templates", boost::json::array{boost::json::object{{"name", "main"}}}},
                                {"arguments", {{"parameters", std::move(parameters)}}}}}};
 }
 
 Experiment to_experiment(const boost::json::value& value) {
-  const auto& o = as_object(value);
-  return Experiment{str(o, "id"), str(o, "name"), reference_id(o, "NAMESPACE")};
+  const auto& o = object_of(value);
+  return Experiment{string_field(o, "id"), string_field(o, "name"), reference_id(o, "NAMESPACE")};
 }
 
 // v1 run status (the Argo phase on 1.8; the v1 view of the v2 state on 2.x) as a v2 RuntimeState.
@@ -104,13 +96,6 @@ std::string runtime_state(std::string_view status) {
   if (s == "running") return "RUNNING";
   // "", Pending, Unknown, and anything newer: not finished, keep polling.
   return "PENDING";
-}
-
-std::optional<boost::json::value> first_item(const ApiReply& reply, std::string_view key) {
-  const auto& o = as_object(reply.json);
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array() || it->value().as_array().empty()) return std::nullopt;
-  return it->value().as_array().front();
 }
 
 bool is_refused_filter(const util::Failure& failure) {
@@ -173,7 +158,7 @@ class V1Api final : public KfpApi {
          Endpoint::json_api},
         Filter("op").substring("description", digest), "versions",
         [&](const boost::json::object& item) {
-          return str(item, "description").find(digest) != std::string::npos;
+          return string_field(item, "description").find(digest) != std::string::npos;
         },
         "find the version with this digest");
     if (!found) return found.error();
@@ -206,7 +191,7 @@ class V1Api final : public KfpApi {
                                   fmt::format("get version {}", version_id));
     if (!reply) return reply.error();
     PipelineVersion version = to_version(reply->json);
-    version.pipeline_spec = declared_parameters_document(as_object(reply->json));
+    version.pipeline_spec = declared_parameters_document(object_of(reply->json));
     return version;
   }
 
@@ -280,7 +265,7 @@ class V1Api final : public KfpApi {
         {http::Method::get, fmt::format("{}/runs", base), query, {}, {}, {}, Endpoint::json_api},
         Filter("op").substring("description", marker), "runs",
         [&](const boost::json::object& item) {
-          return str(item, "description").find(marker) != std::string::npos;
+          return string_field(item, "description").find(marker) != std::string::npos;
         },
         "look up the run by its run key");
     if (!found) return found.error();
@@ -371,15 +356,16 @@ class V1Api final : public KfpApi {
 
   static const boost::json::value& run_of(const boost::json::value& detail) {
     static const boost::json::value none;
-    const auto& o = as_object(detail);
+    const auto& o = object_of(detail);
     auto it = o.find("run");
     return it == o.end() ? none : it->value();
   }
 
   // A terminated run ends "Failed" on 1.8; when we know it was terminated, say so.
   Run to_run(const boost::json::value& value) {
-    const auto& o = as_object(value);
-    Run run{str(o, "id"), str(o, "name"), runtime_state(str(o, "status")), str(o, "error")};
+    const auto& o = object_of(value);
+    Run run{string_field(o, "id"), string_field(o, "name"), runtime_state(string_field(o, "status")),
+            string_field(o, "error")};
     if (run.state == "CANCELING") seen_terminating_.insert(run.id);
     if (run.state == "FAILED" && (terminated_.contains(run.id) || seen_terminating_.contains(run.id))) {
       run.state = "CANCELED";
@@ -444,13 +430,13 @@ class V1Api final : public KfpApi {
       if (!token.empty()) scan.query.emplace_back("page_token", token);
       auto listed = connection_.call(scan, what);
       if (!listed) return listed.error();
-      const auto& object = as_object(listed->json);
+      const auto& object = object_of(listed->json);
       if (auto items = object.find(key); items != object.end() && items->value().is_array()) {
         for (const auto& item : items->value().as_array()) {
-          if (matches(as_object(item))) return std::optional<boost::json::value>(item);
+          if (matches(object_of(item))) return std::optional<boost::json::value>(item);
         }
       }
-      token = str(object, "next_page_token");
+      token = string_field(object, "next_page_token");
       if (token.empty()) return std::optional<boost::json::value>();
     }
     return util::fail(util::ErrorKind::server,
@@ -471,13 +457,13 @@ class V1Api final : public KfpApi {
                                    Endpoint::json_api},
                                   fmt::format("get pipeline {}", pipeline_id));
     if (!reply) return reply.error();
-    const auto& pipeline = as_object(reply->json);
-    if (str(pipeline, "description").find(digest) == std::string::npos)
+    const auto& pipeline = object_of(reply->json);
+    if (string_field(pipeline, "description").find(digest) == std::string::npos)
       return std::optional<PipelineVersion>();
-    auto found = find_version_by_name(pipeline_id, str(pipeline, "name"));
+    auto found = find_version_by_name(pipeline_id, string_field(pipeline, "name"));
     if (!found) return found.error();
     if (*found && found->value().description.empty())
-      found->value().description = str(pipeline, "description");
+      found->value().description = string_field(pipeline, "description");
     return found;
   }
 
@@ -520,7 +506,7 @@ class V1Api final : public KfpApi {
     if (!reply) return reply.error();
     pending_.reset();
     const Pipeline pipeline = to_pipeline(*reply);
-    const auto& object = as_object(*reply);
+    const auto& object = object_of(*reply);
     PipelineVersion version;
     if (auto it = object.find("default_version"); it != object.end() && it->value().is_object()) {
       version = to_version(it->value());

@@ -1,3 +1,4 @@
+#include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
 
@@ -12,31 +13,21 @@ namespace {
 
 constexpr const char* base = "/apis/v2beta1";
 
-std::string str(const boost::json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
-const boost::json::object& as_object(const boost::json::value& value) {
-  static const boost::json::object empty;
-  return value.is_object() ? value.as_object() : empty;
-}
-
 Pipeline to_pipeline(const boost::json::value& value) {
-  const auto& o = as_object(value);
-  std::string name = str(o, "name");
-  if (name.empty()) name = str(o, "display_name");  // <= 2.5 has only display_name
-  return Pipeline{str(o, "pipeline_id"), name, str(o, "namespace")};
+  const auto& o = object_of(value);
+  std::string name = string_field(o, "name");
+  if (name.empty()) name = string_field(o, "display_name");  // <= 2.5 has only display_name
+  return Pipeline{string_field(o, "pipeline_id"), name, string_field(o, "namespace")};
 }
 
 PipelineVersion to_version(const boost::json::value& value) {
-  const auto& o = as_object(value);
+  const auto& o = object_of(value);
   PipelineVersion version;
-  version.id = str(o, "pipeline_version_id");
-  version.name = str(o, "name");
-  if (version.name.empty()) version.name = str(o, "display_name");
-  version.pipeline_id = str(o, "pipeline_id");
-  version.description = str(o, "description");
+  version.id = string_field(o, "pipeline_version_id");
+  version.name = string_field(o, "name");
+  if (version.name.empty()) version.name = string_field(o, "display_name");
+  version.pipeline_id = string_field(o, "pipeline_id");
+  version.description = string_field(o, "description");
   if (auto tags = o.find("tags"); tags != o.end() && tags->value().is_object()) {
     for (const auto& [key, tag] : tags->value().as_object()) {
       if (tag.is_string()) version.tags[std::string(key)] = std::string(tag.as_string());
@@ -47,16 +38,17 @@ PipelineVersion to_version(const boost::json::value& value) {
 }
 
 Experiment to_experiment(const boost::json::value& value) {
-  const auto& o = as_object(value);
-  return Experiment{str(o, "experiment_id"), str(o, "display_name"), str(o, "namespace")};
+  const auto& o = object_of(value);
+  return Experiment{string_field(o, "experiment_id"), string_field(o, "display_name"),
+                    string_field(o, "namespace")};
 }
 
 Run to_run(const boost::json::value& value) {
-  const auto& o = as_object(value);
-  Run run{str(o, "run_id"), str(o, "display_name"), str(o, "state"), {}};
+  const auto& o = object_of(value);
+  Run run{string_field(o, "run_id"), string_field(o, "display_name"), string_field(o, "state"), {}};
   if (run.state.empty()) run.state = "PENDING";
   if (auto error = o.find("error"); error != o.end() && error->value().is_object()) {
-    run.error = str(error->value().as_object(), "message");
+    run.error = string_field(error->value().as_object(), "message");
   }
   return run;
 }
@@ -75,16 +67,16 @@ std::int64_t int64_of(const boost::json::object& o, std::string_view key) {
 }
 
 RecurringRun to_recurring_run(const boost::json::value& value) {
-  const auto& o = as_object(value);
+  const auto& o = object_of(value);
   RecurringRun job;
-  job.id = str(o, "recurring_run_id");
-  job.name = str(o, "display_name");
-  job.description = str(o, "description");
-  job.experiment_id = str(o, "experiment_id");
-  job.service_account = str(o, "service_account");
+  job.id = string_field(o, "recurring_run_id");
+  job.name = string_field(o, "display_name");
+  job.description = string_field(o, "description");
+  job.experiment_id = string_field(o, "experiment_id");
+  job.service_account = string_field(o, "service_account");
   if (auto ref = o.find("pipeline_version_reference"); ref != o.end() && ref->value().is_object()) {
-    job.pipeline_id = str(ref->value().as_object(), "pipeline_id");
-    job.version_id = str(ref->value().as_object(), "pipeline_version_id");
+    job.pipeline_id = string_field(ref->value().as_object(), "pipeline_id");
+    job.version_id = string_field(ref->value().as_object(), "pipeline_version_id");
   }
   if (auto runtime = o.find("runtime_config"); runtime != o.end() && runtime->value().is_object()) {
     if (auto params = runtime->value().as_object().find("parameters");
@@ -93,25 +85,17 @@ RecurringRun to_recurring_run(const boost::json::value& value) {
     }
   }
   job.max_concurrency = int64_of(o, "max_concurrency");
-  job.enabled = str(o, "mode") == "ENABLE";
+  job.enabled = string_field(o, "mode") == "ENABLE";
   if (auto trigger = o.find("trigger"); trigger != o.end() && trigger->value().is_object()) {
     const auto& t = trigger->value().as_object();
     if (auto cron = t.find("cron_schedule"); cron != t.end() && cron->value().is_object()) {
-      job.cron = str(cron->value().as_object(), "cron");
+      job.cron = string_field(cron->value().as_object(), "cron");
     }
     if (auto periodic = t.find("periodic_schedule"); periodic != t.end() && periodic->value().is_object()) {
       job.interval_seconds = int64_of(periodic->value().as_object(), "interval_second");
     }
   }
   return job;
-}
-
-// The first element of `key` in a list response, or nullopt when the list is empty.
-std::optional<boost::json::value> first_item(const ApiReply& reply, std::string_view key) {
-  const auto& o = as_object(reply.json);
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array() || it->value().as_array().empty()) return std::nullopt;
-  return it->value().as_array().front();
 }
 
 std::string tags_json(const std::map<std::string, std::string>& tags) {
@@ -349,7 +333,7 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<std::optional<RecurringRun>> find_recurring_run(const std::string& name,
-                                                                const std::string& ns) override {
+                                                               const std::string& ns) override {
     QueryParams query{{"filter", Filter().equals("display_name", name).query_value()}, {"page_size", "1"}};
     if (!ns.empty()) query.emplace_back("namespace", ns);
     auto reply = connection_.call(
@@ -386,8 +370,13 @@ class V2Api final : public KfpApi {
       return std::optional<boost::json::value>(
           boost::json::object{{"recurring_run_id", (*found)->id}, {"display_name", (*found)->name}});
     };
-    auto reply = connection_.create({http::Method::post, fmt::format("{}/recurringruns", base), {},
-                                     boost::json::value(body), {}, {}, Endpoint::json_api},
+    auto reply = connection_.create({http::Method::post,
+                                     fmt::format("{}/recurringruns", base),
+                                     {},
+                                     boost::json::value(body),
+                                     {},
+                                     {},
+                                     Endpoint::json_api},
                                     fmt::format("create recurring run {}", job.name), lookup);
     if (!reply) return reply.error();
     auto created = to_recurring_run(reply->json);
@@ -396,8 +385,13 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<void> delete_recurring_run(const std::string& id) override {
-    auto reply = connection_.call({http::Method::del, fmt::format("{}/recurringruns/{}", base, percent_encode(id)),
-                                   {}, {}, {}, {}, Endpoint::json_api},
+    auto reply = connection_.call({http::Method::del,
+                                   fmt::format("{}/recurringruns/{}", base, percent_encode(id)),
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("delete recurring run {}", id));
     // Deleting is idempotent: gone already (a lost response, a re-run) is what we wanted.
     if (!reply && reply.error().kind != util::ErrorKind::not_found) return reply.error();
@@ -408,13 +402,18 @@ class V2Api final : public KfpApi {
     const char* verb = schedule == Schedule::enabled ? "enable" : "disable";
     auto reply = connection_.call({http::Method::post,
                                    fmt::format("{}/recurringruns/{}:{}", base, percent_encode(id), verb),
-                                   {}, {}, {}, {}, Endpoint::json_api},
+                                   {},
+                                   {},
+                                   {},
+                                   {},
+                                   Endpoint::json_api},
                                   fmt::format("{} recurring run {}", verb, id));
     if (!reply) return reply.error();
     return {};
   }
 
-  util::Result<Experiment> create_described_experiment(const std::string& name, const std::string& description,
+  util::Result<Experiment> create_described_experiment(const std::string& name,
+                                                       const std::string& description,
                                                        const std::string& ns) override {
     if (description.empty()) return create_experiment(name, ns);
     boost::json::object body{{"display_name", name}, {"description", description}};
@@ -423,11 +422,17 @@ class V2Api final : public KfpApi {
       auto found = find_experiment(name, ns);
       if (!found) return found.error();
       if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(boost::json::object{
-          {"experiment_id", (*found)->id}, {"display_name", (*found)->name}, {"namespace", (*found)->namespace_name}});
+      return std::optional<boost::json::value>(boost::json::object{{"experiment_id", (*found)->id},
+                                                                   {"display_name", (*found)->name},
+                                                                   {"namespace", (*found)->namespace_name}});
     };
-    auto reply = connection_.create({http::Method::post, fmt::format("{}/experiments", base), {},
-                                     boost::json::value(body), {}, {}, Endpoint::json_api},
+    auto reply = connection_.create({http::Method::post,
+                                     fmt::format("{}/experiments", base),
+                                     {},
+                                     boost::json::value(body),
+                                     {},
+                                     {},
+                                     Endpoint::json_api},
                                     fmt::format("create experiment {}", name), lookup);
     if (!reply) return reply.error();
     return to_experiment(reply->json);
