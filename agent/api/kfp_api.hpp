@@ -141,7 +141,8 @@ class KfpApi {
                                                                         const std::string& ns);
   [[nodiscard]] virtual util::Result<void> delete_recurring_run(const std::string& id);
   enum class Schedule { enabled, disabled };
-  [[nodiscard]] virtual util::Result<void> set_recurring_run_schedule(const std::string& id, Schedule schedule);
+  [[nodiscard]] virtual util::Result<void> set_recurring_run_schedule(const std::string& id,
+                                                                      Schedule schedule);
   // Creates an experiment with a description; the default drops the description.
   [[nodiscard]] virtual util::Result<Experiment> create_described_experiment(const std::string& name,
                                                                              const std::string& description,
