@@ -11,6 +11,6 @@ cd "$(dirname "$0")/../.."
 for tool in python3 curl strip; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 2; }
 done
-cmake --build "$build_dir" --target kfp-publish kfp-emulator emulator-bench bench-run
+cmake --build "$build_dir" -j "${JOBS:-$(nproc)}" --target kfp-publish kfp-emulator emulator-bench bench-run
 mkdir -p "$build_dir/bench"
 exec python3 tests/bench/bench.py "$build_dir" "$@"
