@@ -48,7 +48,7 @@ case "$package" in
 esac
 package_bytes=$(wc -c <"$package")
 ((package_bytes < configmap_limit_bytes)) ||
-  die "$package is $package_bytes bytes; a ConfigMap holds at most 1 MiB (see docs/deploying.md)"
+  die "$package is $package_bytes bytes; a ConfigMap holds at most 1 MiB (see the Deploying section of README.md)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,7 +1,7 @@
 """The image's final stage, without Docker: stage exactly what ci/scripts/image-files.sh gives the
 Dockerfile into an empty directory and run `kfp-publish version` and `validate` inside it (chroot as
 the nonroot user when we are root, else the staged loader with --library-path). Also prints the
-expected image size, the figure docs/deploying.md states."""
+expected image size, the figure the Deploying section of README.md states."""
 import os
 import shutil
 import sys
