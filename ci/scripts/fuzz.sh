@@ -23,6 +23,7 @@ for target in "${targets[@]}"; do mkdir -p "$corpus/$target"; done
 cp tests/fuzz/seeds/api_response/* "$corpus/fuzz_api_response/"
 cp tests/fuzz/seeds/claims/* "$corpus/fuzz_claims/"
 cp tests/fuzz/seeds/parameters/* "$corpus/fuzz_parameters/"
+cp tests/fuzz/seeds/package/* "$corpus/fuzz_package/"
 cp pipelines-examples/*.yaml pipelines-examples/*.zip pipelines-examples/*.tar.gz "$corpus/fuzz_package/"
 if [[ -d "$shared/pipelines-corpus" ]]; then
   find "$shared/pipelines-corpus" -type f ! -name '*.md' ! -name '*.txt' -size -1024k -print0 |
