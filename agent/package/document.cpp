@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <istream>
 #include <optional>
-#include <utility>
 #include <streambuf>
+#include <utility>
 
 namespace kfp::package {
 
@@ -61,6 +62,16 @@ std::size_t first_non_text_byte(std::string_view bytes) {
   return std::string_view::npos;
 }
 
+util::Failure not_text(const std::string& origin, unsigned char byte, std::uint64_t offset) {
+  return invalid(
+      fmt::format("{}: not UTF-8 text (byte 0x{:02x} at offset {}); a pipeline package "
+                  "is YAML, JSON, or a .zip/.tar.gz archive",
+                  origin, byte, offset));
+}
+
+// Bytes read at a time when a document is checked from a stream.
+constexpr std::size_t shape_chunk_bytes = std::size_t{256} << 10;
+
 bool is_flow_indicator(char c) {
   return c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
 }
@@ -73,14 +84,15 @@ bool is_blank(char c) {
 // scalars, comments and block scalars. It may overestimate; it must not underestimate.
 class ShapeScanner {
  public:
-  ShapeScanner(std::string_view bytes, const std::string& origin) : bytes_(bytes), origin_(origin) {}
+  explicit ShapeScanner(const std::string& origin) : origin_(origin) {}
 
-  util::Result<void> run() {
+  // Scans whole lines; a document may come in several calls, each ending at a line break.
+  util::Result<void> run(std::string_view bytes) {
     std::size_t position = 0;
-    while (position < bytes_.size()) {
-      std::size_t end = bytes_.find('\n', position);
-      if (end == std::string_view::npos) end = bytes_.size();
-      std::string_view line = bytes_.substr(position, end - position);
+    while (position < bytes.size()) {
+      std::size_t end = bytes.find('\n', position);
+      if (end == std::string_view::npos) end = bytes.size();
+      std::string_view line = bytes.substr(position, end - position);
       if (line.ends_with('\r')) line.remove_suffix(1);
       position = end + 1;
       ++line_number_;
@@ -260,7 +272,6 @@ class ShapeScanner {
     return {};
   }
 
-  std::string_view bytes_;
   const std::string& origin_;
   std::size_t line_number_ = 0;
   std::vector<std::size_t> indents_;
@@ -485,19 +496,46 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
 
 util::Result<void> check_yaml_shape(std::string_view bytes, const std::string& origin) {
   if (std::size_t offset = first_non_text_byte(bytes); offset != std::string_view::npos) {
-    return invalid(
-        fmt::format("{}: not UTF-8 text (byte 0x{:02x} at offset {}); a pipeline package "
-                    "is YAML, JSON, or a .zip/.tar.gz archive",
-                    origin, static_cast<unsigned char>(bytes[offset]), offset));
+    return not_text(origin, static_cast<unsigned char>(bytes[offset]), offset);
   }
-  return ShapeScanner(bytes, origin).run();
+  return ShapeScanner(origin).run(bytes);
 }
 
-util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::string_view bytes,
-                                                           const std::string& origin) {
+util::Result<void> check_yaml_shape(std::istream& input, const std::string& origin,
+                                    const std::function<void(std::string_view)>& consume) {
+  ShapeScanner scanner(origin);
+  std::string buffer(shape_chunk_bytes, '\0');
+  std::size_t held = 0;    // bytes at the front of `buffer` not scanned yet (a partial line)
+  std::uint64_t base = 0;  // file offset of buffer[0]
+  for (;;) {
+    if (held == buffer.size()) buffer.resize(buffer.size() * 2);  // a line longer than the buffer
+    input.read(buffer.data() + held, static_cast<std::streamsize>(buffer.size() - held));
+    const auto got = static_cast<std::size_t>(input.gcount());
+    if (got == 0 && !input.eof()) return invalid(fmt::format("{}: read error", origin));
+    consume(std::string_view(buffer).substr(held, got));
+    const std::size_t filled = held + got;
+    const bool last = got == 0 || input.eof();
+    // A line break never sits inside a UTF-8 sequence, so line-aligned pieces check alone.
+    std::size_t end = last ? filled : std::string_view(buffer.data(), filled).rfind('\n') + 1;
+    if (end == 0 && !last) {  // rfind found nothing: npos + 1
+      held = filled;
+      continue;
+    }
+    std::string_view piece(buffer.data(), end);
+    if (std::size_t offset = first_non_text_byte(piece); offset != std::string_view::npos) {
+      return not_text(origin, static_cast<unsigned char>(piece[offset]), base + offset);
+    }
+    if (auto scanned = scanner.run(piece); !scanned) return scanned.error();
+    if (last) return {};
+    std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(end),
+              buffer.begin() + static_cast<std::ptrdiff_t>(filled), buffer.begin());
+    held = filled - end;
+    base += end;
+  }
+}
+
+util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::istream& input, const std::string& origin) {
   try {
-    ViewBuffer buffer(bytes);
-    std::istream input(&buffer);
     return YAML::LoadAll(input);
   } catch (const YAML::DeepRecursion& error) {
     return invalid(
@@ -507,6 +545,13 @@ util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::string_view byte
   } catch (const std::exception& error) {
     return invalid(fmt::format("{}: invalid YAML: {}", origin, error.what()));
   }
+}
+
+util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::string_view bytes,
+                                                           const std::string& origin) {
+  ViewBuffer buffer(bytes);
+  std::istream input(&buffer);
+  return parse_yaml_documents(input, origin);
 }
 
 util::Result<json::value> to_json(const YAML::Node& node, NodeBudget& budget, const std::string& origin) {

@@ -10,6 +10,8 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <functional>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,15 @@ inline constexpr std::size_t max_yaml_nodes = 2'000'000;
 // Refuses, before any parsing, bytes that are not UTF-8 text, that nest deeper than
 // max_nesting_depth, or that hold more than max_yaml_nodes structural tokens.
 [[nodiscard]] util::Result<void> check_yaml_shape(std::string_view bytes, const std::string& origin);
+
+// The same checks on a document read from `input` in line-aligned chunks, so memory does not grow
+// with its size; every byte read is handed to `consume` (the digest) in order.
+[[nodiscard]] util::Result<void> check_yaml_shape(std::istream& input, const std::string& origin,
+                                                  const std::function<void(std::string_view)>& consume);
+
+// All documents of a YAML stream read from `input` (check_yaml_shape first).
+[[nodiscard]] util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::istream& input,
+                                                                         const std::string& origin);
 
 // All documents of a YAML stream (check_yaml_shape first). Fails with "origin:line:col: invalid
 // YAML: ..." on a syntax error.

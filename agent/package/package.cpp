@@ -1,6 +1,7 @@
 #include "package/package.hpp"
 
 #include "package/archive.hpp"
+#include "package/document.hpp"
 #include "package/validate.hpp"
 #include "util/digest.hpp"
 #include "util/file.hpp"
@@ -11,6 +12,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <fstream>
+#include <optional>
 
 namespace kfp::package {
 
@@ -52,11 +55,52 @@ util::Failure too_large(const std::string& origin, std::size_t size) {
                              max_package_bytes));
 }
 
+bool starts_json(std::string_view bytes) {
+  const std::size_t first = bytes.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && bytes[first] == '{';
+}
+
 util::Result<Package> finish(Package package, const std::string& origin) {
   if (package.document.size() > max_package_bytes) return too_large(origin, package.document.size());
   if (auto inspected = inspect_document(package, origin); !inspected) return inspected.error();
   package.digest = util::sha256_digest(package.document);
+  package.document_size = package.document.size();
+  package.json_document = starts_json(package.document);
   return package;
+}
+
+// A large plain document is never held: one pass digests it and runs the byte checks, a second
+// lets yaml-cpp parse it from the file, so memory grows with its YAML tree, not with its bytes.
+util::Result<Package> finish_from_disk(Package package, const std::filesystem::path& path,
+                                       const std::string& origin) {
+  std::ifstream input(path, std::ios::binary);
+  if (!input) return invalid(fmt::format("cannot open {}", origin));
+  util::Sha256 digest;
+  std::uint64_t size = 0;
+  std::optional<bool> json;
+  auto consume = [&](std::string_view bytes) {
+    digest.update(bytes);
+    size += bytes.size();
+    if (!json && bytes.find_first_not_of(" \t\r\n") != std::string_view::npos) json = starts_json(bytes);
+  };
+  if (auto shape = check_yaml_shape(input, origin, consume); !shape) return shape.error();
+  if (size > max_package_bytes) return too_large(origin, static_cast<std::size_t>(size));
+  input.clear();
+  input.seekg(0);
+  if (auto inspected = inspect_document(package, input, origin); !inspected) return inspected.error();
+  package.digest = digest.finish();
+  package.document_size = size;
+  package.json_document = json.value_or(false);
+  return package;
+}
+
+// A regular file the server takes by its name, too large to be worth holding in memory.
+bool stream_from_disk(const std::filesystem::path& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error) || !has_document_suffix(path.filename().string()))
+    return false;
+  const auto size = std::filesystem::file_size(path, error);
+  return !error && size > max_in_memory_document_bytes && size <= max_package_bytes;
 }
 
 util::Result<Package> from_archive(std::string bytes, ArchiveFormat format, const std::string& origin,
@@ -96,6 +140,12 @@ util::Result<Package> parse_upload(std::string bytes, const std::string& filenam
 
 util::Result<Package> load(const std::filesystem::path& path) {
   const std::string origin = path.string();
+  if (stream_from_disk(path)) {
+    Package package;
+    package.source = path;
+    package.upload_filename = path.filename().string();
+    return finish_from_disk(std::move(package), path, origin);
+  }
   auto bytes = util::read_file(path, max_package_bytes, util::ErrorKind::invalid_package);
   if (!bytes) {
     util::Failure failure = bytes.error();

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@ namespace kfp::package {
 
 // The server's MaxFileLength: a pipeline file (or archive member) above this is refused.
 inline constexpr std::size_t max_package_bytes = std::size_t{32} << 20;
+
+// A plain file above this is never held in memory: digested, checked and uploaded from disk.
+inline constexpr std::size_t max_in_memory_document_bytes = std::size_t{1} << 20;
 
 enum class Kind {
   pipeline_spec,  // KFP v2 IR (PipelineSpec), optionally followed by a PlatformSpec document
@@ -35,12 +39,16 @@ struct InputParameter {
 };
 
 struct Package {
-  std::filesystem::path source;  // the path given by the user
-  std::string member;            // archive member holding the document; empty for plain files
-  std::string upload_filename;   // multipart filename to send `document` under; always ends in a
-                                 // suffix the server takes as is (.yaml/.yml/.json)
-  std::string document;          // the pipeline document bytes to upload (an archive's member)
-  std::string digest;            // "sha256:<hex>" of `document`
+  std::filesystem::path source;     // the path given by the user
+  std::string member;               // archive member holding the document; empty for plain files
+  std::string upload_filename;      // multipart filename to send `document` under; always ends in a
+                                    // suffix the server takes as is (.yaml/.yml/.json)
+  std::string document;             // the pipeline document bytes to upload (an archive's member);
+                                    // empty for a plain file over max_in_memory_document_bytes, which
+                                    // is checked and uploaded from `source` instead
+  std::uint64_t document_size = 0;  // bytes of the document, held or not
+  bool json_document = false;       // its first non-blank byte is '{'
+  std::string digest;               // "sha256:<hex>" of the document
   Kind kind = Kind::pipeline_spec;
   std::string pipeline_name;  // pipelineInfo.name, or the workflow's metadata name
   std::string description;    // pipelineInfo.description when present

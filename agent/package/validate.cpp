@@ -453,24 +453,38 @@ bool is_valid_pipeline_name(std::string_view name) {
   return true;
 }
 
-util::Result<void> inspect_document(Package& package, const std::string& origin) {
-  if (auto shape = check_yaml_shape(package.document, origin); !shape) return shape.error();
-  auto nodes = parse_yaml_documents(package.document, origin);
-  if (!nodes) return nodes.error();
+namespace {
 
+util::Result<void> inspect_nodes(Package& package, const std::vector<YAML::Node>& nodes,
+                                 const std::string& origin) {
   NodeBudget budget;
   std::vector<json::value> documents;
-  documents.reserve(nodes->size());
-  for (const YAML::Node& node : *nodes) {
+  documents.reserve(nodes.size());
+  for (const YAML::Node& node : nodes) {
     auto document = to_json(node, budget, origin);
     if (!document) return document.error();
     documents.push_back(std::move(*document));
   }
   // The server reads apiVersion/kind from the first document only.
   if (!documents.empty() && is_argo_workflow(documents.front())) {
-    return inspect_argo(package, documents.front().get_object(), nodes->front(), origin);
+    return inspect_argo(package, documents.front().get_object(), nodes.front(), origin);
   }
-  return inspect_v2(package, documents, *nodes, origin);
+  return inspect_v2(package, documents, nodes, origin);
+}
+
+}  // namespace
+
+util::Result<void> inspect_document(Package& package, const std::string& origin) {
+  if (auto shape = check_yaml_shape(package.document, origin); !shape) return shape.error();
+  auto nodes = parse_yaml_documents(package.document, origin);
+  if (!nodes) return nodes.error();
+  return inspect_nodes(package, *nodes, origin);
+}
+
+util::Result<void> inspect_document(Package& package, std::istream& document, const std::string& origin) {
+  auto nodes = parse_yaml_documents(document, origin);
+  if (!nodes) return nodes.error();
+  return inspect_nodes(package, *nodes, origin);
 }
 
 }  // namespace kfp::package

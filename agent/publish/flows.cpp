@@ -67,7 +67,10 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
 
 void Flows::check_server_reads(const package::Package& package) const {
   const auto first = package.document.find_first_not_of(" \t\r\n");
-  const bool json_document = first != std::string::npos && package.document[first] == '{';
+  // A large plain file is not held in memory: the loader noted its first byte.
+  const bool json_document = package.document.empty()
+                                 ? package.json_document
+                                 : first != std::string::npos && package.document[first] == '{';
   if (package.kind == package::Kind::pipeline_spec && !json_document &&
       !api_.server().accepts_pipeline_spec_yaml) {
     raise(util::ErrorKind::invalid_package,
@@ -162,7 +165,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
       request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url;
   upload.filename = package.upload_filename;
   if (package.member.empty()) {
-    upload.content = http::BodyPiece{http::BodyPiece::FileRange{package.source, 0, package.document.size()}};
+    const std::uint64_t size = package.document.empty() ? package.document_size : package.document.size();
+    upload.content = http::BodyPiece{http::BodyPiece::FileRange{package.source, 0, size}};
   } else {
     upload.content = http::BodyPiece{package.document};
   }

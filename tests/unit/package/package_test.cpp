@@ -4,8 +4,10 @@
 #include "util/digest.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -409,4 +411,42 @@ TEST_CASE("parse_api_pipeline_spec reads a version's spec with or without its pl
       kfp::package::parse_api_pipeline_spec(boost::json::parse(R"({"pipeline_spec":{"x":1}})"), "v3");
   REQUIRE_FALSE(broken.has_value());
   CHECK(broken.error().message.rfind("v3: unknown template format", 0) == 0);
+}
+
+TEST_CASE("a plain file over max_in_memory_document_bytes is checked and digested from disk, not held") {
+  TempDir dir;
+  const std::string base = read_bytes(examples_dir / "hello-world.yaml");
+  std::string padded = base;
+  // Long comment lines, one longer than the loader's 256 KiB read, so lines straddle its reads.
+  while (padded.size() <= kfp::package::max_in_memory_document_bytes + 300'000) {
+    padded += "# " + std::string(padded.size() % 3 == 0 ? 300'000 : 997, 'x') + "\n";
+  }
+  auto small = load(dir.file("small.yaml", base));
+  REQUIRE(small.has_value());
+  auto large = load(dir.file("large.yaml", padded));
+  REQUIRE(large.has_value());
+  CHECK(large->document.empty());
+  CHECK(large->document_size == padded.size());
+  CHECK(large->digest == kfp::util::sha256_digest(padded));
+  CHECK_FALSE(large->json_document);
+  CHECK(large->upload_filename == "large.yaml");
+  CHECK(large->pipeline_name == small->pipeline_name);
+  CHECK(large->inputs.size() == small->inputs.size());
+  CHECK(small->document_size == base.size());
+
+  SUBCASE("a byte that is not UTF-8 is reported at its file offset") {
+    std::string bad = padded;
+    const std::size_t offset = bad.size() - 10;
+    bad[offset] = '\xff';
+    auto result = load(dir.file("bad-byte.yaml", bad));
+    REQUIRE(result.has_error());
+    CHECK(result.error().message.find(fmt::format("at offset {}", offset)) != std::string::npos);
+  }
+  SUBCASE("a YAML error is reported at its line") {
+    const auto lines = static_cast<std::size_t>(std::count(padded.begin(), padded.end(), '\n'));
+    auto result = load(dir.file("bad-yaml.yaml", padded + "pipelineInfo:\n  name: again\n"));
+    REQUIRE(result.has_error());
+    CHECK(result.error().kind == ErrorKind::invalid_package);
+    CHECK(result.error().message.find(fmt::format("bad-yaml.yaml:{}:", lines + 1)) != std::string::npos);
+  }
 }
