@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -17,15 +18,21 @@ namespace {
 
 namespace json = boost::json;
 
+// Far beyond any real token, yet near enough that converting to system_clock (nanoseconds, which end
+// in 2262) and subtracting from now cannot overflow; larger values are clamped to it.
+constexpr std::int64_t kMaxClaimSeconds = 8'000'000'000;
+
+std::chrono::sys_seconds clamped_time(std::int64_t seconds) {
+  return std::chrono::sys_seconds{std::chrono::seconds{std::clamp(seconds, -kMaxClaimSeconds, kMaxClaimSeconds)}};
+}
+
 std::optional<std::chrono::sys_seconds> time_claim(const json::object& payload, std::string_view name) {
   const auto* value = payload.if_contains(name);
   if (!value) return std::nullopt;
-  if (value->is_int64()) return std::chrono::sys_seconds{std::chrono::seconds{value->get_int64()}};
-  if (value->is_uint64() && value->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return std::chrono::sys_seconds{std::chrono::seconds{static_cast<std::int64_t>(value->get_uint64())}};
-  }
+  if (value->is_int64()) return clamped_time(value->get_int64());
+  if (value->is_uint64()) return clamped_time(kMaxClaimSeconds);
   if (value->is_double() && std::isfinite(value->get_double()) && std::abs(value->get_double()) < 1e15) {
-    return std::chrono::sys_seconds{std::chrono::seconds{static_cast<std::int64_t>(value->get_double())}};
+    return clamped_time(static_cast<std::int64_t>(value->get_double()));
   }
   return std::nullopt;
 }
