@@ -104,7 +104,10 @@ class App {
     std::vector<std::pair<CLI::App*, Command*>> subcommands;
     for (auto& command : commands) {
       CLI::App* sub = app.add_subcommand(std::string(command->name()), std::string(command->summary()));
-      sub->footer(util::exit_code_table());
+      sub->footer(
+          std::string("Global options (--host, --token-file, --namespace, -o json, --report, ...) may come\n"
+                      "before or after the command: see kfp-publish --help.\n\n") +
+          util::exit_code_table());
       command->define(*sub);
       subcommands.emplace_back(sub, command.get());
     }
