@@ -350,6 +350,16 @@ class Bench:
         return result
 
 
+def build_type(build_dir):
+    """CMAKE_BUILD_TYPE of the build directory ("default" when empty)."""
+    try:
+        cache = (build_dir / "CMakeCache.txt").read_text()
+    except OSError:
+        return "unknown"
+    found = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", cache, re.MULTILINE)
+    return (found.group(1).strip() if found else "") or "default"
+
+
 def poll_pauses_ms(polls):
     """The pauses the wait loop sleeps before `polls` status polls (flows.cpp: 1 s, x1.5, max 10 s)."""
     total, interval = 0, FIRST_POLL_MS
@@ -397,8 +407,8 @@ def markdown(results):
         "",
         f"Measured {results['date']} on {m['nproc']} vCPU ({m['cpu_model']}), Linux {m['kernel']}, "
         f"load average {m['load_average']} at the start and {results['load_average_end']} at the end "
-        f"(a shared machine: medians of {results['repeat']} runs, minimum in brackets). Release build, "
-        "against kfp-emulator (multi-user, token auth) on loopback.",
+        f"(a shared machine: medians of {results['repeat']} runs, minimum in brackets). "
+        f"{results['build_type']} build, against kfp-emulator (multi-user, token auth) on loopback.",
         "",
         "| benchmark | wall | CPU (user+sys) | peak RSS | requests | beside | target |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -489,7 +499,7 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     results = {"schema": "kfp-publish/bench/v1", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), "machine": machine(), "repeat": args.repeat, "build_dir": str(build_dir),
-        "users_today_measured_elsewhere": TODAY, "benchmarks": {}}
+        "build_type": build_type(build_dir), "users_today_measured_elsewhere": TODAY, "benchmarks": {}}
     failed = False
     with tempfile.TemporaryDirectory(prefix="kfp-bench-") as work:
         bench = Bench(build_dir, args.repeat, pathlib.Path(work))
