@@ -27,7 +27,7 @@ T take(util::Result<T> result) {
   return std::move(*result);
 }
 
-void take(util::Result<void> result) {
+void take(const util::Result<void>& result) {
   if (!result) throw util::Error(result.error());
 }
 
@@ -76,7 +76,8 @@ class Applier {
   template <class Work>
   void guarded(ObjectResult& result, Work&& work) {
     try {
-      if (util::interrupted()) throw util::Error(util::ErrorKind::interrupted, "interrupted before it was applied");
+      if (util::interrupted())
+        throw util::Error(util::ErrorKind::interrupted, "interrupted before it was applied");
       work();
     } catch (const util::Error& e) {
       result.outcome = ObjectOutcome::failed;
@@ -135,11 +136,12 @@ class Applier {
             result.detail = plan.version->name;
             break;
           case publish::PublishAction::conflict:
-            throw util::Error(util::ErrorKind::conflict,
-                              fmt::format("version {} exists with other content (this package is {})",
-                                          *entry.version, entry.package.digest),
-                              "versions are immutable: choose a new version, or omit it to name the version by its "
-                              "content");
+            throw util::Error(
+                util::ErrorKind::conflict,
+                fmt::format("version {} exists with other content (this package is {})", *entry.version,
+                            entry.package.digest),
+                "versions are immutable: choose a new version, or omit it to name the version by its "
+                "content");
         }
         state.plan = std::move(plan);
         return;
@@ -148,7 +150,7 @@ class Applier {
       auto published = flows.publish(entry.package, request, scratch);
       result.action = scratch.outcome == report::Outcome::created   ? Action::create
                       : scratch.outcome == report::Outcome::updated ? Action::new_version
-                                                                     : Action::unchanged;
+                                                                    : Action::unchanged;
       result.id = published.pipeline.id;
       result.detail = published.version.name;
       state.published = std::move(published);
@@ -187,7 +189,8 @@ class Applier {
   // Why an object that needs `pipeline` and `experiment` cannot go on, if it cannot.
   std::optional<std::string> blocked(const std::string& pipeline, const std::string& experiment) const {
     if (pipeline_state(pipeline).failed) return fmt::format("pipeline {} failed", pipeline);
-    if (std::find(failed_experiments_.begin(), failed_experiments_.end(), experiment) != failed_experiments_.end()) {
+    if (std::find(failed_experiments_.begin(), failed_experiments_.end(), experiment) !=
+        failed_experiments_.end()) {
       return fmt::format("experiment {} failed", experiment);
     }
     return std::nullopt;
@@ -242,7 +245,8 @@ class Applier {
         }
         throw;
       }
-      result.action = scratch.run && scratch.run->created.value_or(false) ? Action::create : Action::unchanged;
+      result.action =
+          scratch.run && scratch.run->created.value_or(false) ? Action::create : Action::unchanged;
       if (scratch.run) {
         result.id = scratch.run->id;
         result.detail = scratch.run->state;
@@ -268,7 +272,8 @@ class Applier {
       return {pipeline_id, found->id};
     }
     if (state.published) return {pipeline_id, state.published->version.id};
-    if (state.plan->action == publish::PublishAction::unchanged) return {pipeline_id, state.plan->version->id};
+    if (state.plan->action == publish::PublishAction::unchanged)
+      return {pipeline_id, state.plan->version->id};
     return {pipeline_id, {}};
   }
 
@@ -314,8 +319,9 @@ class Applier {
         return;
       }
       if (!known) {
-        throw util::Error(util::ErrorKind::internal,
-                          fmt::format("the experiment or version of recurring run {} is unknown", entry.name));
+        throw util::Error(
+            util::ErrorKind::internal,
+            fmt::format("the experiment or version of recurring run {} is unknown", entry.name));
       }
       if (result.action == Action::replace) take(lane.api().delete_recurring_run(existing->id));
       result.id = take(lane.api().create_recurring_run(desired, ns_)).id;

@@ -23,7 +23,8 @@ namespace json = boost::json;
 constexpr std::int64_t kMaxClaimSeconds = 8'000'000'000;
 
 std::chrono::sys_seconds clamped_time(std::int64_t seconds) {
-  return std::chrono::sys_seconds{std::chrono::seconds{std::clamp(seconds, -kMaxClaimSeconds, kMaxClaimSeconds)}};
+  return std::chrono::sys_seconds{
+      std::chrono::seconds{std::clamp(seconds, -kMaxClaimSeconds, kMaxClaimSeconds)}};
 }
 
 std::optional<std::chrono::sys_seconds> time_claim(const json::object& payload, std::string_view name) {
@@ -60,8 +61,8 @@ std::string humanize(std::chrono::seconds span) {
     return fmt::format("{} {}{}", n, name, n == 1 ? "" : "s");
   };
   if (count < 120) return unit(count, "second");
-  if (count < 2 * 3600) return unit(count / 60, "minute");
-  if (count < 2 * 86400) return unit(count / 3600, "hour");
+  if (count < 2LL * 3600) return unit(count / 60, "minute");
+  if (count < 2LL * 86400) return unit(count / 3600, "hour");
   return unit(count / 86400, "day");
 }
 

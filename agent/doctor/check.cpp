@@ -28,9 +28,9 @@ Check skip(std::string name, std::string detail) {
 }
 
 Check fail(std::string name, const util::Failure& failure, std::string fix) {
-  return Check{std::move(name), Status::fail,
-               failure.message, fix.empty() ? failure.hint : std::move(fix),
-               failure.kind,    failure.http_status};
+  if (fix.empty()) fix = failure.hint;
+  return Check{std::move(name), Status::fail, failure.message,
+               std::move(fix),  failure.kind, failure.http_status};
 }
 
 boost::json::array to_json(const std::vector<Check>& checks) {

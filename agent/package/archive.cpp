@@ -13,7 +13,7 @@ namespace {
 
 // Declared member sizes skipped while scanning; a tar must be inflated to skip, so this bounds time.
 constexpr std::size_t max_archive_scanned_bytes = std::size_t{256} << 20;
-constexpr std::size_t read_chunk_bytes = 64 * 1024;
+constexpr std::size_t read_chunk_bytes = std::size_t{64} * 1024;
 constexpr std::string_view pipeline_member_name = "pipeline.yaml";
 
 struct ArchiveFree {

@@ -103,7 +103,7 @@ bool stream_from_disk(const std::filesystem::path& path) {
   return !error && size > max_in_memory_document_bytes && size <= max_package_bytes;
 }
 
-util::Result<Package> from_archive(std::string bytes, ArchiveFormat format, const std::string& origin,
+util::Result<Package> from_archive(const std::string& bytes, ArchiveFormat format, const std::string& origin,
                                    Package package) {
   auto member = extract_pipeline_member(bytes, format, origin, max_package_bytes);
   if (!member) return member.error();
@@ -133,7 +133,7 @@ util::Result<Package> parse_upload(std::string bytes, const std::string& filenam
     return finish(std::move(package), filename);
   }
   if (auto format = sniff_archive(bytes))
-    return from_archive(std::move(bytes), *format, filename, std::move(package));
+    return from_archive(bytes, *format, filename, std::move(package));
   return invalid(
       fmt::format("{}: Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML", filename));
 }
@@ -162,7 +162,7 @@ util::Result<Package> load(const std::filesystem::path& path) {
     return finish(std::move(package), origin);
   }
   if (auto format = sniff_archive(*bytes)) {
-    auto loaded = from_archive(std::move(*bytes), *format, origin, std::move(package));
+    auto loaded = from_archive(*bytes, *format, origin, std::move(package));
     if (loaded) loaded->upload_filename = base_name(loaded->member);
     return loaded;
   }

@@ -109,7 +109,7 @@ std::string markdown_summary(const Report& report) {
 
 std::vector<util::Failure> write_outputs(const Report& report, const OutputTargets& targets) {
   std::vector<util::Failure> failures;
-  auto check = [&](util::Result<void> result) {
+  auto check = [&](const util::Result<void>& result) {
     if (!result) failures.push_back(result.error());
   };
   if (targets.report_file) {
