@@ -18,9 +18,13 @@
 
 namespace kfp::api {
 
-// Where a request goes decides how its errors read: the upload endpoints answer with their own
-// error body and mask authorization failures as 400.
-enum class Endpoint { json_api, upload };
+// Where a request goes decides how its errors read (the upload endpoints answer with their own
+// error body and mask authorization failures as 400) and how large an answer may be: uploads and
+// pipeline versions carry the whole pipeline spec, which may be as large as a package.
+enum class Endpoint { json_api, json_api_with_specs, upload };
+
+// The cap on answers that carry a pipeline spec: a 32 MiB package converted to JSON, with room.
+inline constexpr std::size_t max_spec_response_bytes = std::size_t{80} << 20;
 
 struct ApiRequest {
   http::Method method = http::Method::get;

@@ -177,7 +177,7 @@ class V2Api final : public KfpApi {
                                    {},
                                    {},
                                    {},
-                                   Endpoint::json_api},
+                                   Endpoint::json_api_with_specs},
                                   "find the latest version");
     if (!reply) return reply.error();
     auto item = first_item(*reply, "pipeline_versions");
@@ -194,7 +194,7 @@ class V2Api final : public KfpApi {
                                    {},
                                    {},
                                    {},
-                                   Endpoint::json_api},
+                                   Endpoint::json_api_with_specs},
                                   fmt::format("get version {}", version_id));
     if (!reply) return reply.error();
     return to_version(reply->json);
@@ -453,7 +453,7 @@ class V2Api final : public KfpApi {
                                    {},
                                    {},
                                    {},
-                                   Endpoint::json_api},
+                                   Endpoint::json_api_with_specs},
                                   what);
     if (!reply) return reply.error();
     return first_item(*reply, "pipeline_versions");

@@ -480,12 +480,13 @@ struct BeastTransport::Impl {
   }
 
   template <class Stream>
-  util::Result<Response> read_response(Stream& stream, Connection& connection, ExchangeState& state) {
+  util::Result<Response> read_response(Stream& stream, Connection& connection, ExchangeState& state,
+                                       std::size_t max_body_bytes) {
     state.stage = Stage::read;
     const auto total = total_timeout();
     const SteadyTime deadline = std::chrono::steady_clock::now() + total;
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(options.max_response_bytes);
+    parser.body_limit(max_body_bytes);
     parser.header_limit(kMaxHeaderBytes);
 
     // Each read gets the per-step timeout, cut short by what is left of the whole-response deadline.
@@ -500,8 +501,8 @@ struct BeastTransport::Impl {
       state.error = error;
       state.response_started = parser.got_some() || connection.buffer.size() > 0;
       if (error == bhttp::error::body_limit) {
-        return network(fmt::format("the response body from {} is over {} bytes", connection.peer,
-                                   options.max_response_bytes));
+        return network(
+            fmt::format("the response body from {} is over {} bytes", connection.peer, max_body_bytes));
       }
       if (error == bhttp::error::header_limit) {
         return network(
@@ -584,7 +585,9 @@ struct BeastTransport::Impl {
           !written) {
         return written.error();
       }
-      auto response = read_response(stream, connection, state);
+      auto response = read_response(
+          stream, connection, state,
+          request.max_response_bytes != 0 ? request.max_response_bytes : options.max_response_bytes);
       if (caller_closes) state.keep_alive = false;
       return response;
     };

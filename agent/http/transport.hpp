@@ -50,12 +50,14 @@ struct Request {
   std::string url;  // absolute: scheme://host[:port]/path?query
   Headers headers;  // Host, Content-Length, User-Agent and Connection are set by the transport
   Body body;
+  // The largest response body accepted for this request; 0 means TransportOptions::max_response_bytes.
+  std::size_t max_response_bytes = 0;
 };
 
 struct Response {
   int status = 0;
   Headers headers;
-  std::string body;  // capped at TransportOptions::max_response_bytes
+  std::string body;  // capped at Request::max_response_bytes or TransportOptions::max_response_bytes
 };
 
 // Upload progress: bytes of the body sent so far, and the total.

@@ -52,6 +52,19 @@ class PublishTest(PublishTestCase):
             self.assertEqual(result.report()["version"]["digest"], digest)
         self.assertEqual(self.count("pipeline_versions"), 1, "same content in an archive is unchanged")
 
+    def test_a_package_larger_than_the_default_response_cap_publishes(self):
+        # Uploads and version look-ups answer with the whole pipeline spec: 12 MiB of real content
+        # must not trip the 8 MiB cap that guards ordinary answers.
+        pkg = self.package()
+        text = pkg.read_text()
+        padding = "x" * (12 << 20)
+        pkg.write_text(text.replace("pipelineInfo:\n  description:", f"pipelineInfo:\n  description: {padding}", 1))
+        first = self.kfp("publish", pkg, "--pipeline", "big", "-o", "json")
+        self.assertEqual(first.code, 0, first)
+        again = self.kfp("publish", pkg, "--pipeline", "big", "-o", "json")
+        self.assertEqual(again.code, 0, again)
+        self.assertEqual(again.report()["outcome"], "unchanged")
+
     def test_explicit_version_clash_is_exit_6(self):
         pkg = self.package()
         self.assertEqual(self.kfp("publish", pkg, "--pipeline", "hello", "--version", "v1").code, 0)

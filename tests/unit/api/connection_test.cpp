@@ -243,3 +243,26 @@ TEST_CASE("a 2xx answer that is not JSON is a server error naming the content ty
   CHECK(reply.error().kind == util::ErrorKind::server);
   CHECK(reply.error().message.find("text/html") != std::string::npos);
 }
+
+TEST_CASE("answers that carry pipeline specs may be as large as a package; others keep the default cap") {
+  Fixture f;
+  f.transport.answer(200, "{}");
+  f.transport.answer(200, "{}");
+  REQUIRE(f.connection
+              .call({http::Method::get,
+                     "/apis/v2beta1/pipelines/p/versions",
+                     {},
+                     {},
+                     {},
+                     {},
+                     api::Endpoint::json_api_with_specs},
+                    "list versions")
+              .has_value());
+  REQUIRE(f.connection
+              .call({http::Method::get, "/apis/v2beta1/runs/r", {}, {}, {}, {}, api::Endpoint::json_api},
+                    "get run")
+              .has_value());
+  CHECK(f.transport.sent[0].max_response_bytes == api::max_spec_response_bytes);
+  CHECK(f.transport.sent[0].max_response_bytes > std::size_t{32} << 20);
+  CHECK(f.transport.sent[1].max_response_bytes == 0);
+}
