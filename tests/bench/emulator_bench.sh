@@ -13,7 +13,7 @@ done
 out=$(mktemp)
 "$emulator" --listen 127.0.0.1:0 >"$out" 2>&1 &
 emulator_pid=$!
-trap 'kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null; rm -f "$out"' EXIT
+trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; rm -f "$out"' EXIT
 port=""
 for _ in $(seq 1 100); do
   port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
