@@ -35,7 +35,8 @@ class Checker {
 
   template <class... Args>
   void problem(const YAML::Node& node, fmt::format_string<Args...> format, Args&&... args) {
-    problems_.push_back(fmt::format("{}: {}", at(node).str(), fmt::format(format, std::forward<Args>(args)...)));
+    problems_.push_back(
+        fmt::format("{}: {}", at(node).str(), fmt::format(format, std::forward<Args>(args)...)));
   }
   void problem_at(const Location& where, std::string message) {
     problems_.push_back(fmt::format("{}: {}", where.str(), message));
@@ -106,9 +107,11 @@ class Checker {
   [[nodiscard]] bool ok() const { return problems_.empty(); }
 
   util::Failure failure() const {
-    std::string message = fmt::format("{}: {} problem{}", origin_, problems_.size(), problems_.size() == 1 ? "" : "s");
+    std::string message =
+        fmt::format("{}: {} problem{}", origin_, problems_.size(), problems_.size() == 1 ? "" : "s");
     for (std::size_t i = 0; i < problems_.size() && i < max_problems; ++i) message += "\n  " + problems_[i];
-    if (problems_.size() > max_problems) message += fmt::format("\n  ... and {} more", problems_.size() - max_problems);
+    if (problems_.size() > max_problems)
+      message += fmt::format("\n  ... and {} more", problems_.size() - max_problems);
     return util::fail(util::ErrorKind::invalid_package, std::move(message),
                       "fix the apply file; its format is in the README (section apply); nothing was sent");
   }
@@ -162,7 +165,8 @@ std::vector<std::string> parameter_assignments(Checker& check, const YAML::Node&
 
 bool cron_field_ok(const std::string& field) {
   for (char c : field) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && std::string_view("*/,-?").find(c) == std::string_view::npos) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 &&
+        std::string_view("*/,-?").find(c) == std::string_view::npos) {
       return false;
     }
   }
@@ -174,7 +178,9 @@ void check_unique(Checker& check, const std::vector<Entry>& entries, std::string
   std::map<std::string, Location> seen;
   for (const auto& entry : entries) {
     auto [it, inserted] = seen.emplace(entry.name, entry.where);
-    if (!inserted) check.problem_at(entry.where, fmt::format("{} '{}' is declared twice (first at {})", what, entry.name, it->second.str()));
+    if (!inserted)
+      check.problem_at(entry.where, fmt::format("{} '{}' is declared twice (first at {})", what, entry.name,
+                                                it->second.str()));
   }
 }
 
@@ -185,8 +191,9 @@ class Reader {
   void read(const YAML::Node& root, ApplyFile& file) {
     bool saw_version = false;
     bool saw_kind = false;
-    for (const auto& [key, value] : check_.entries(
-             root, "the apply file", {"apiVersion", "kind", "pipelines", "experiments", "runs", "recurringRuns"})) {
+    for (const auto& [key, value] :
+         check_.entries(root, "the apply file",
+                        {"apiVersion", "kind", "pipelines", "experiments", "runs", "recurringRuns"})) {
       if (key == "apiVersion") {
         saw_version = true;
         if (auto text = check_.text(value, key); text && *text != api_version) {
@@ -219,7 +226,8 @@ class Reader {
 
  private:
   template <class Entry>
-  void require(const YAML::Node& node, const Entry& entry, bool present, std::string_view key, std::string_view what) {
+  void require(const YAML::Node& node, const Entry& entry, bool present, std::string_view key,
+               std::string_view what) {
     if (!present) check_.problem(node, "{} '{}' needs '{}'", what, entry.name, key);
   }
 
@@ -227,7 +235,8 @@ class Reader {
     PipelineEntry entry;
     entry.where = check_.at(node);
     bool has_package = false;
-    for (const auto& [key, value] : check_.entries(node, "a pipeline", {"name", "package", "description", "tags", "version"})) {
+    for (const auto& [key, value] :
+         check_.entries(node, "a pipeline", {"name", "package", "description", "tags", "version"})) {
       if (key == "name") {
         entry.name = check_.name(value, key).value_or("");
       } else if (key == "package") {
@@ -286,7 +295,8 @@ class Reader {
     RunEntry entry;
     entry.where = check_.at(node);
     for (const auto& [key, value] : check_.entries(
-             node, "a run", {"name", "pipeline", "version", "experiment", "parameters", "runKey", "wait", "waitTimeout"})) {
+             node, "a run",
+             {"name", "pipeline", "version", "experiment", "parameters", "runKey", "wait", "waitTimeout"})) {
       if (key == "name") entry.name = check_.name(value, key).value_or("");
       if (key == "pipeline") entry.pipeline = check_.name(value, key).value_or("");
       if (key == "version") entry.version = check_.name(value, key);
@@ -309,7 +319,8 @@ class Reader {
     if (entry.name.empty()) check_.problem(node, "a run needs 'name'");
     require(node, entry, !entry.pipeline.empty(), "pipeline", "run");
     require(node, entry, !entry.experiment.empty(), "experiment", "run");
-    if (entry.wait_timeout && !entry.wait) check_.problem(node, "run '{}': waitTimeout needs wait: true", entry.name);
+    if (entry.wait_timeout && !entry.wait)
+      check_.problem(node, "run '{}': waitTimeout needs wait: true", entry.name);
     file.runs.push_back(std::move(entry));
   }
 
@@ -318,8 +329,8 @@ class Reader {
     entry.where = check_.at(node);
     bool has_cron = false;
     for (const auto& [key, value] : check_.entries(node, "a recurring run",
-                                                   {"name", "pipeline", "version", "experiment", "cron", "interval",
-                                                    "maxConcurrency", "enabled", "parameters"})) {
+                                                   {"name", "pipeline", "version", "experiment", "cron",
+                                                    "interval", "maxConcurrency", "enabled", "parameters"})) {
       if (key == "name") entry.name = check_.name(value, key).value_or("");
       if (key == "pipeline") entry.pipeline = check_.name(value, key).value_or("");
       if (key == "version") entry.version = check_.name(value, key);
@@ -332,10 +343,11 @@ class Reader {
           if (auto cron = normalise_cron(*text)) {
             entry.cron = *cron;
           } else {
-            check_.problem(value,
-                           "cron '{}' is not a schedule: give 6 fields with leading seconds (\"0 0 2 * * *\"), 5 "
-                           "crontab fields (seconds 0 are prepended) or a descriptor such as @daily",
-                           *text);
+            check_.problem(
+                value,
+                "cron '{}' is not a schedule: give 6 fields with leading seconds (\"0 0 2 * * *\"), 5 "
+                "crontab fields (seconds 0 are prepended) or a descriptor such as @daily",
+                *text);
           }
         }
       }
@@ -382,7 +394,9 @@ class Reader {
 
 }  // namespace
 
-std::string Location::str() const { return line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file; }
+std::string Location::str() const {
+  return line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file;
+}
 
 const PipelineEntry* ApplyFile::pipeline(const std::string& name) const {
   for (const auto& entry : pipelines) {
@@ -413,15 +427,16 @@ std::optional<std::string> normalise_cron(const std::string& text) {
   return std::nullopt;
 }
 
-util::Result<ApplyFile> parse_file(const std::string& text, const std::string& origin, const std::filesystem::path& base,
-                                   PackageLoading loading) {
+util::Result<ApplyFile> parse_file(const std::string& text, const std::string& origin,
+                                   const std::filesystem::path& base, PackageLoading loading) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return util::fail(util::ErrorKind::invalid_package,
-                      fmt::format("{}:{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg),
-                      "fix the apply file; nothing was sent");
+    return util::fail(
+        util::ErrorKind::invalid_package,
+        fmt::format("{}:{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg),
+        "fix the apply file; nothing was sent");
   }
   Checker check(origin);
   ApplyFile file;
@@ -437,12 +452,14 @@ util::Result<ApplyFile> parse_file(const std::string& text, const std::string& o
   for (const auto& entry : file.experiments) experiments.insert(entry.name);
   auto check_refs = [&](const auto& entry, std::string_view what) {
     if (!entry.pipeline.empty() && file.pipeline(entry.pipeline) == nullptr) {
-      check.problem_at(entry.where, fmt::format("{} '{}' names pipeline '{}', which is not declared under pipelines",
-                                                what, entry.name, entry.pipeline));
+      check.problem_at(entry.where,
+                       fmt::format("{} '{}' names pipeline '{}', which is not declared under pipelines", what,
+                                   entry.name, entry.pipeline));
     }
     if (!entry.experiment.empty() && !experiments.contains(entry.experiment)) {
-      check.problem_at(entry.where, fmt::format("{} '{}' names experiment '{}', which is not declared under experiments",
-                                                what, entry.name, entry.experiment));
+      check.problem_at(entry.where,
+                       fmt::format("{} '{}' names experiment '{}', which is not declared under experiments",
+                                   what, entry.name, entry.experiment));
     }
   };
   for (const auto& entry : file.runs) check_refs(entry, "run");
@@ -461,14 +478,17 @@ util::Result<ApplyFile> parse_file(const std::string& text, const std::string& o
   if (check.ok() && loading == PackageLoading::load) {
     // Parameters are typed against the package in this file, so a wrong one stops everything here.
     for (const auto& entry : file.runs) {
-      auto resolved = publish::resolve_parameters({entry.parameters, std::nullopt}, file.pipeline(entry.pipeline)->package.inputs);
-      if (!resolved) check.problem_at(entry.where, fmt::format("run '{}': {}", entry.name, resolved.error().message));
+      auto resolved = publish::resolve_parameters({entry.parameters, std::nullopt},
+                                                  file.pipeline(entry.pipeline)->package.inputs);
+      if (!resolved)
+        check.problem_at(entry.where, fmt::format("run '{}': {}", entry.name, resolved.error().message));
     }
     for (auto& entry : file.recurring_runs) {
-      auto resolved =
-          publish::resolve_parameters({entry.assignments, std::nullopt}, file.pipeline(entry.pipeline)->package.inputs);
+      auto resolved = publish::resolve_parameters({entry.assignments, std::nullopt},
+                                                  file.pipeline(entry.pipeline)->package.inputs);
       if (!resolved) {
-        check.problem_at(entry.where, fmt::format("recurring run '{}': {}", entry.name, resolved.error().message));
+        check.problem_at(entry.where,
+                         fmt::format("recurring run '{}': {}", entry.name, resolved.error().message));
       } else {
         entry.parameters = std::move(*resolved);
       }

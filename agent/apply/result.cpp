@@ -58,7 +58,8 @@ std::optional<util::Failure> most_severe_failure(const std::vector<ObjectResult>
     }
   }
   if (worst && failed > 1) {
-    worst->message = fmt::format("{} of {} objects failed; the most severe: {}", failed, results.size(), worst->message);
+    worst->message =
+        fmt::format("{} of {} objects failed; the most severe: {}", failed, results.size(), worst->message);
   }
   return worst;
 }
@@ -72,7 +73,8 @@ boost::json::array to_json(const std::vector<ObjectResult>& results) {
     if (!result.id.empty()) object["id"] = result.id;
     if (!result.detail.empty()) object["detail"] = result.detail;
     if (result.error) {
-      boost::json::object error{{"kind", util::to_string(result.error->kind)}, {"message", result.error->message}};
+      boost::json::object error{{"kind", util::to_string(result.error->kind)},
+                                {"message", result.error->message}};
       if (!result.error->hint.empty()) error["hint"] = result.error->hint;
       if (result.error->http_status) error["http_status"] = *result.error->http_status;
       object["error"] = std::move(error);

@@ -29,20 +29,25 @@ class ApplyCommand final : public Command {
   }
 
   void define(CLI::App& app) override {
-    app.add_option("-f,--file", file_, "the apply file (YAML, apiVersion kfp-publish/v1, kind Apply)")->required();
+    app.add_option("-f,--file", file_, "the apply file (YAML, apiVersion kfp-publish/v1, kind Apply)")
+        ->required();
     app.add_flag("--plan", plan_, "print what would change per object and change nothing");
-    app.add_flag("--detailed-exitcode", detailed_exitcode_, "with --plan: exit 10 when there are changes, 0 when none");
-    app.add_option("--parallel", parallel_, "publish up to N pipelines at once, each worker on its own connection")
+    app.add_flag("--detailed-exitcode", detailed_exitcode_,
+                 "with --plan: exit 10 when there are changes, 0 when none");
+    app.add_option("--parallel", parallel_,
+                   "publish up to N pipelines at once, each worker on its own connection")
         ->check(CLI::Range(1, apply::max_parallel));
   }
 
   void run(Context& context, report::Report& report) override {
-    if (detailed_exitcode_ && !plan_) throw util::Error(util::ErrorKind::usage, "--detailed-exitcode needs --plan");
+    if (detailed_exitcode_ && !plan_)
+      throw util::Error(util::ErrorKind::usage, "--detailed-exitcode needs --plan");
     // The file, every package and every run's parameters are judged before anything is sent.
     auto file = apply::load_file(file_);
     if (!file) throw util::Error(file.error());
-    context.log.info("{}: {} pipelines, {} experiments, {} runs, {} recurring runs", file_, file->pipelines.size(),
-                     file->experiments.size(), file->runs.size(), file->recurring_runs.size());
+    context.log.info("{}: {} pipelines, {} experiments, {} runs, {} recurring runs", file_,
+                     file->pipelines.size(), file->experiments.size(), file->runs.size(),
+                     file->recurring_runs.size());
 
     SessionLane first(open_session(context, report));
     const std::string ns = report.namespace_name;
@@ -65,7 +70,9 @@ class ApplyCommand final : public Command {
     }
     bool created = false;
     for (const auto& result : results) created = created || result.action == apply::Action::create;
-    report.outcome = !changes ? report::Outcome::unchanged : created ? report::Outcome::created : report::Outcome::updated;
+    report.outcome = !changes  ? report::Outcome::unchanged
+                     : created ? report::Outcome::created
+                               : report::Outcome::updated;
   }
 
   [[nodiscard]] std::string render_text(const report::Report& report) const override {
@@ -86,7 +93,8 @@ class ApplyCommand final : public Command {
                            note.empty() ? "" : "  (" + note + ")");
       }
     }
-    out += fmt::format("outcome  {}\n", report.outcome == report::Outcome::none ? "-" : report::to_string(report.outcome));
+    out += fmt::format("outcome  {}\n",
+                       report.outcome == report::Outcome::none ? "-" : report::to_string(report.outcome));
     return out;
   }
 
@@ -99,6 +107,8 @@ class ApplyCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_apply_command() { return std::make_unique<ApplyCommand>(); }
+std::unique_ptr<Command> make_apply_command() {
+  return std::make_unique<ApplyCommand>();
+}
 
 }  // namespace kfp::cli

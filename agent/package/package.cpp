@@ -132,8 +132,7 @@ util::Result<Package> parse_upload(std::string bytes, const std::string& filenam
     package.document = std::move(bytes);
     return finish(std::move(package), filename);
   }
-  if (auto format = sniff_archive(bytes))
-    return from_archive(bytes, *format, filename, std::move(package));
+  if (auto format = sniff_archive(bytes)) return from_archive(bytes, *format, filename, std::move(package));
   return invalid(
       fmt::format("{}: Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML", filename));
 }

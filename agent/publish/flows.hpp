@@ -57,15 +57,17 @@ enum class PublishAction { create, new_version, unchanged, conflict };
 struct PublishPlan {
   PublishAction action = PublishAction::create;  // create: the pipeline does not exist yet
   std::optional<api::Pipeline> pipeline;         // when it exists
-  std::optional<api::PipelineVersion> version;   // holding this content (unchanged), or the named one (conflict)
+  std::optional<api::PipelineVersion>
+      version;  // holding this content (unchanged), or the named one (conflict)
 };
 
 // The version name used when --version is not given: from the content digest.
 [[nodiscard]] std::string derived_version_name(const std::string& digest);
 
 class Flows {
-public:
-  Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log, http::Clock& clock);
+ public:
+  Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
+        http::Clock& clock);
 
   // Upserts the pipeline and its content-addressed version. Outcome created/updated/unchanged.
   Published publish(const package::Package& package, const PublishRequest& request, report::Report& report);
@@ -76,7 +78,7 @@ public:
   // Checks parameters, gets or creates the experiment, creates the run once, and waits if asked.
   void run(const RunRequest& request, report::Report& report, const Published* published = nullptr);
 
-private:
+ private:
   void check_server_reads(const package::Package& package) const;
   std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
                                                                              const package::Package& package,

@@ -49,7 +49,8 @@ std::string resolve_namespace(const SessionOptions& options, const api::Identity
   if (namespace_name.empty() && !options.namespace_file.empty()) {
     std::error_code ec;
     if (std::filesystem::exists(options.namespace_file, ec)) {
-      auto content = util::read_file(options.namespace_file, max_namespace_file_bytes, util::ErrorKind::usage);
+      auto content =
+          util::read_file(options.namespace_file, max_namespace_file_bytes, util::ErrorKind::usage);
       if (content) namespace_name = trim(*content);
     }
   }

@@ -21,10 +21,11 @@ constexpr std::array<int, 10> kStatuses{200, 200, 200, 400, 401, 403, 404, 409, 
 
 // Answers every request with the same status, content type and body.
 class ReplayTransport final : public http::Transport {
-public:
+ public:
   ReplayTransport(int status, std::string content_type, std::string body)
       : status_(status), content_type_(std::move(content_type)), body_(std::move(body)) {}
-  util::Result<http::Response> send(const http::Request& /*request*/, const http::ProgressCallback& /*progress*/) override {
+  util::Result<http::Response> send(const http::Request& /*request*/,
+                                    const http::ProgressCallback& /*progress*/) override {
     http::Response response;
     response.status = status_;
     response.headers.set("Content-Type", content_type_);
@@ -32,27 +33,29 @@ public:
     return response;
   }
 
-private:
+ private:
   int status_;
   std::string content_type_;
   std::string body_;
 };
 
 class NoWaitClock final : public http::Clock {
-public:
+ public:
   [[nodiscard]] TimePoint now() const override { return now_; }
   http::SleepOutcome sleep_for(util::Milliseconds duration) override {
     now_ += duration;
     return http::SleepOutcome::completed;
   }
 
-private:
+ private:
   TimePoint now_{};
 };
 
 class NoTokens final : public api::TokenProvider {
-public:
-  util::Result<std::optional<std::string>> token() override { return std::optional<std::string>("fuzz-token"); }
+ public:
+  util::Result<std::optional<std::string>> token() override {
+    return std::optional<std::string>("fuzz-token");
+  }
 };
 
 void exercise(api::KfpApi& kfp, unsigned selector) {

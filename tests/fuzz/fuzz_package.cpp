@@ -12,8 +12,8 @@
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kUploadNames{"pipeline.yaml", "pipeline.yml", "pipeline.json",
-                                                       "pipeline.zip", "pipeline.tar.gz", "pipeline"};
+constexpr std::array<std::string_view, 6> kUploadNames{"pipeline.yaml", "pipeline.yml",    "pipeline.json",
+                                                       "pipeline.zip",  "pipeline.tar.gz", "pipeline"};
 
 }  // namespace
 

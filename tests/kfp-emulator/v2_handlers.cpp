@@ -650,8 +650,12 @@ Reply set_recurring_run_mode(Context& context, const char* mode, std::string_vie
   return json_reply(json::object{});
 }
 
-Reply enable_recurring_run(Context& context) { return set_recurring_run_mode(context, "ENABLE", "enable"); }
-Reply disable_recurring_run(Context& context) { return set_recurring_run_mode(context, "DISABLE", "disable"); }
+Reply enable_recurring_run(Context& context) {
+  return set_recurring_run_mode(context, "ENABLE", "enable");
+}
+Reply disable_recurring_run(Context& context) {
+  return set_recurring_run_mode(context, "DISABLE", "disable");
+}
 
 Reply list_recurring_runs(Context& context) {
   App& app = context.app;

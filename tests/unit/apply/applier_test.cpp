@@ -11,7 +11,8 @@ TEST_CASE("a run's key comes from the file entry, plus the CI's identity when th
   entry.name = "smoke";
   util::MapEnvironment local;
   CHECK(apply::run_key_for(entry, local) == "apply:smoke");
-  util::MapEnvironment github({{"GITHUB_RUN_ID", "42"}, {"GITHUB_REPOSITORY", "o/r"}, {"GITHUB_JOB", "deploy"}});
+  util::MapEnvironment github(
+      {{"GITHUB_RUN_ID", "42"}, {"GITHUB_REPOSITORY", "o/r"}, {"GITHUB_JOB", "deploy"}});
   CHECK(apply::run_key_for(entry, github) == "apply:smoke:github:o/r:42:1:deploy");
   entry.run_key = "release-7";
   CHECK(apply::run_key_for(entry, github) == "release-7");

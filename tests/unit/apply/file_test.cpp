@@ -10,7 +10,8 @@ namespace {
 
 const std::filesystem::path examples = std::filesystem::path(KFP_SOURCE_DIR) / "pipelines-examples";
 
-util::Result<apply::ApplyFile> parse(const std::string& text, apply::PackageLoading loading = apply::PackageLoading::skip) {
+util::Result<apply::ApplyFile> parse(const std::string& text,
+                                     apply::PackageLoading loading = apply::PackageLoading::skip) {
   return apply::parse_file(text, "apply.yaml", examples, loading);
 }
 
@@ -47,7 +48,8 @@ TEST_CASE("the example apply file loads with its packages and typed parameters")
 }
 
 TEST_CASE("header, unknown keys and types are reported with line and column") {
-  CHECK(problems("kind: Apply\n").find("apply.yaml:1:1: apiVersion: kfp-publish/v1 is missing") != std::string::npos);
+  CHECK(problems("kind: Apply\n").find("apply.yaml:1:1: apiVersion: kfp-publish/v1 is missing") !=
+        std::string::npos);
   CHECK(problems("apiVersion: kfp-publish/v2\nkind: Apply\n").find("apply.yaml:1:13: apiVersion must be") !=
         std::string::npos);
   const auto message = problems(header +
@@ -60,7 +62,8 @@ TEST_CASE("header, unknown keys and types are reported with line and column") {
   CHECK(message.find("apply.yaml:7:11: 'tags' must be a mapping") != std::string::npos);
   CHECK(message.find("2 problems") != std::string::npos);
   CHECK(problems(header + "pipelines: {a: 1}\n").find("'pipelines' must be a list") != std::string::npos);
-  CHECK(problems(header + "pipelines:\n  - {package: x.yaml}\n").find("a pipeline needs 'name'") != std::string::npos);
+  CHECK(problems(header + "pipelines:\n  - {package: x.yaml}\n").find("a pipeline needs 'name'") !=
+        std::string::npos);
   CHECK(problems("a: [\n").find("not valid YAML") != std::string::npos);
 }
 
@@ -73,7 +76,8 @@ TEST_CASE("duplicates and references to undeclared objects are refused") {
                                 "runs:\n"
                                 "  - {name: r, pipeline: b, experiment: e}\n"
                                 "  - {name: s, pipeline: a, experiment: f}\n");
-  CHECK(message.find("apply.yaml:5:5: pipeline 'a' is declared twice (first at apply.yaml:4:5)") != std::string::npos);
+  CHECK(message.find("apply.yaml:5:5: pipeline 'a' is declared twice (first at apply.yaml:4:5)") !=
+        std::string::npos);
   CHECK(message.find("run 'r' names pipeline 'b', which is not declared") != std::string::npos);
   CHECK(message.find("run 's' names experiment 'f', which is not declared") != std::string::npos);
 }
@@ -91,7 +95,8 @@ TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
   CHECK(problems(base + "    cron: nightly\n").find("apply.yaml:9:11: cron 'nightly' is not a schedule") !=
         std::string::npos);
   CHECK(problems(base + "    interval: 1500ms\n").find("whole number of seconds") != std::string::npos);
-  CHECK(problems(base + "    cron: '@daily'\n    maxConcurrency: 0\n").find("between 1 and 10") != std::string::npos);
+  CHECK(problems(base + "    cron: '@daily'\n    maxConcurrency: 0\n").find("between 1 and 10") !=
+        std::string::npos);
   CHECK(problems(base + "    cron: '@daily'\n    enabled: maybe\n").find("'enabled' must be true or false") !=
         std::string::npos);
   auto ok = parse(base + "    cron: '*/5 * * * *'\n    maxConcurrency: 3\n");
@@ -114,15 +119,16 @@ TEST_CASE("cron schedules are normalised to robfig/cron's six fields") {
 }
 
 TEST_CASE("packages and parameters are judged before any request") {
-  auto bad_param = apply::parse_file(header +
-                                         "pipelines: [{name: a, package: hello-world.yaml}]\n"
-                                         "experiments: [{name: e}]\n"
-                                         "runs: [{name: r, pipeline: a, experiment: e, parameters: {nope: 1}}]\n",
-                                     "apply.yaml", examples, apply::PackageLoading::load);
+  auto bad_param =
+      apply::parse_file(header +
+                            "pipelines: [{name: a, package: hello-world.yaml}]\n"
+                            "experiments: [{name: e}]\n"
+                            "runs: [{name: r, pipeline: a, experiment: e, parameters: {nope: 1}}]\n",
+                        "apply.yaml", examples, apply::PackageLoading::load);
   REQUIRE_FALSE(bad_param.has_value());
   CHECK(bad_param.error().message.find("apply.yaml:5:8: run 'r'") != std::string::npos);
-  auto missing = apply::parse_file(header + "pipelines: [{name: a, package: no-such.yaml}]\n", "apply.yaml", examples,
-                                   apply::PackageLoading::load);
+  auto missing = apply::parse_file(header + "pipelines: [{name: a, package: no-such.yaml}]\n", "apply.yaml",
+                                   examples, apply::PackageLoading::load);
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message.find("pipeline 'a'") != std::string::npos);
   CHECK(missing.error().kind == util::ErrorKind::invalid_package);

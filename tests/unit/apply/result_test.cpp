@@ -22,7 +22,8 @@ apply::ObjectResult object(apply::ObjectKind kind, std::string name, std::option
 }  // namespace
 
 TEST_CASE("changes are any action but unchanged") {
-  std::vector<apply::ObjectResult> results{object(apply::ObjectKind::pipeline, "a", apply::Action::unchanged)};
+  std::vector<apply::ObjectResult> results{
+      object(apply::ObjectKind::pipeline, "a", apply::Action::unchanged)};
   CHECK_FALSE(apply::has_changes(results));
   results.push_back(object(apply::ObjectKind::recurring_run, "n", apply::Action::replace));
   CHECK(apply::has_changes(results));
@@ -42,7 +43,8 @@ TEST_CASE("the most severe failure decides, and the message counts the failures"
 }
 
 TEST_CASE("objects serialise with kind, name, action, outcome and error") {
-  auto failed = object(apply::ObjectKind::recurring_run, "nightly", apply::Action::create, util::ErrorKind::forbidden);
+  auto failed =
+      object(apply::ObjectKind::recurring_run, "nightly", apply::Action::create, util::ErrorKind::forbidden);
   failed.detail = "cron 0 0 2 * * *";
   apply::ObjectResult skipped;
   skipped.kind = apply::ObjectKind::run;

@@ -29,8 +29,8 @@ TEST_CASE("exp and nbf far beyond year 2262 are clamped, not overflowed") {
   CHECK(checked.error().kind == util::ErrorKind::unauthenticated);
   CHECK(checked.error().message.find("not valid before") != std::string::npos);
 
-  auto early = auth::decode_claims(token_with(R"({"aud":"pipelines.kubeflow.org","exp":-9223372036854775807})"),
-                                   "token");
+  auto early = auth::decode_claims(
+      token_with(R"({"aud":"pipelines.kubeflow.org","exp":-9223372036854775807})"), "token");
   REQUIRE(early.has_value());
   auto expired = auth::check_claims(*early, now);
   REQUIRE(expired.has_error());

@@ -257,8 +257,9 @@ TEST_CASE("the default SystemClock listens to the SIGINT/SIGTERM flag") {
 TEST_CASE("a request abandoned on SIGINT/SIGTERM is not retried") {
   FakeClock clock;
   std::mt19937_64 random(5);
-  Script script{{util::fail(util::ErrorKind::interrupted, "interrupted: the request in progress was abandoned"),
-                 status(200)}};
+  Script script{
+      {util::fail(util::ErrorKind::interrupted, "interrupted: the request in progress was abandoned"),
+       status(200)}};
   auto result = http::retry({}, clock, random, std::ref(script));
   REQUIRE(result.has_error());
   CHECK(result.error().kind == util::ErrorKind::interrupted);
