@@ -15,6 +15,9 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+
 namespace kfp::cli {
 
 std::string Command::render_text(const report::Report& report) const {
@@ -128,7 +131,7 @@ class App {
       for (auto& [sub, command] : subcommands) {
         if (sub->parsed()) command_name = command->name();
       }
-      return parse_failure(e, command_name, commands, json_requested(argc, argv, env_));
+      return parse_failure(e, command_name, commands, json_requested(argc, argv, env_), raw);
     }
 
     Command* chosen = nullptr;
@@ -147,7 +150,12 @@ class App {
       report.set_failure(resolved.error());
       const bool json = json_requested(argc, argv, env_);
       StderrLog log(0, Terminal::no, false, streams_.err);
-      return finish(report, *chosen, json ? OutputFormat::json : OutputFormat::text, log, {});
+      std::optional<std::filesystem::path> report_file;
+      std::optional<std::filesystem::path> results_dir;
+      if (!raw.report_file.empty()) report_file = raw.report_file;
+      if (!raw.results_dir.empty()) results_dir = raw.results_dir;
+      return finish(report, *chosen, json ? OutputFormat::json : OutputFormat::text, log,
+                    report::targets_from(env_, report_file, results_dir));
     }
     const GlobalOptions& options = *resolved;
     StderrLog log(options.verbosity, ::isatty(::fileno(streams_.err)) == 1 ? Terminal::yes : Terminal::no,
@@ -175,7 +183,8 @@ class App {
   }
 
   int parse_failure(const CLI::ParseError& e, const std::string& command_name,
-                    const std::vector<std::unique_ptr<Command>>& commands, bool json) {
+                    const std::vector<std::unique_ptr<Command>>& commands, bool json,
+                    const RawGlobalOptions& raw) {
     std::string message = e.what();
     std::string hint = command_name.empty() ? "see kfp-publish --help"
                                             : fmt::format("see kfp-publish {} --help", command_name);
@@ -189,8 +198,22 @@ class App {
     report.command = command_name.empty() ? "kfp-publish" : command_name;
     report.set_failure(util::fail(util::ErrorKind::usage, message, hint));
     fmt::print(streams_.err, "kfp-publish: error: {}\n  hint: {}\n", message, hint);
+    write_outputs_of_usage_error(report, raw);
     if (json) print_out(boost::json::serialize(report::to_json(report)) + "\n");
     return report.exit_code;
+  }
+
+  // A usage error still owes CI its report where the command line named one (--report and
+  // --results-dir as far as they were parsed).
+  void write_outputs_of_usage_error(const report::Report& report, const RawGlobalOptions& raw) {
+    std::optional<std::filesystem::path> report_file;
+    std::optional<std::filesystem::path> results_dir;
+    if (!raw.report_file.empty()) report_file = raw.report_file;
+    if (!raw.results_dir.empty()) results_dir = raw.results_dir;
+    for (const auto& failure :
+         report::write_outputs(report, report::targets_from(env_, report_file, results_dir))) {
+      fmt::print(streams_.err, "kfp-publish: error: {}\n", failure.message);
+    }
   }
 
   int finish(report::Report& report, const Command& command, OutputFormat format, StderrLog& log,

@@ -97,6 +97,17 @@ class PublishTest(PublishTestCase):
         self.assertEqual(result.code, 2, result)
         self.assertIn("unknown command", result.stderr)
 
+    def test_usage_errors_still_write_the_report_file(self):
+        for args in (["--report", self.tmp / "r1.json", "publish"],
+                     ["--report", self.tmp / "r2.json", "frobnicate"],
+                     ["--report", self.tmp / "r3.json", "--api", "v9", "run", "--pipeline", "p", "--experiment", "e"]):
+            with self.subTest(args=args):
+                result = self.kfp(*args)
+                self.assertEqual(result.code, 2, result)
+                report = json.loads(args[1].read_text())
+                self.assertEqual(report["exit_code"], 2)
+                self.assertEqual(report["error"]["kind"], "usage")
+
 
 class RunTest(PublishTestCase):
     def publish_and_run(self, *extra, outcome=None):
