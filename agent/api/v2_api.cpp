@@ -239,26 +239,7 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<Experiment> create_experiment(const std::string& name, const std::string& ns) override {
-    boost::json::object body{{"display_name", name}};
-    if (!ns.empty()) body["namespace"] = ns;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_experiment(name, ns);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(boost::json::object{{"experiment_id", (*found)->id},
-                                                                   {"display_name", (*found)->name},
-                                                                   {"namespace", (*found)->namespace_name}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/experiments", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create experiment {}", name), lookup);
-    if (!reply) return reply.error();
-    return to_experiment(reply->json);
+    return create_described_experiment(name, "", ns);
   }
 
   util::Result<std::optional<Run>> find_run(const std::string& experiment_id, const std::string& ns,
@@ -415,8 +396,8 @@ class V2Api final : public KfpApi {
   util::Result<Experiment> create_described_experiment(const std::string& name,
                                                        const std::string& description,
                                                        const std::string& ns) override {
-    if (description.empty()) return create_experiment(name, ns);
-    boost::json::object body{{"display_name", name}, {"description", description}};
+    boost::json::object body{{"display_name", name}};
+    if (!description.empty()) body["description"] = description;
     if (!ns.empty()) body["namespace"] = ns;
     auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
       auto found = find_experiment(name, ns);
