@@ -1,6 +1,8 @@
 #include "package/document.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -364,6 +366,21 @@ class ViewBuffer : public std::streambuf {
     char* begin = const_cast<char*>(bytes.data());
     setg(begin, begin, begin + bytes.size());
   }
+
+ protected:
+  // Enough seeking for tellg() and a rewind to where reading started.
+  pos_type seekoff(off_type offset, std::ios_base::seekdir direction,
+                   std::ios_base::openmode /*mode*/) override {
+    char* target = direction == std::ios_base::beg   ? eback() + offset
+                   : direction == std::ios_base::cur ? gptr() + offset
+                                                     : egptr() + offset;
+    if (target < eback() || target > egptr()) return pos_type(off_type(-1));
+    setg(eback(), target, egptr());
+    return pos_type(target - eback());
+  }
+  pos_type seekpos(pos_type position, std::ios_base::openmode mode) override {
+    return seekoff(off_type(position), std::ios_base::beg, mode);
+  }
 };
 
 // Resolves a plain scalar as yaml.v3 does when decoding into interface{}.
@@ -534,8 +551,57 @@ util::Result<void> check_yaml_shape(std::istream& input, const std::string& orig
   }
 }
 
+namespace {
+
+// Ignores every event: only HandleNextDocument's count matters.
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+  void OnAlias(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+  void OnScalar(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {}
+  void OnSequenceStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                       YAML::EmitterStyle::value /*style*/) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& /*mark*/, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7 LoadAll loops without end on some malformed streams (a stray top-level ","):
+// count the documents with a bounded event pass first, then rewind.
+bool too_many_documents(std::istream& input) {
+  const auto start = input.tellg();
+  if (start == std::istream::pos_type(-1)) return false;  // not seekable: cannot pre-count
+  bool too_many = false;
+  {
+    YAML::Parser parser(input);
+    DocumentCounter counter;
+    std::size_t documents = 0;
+    while (parser.HandleNextDocument(counter)) {
+      if (++documents > max_yaml_documents) {
+        too_many = true;
+        break;
+      }
+    }
+  }
+  input.clear();
+  input.seekg(start);
+  return too_many;
+}
+
+}  // namespace
+
 util::Result<std::vector<YAML::Node>> parse_yaml_documents(std::istream& input, const std::string& origin) {
   try {
+    if (too_many_documents(input)) {
+      return invalid(
+          fmt::format("{}: more than {} YAML documents (or a stray top-level ',' that the parser "
+                      "reads as documents without end); refusing it",
+                      origin, max_yaml_documents));
+    }
     return YAML::LoadAll(input);
   } catch (const YAML::DeepRecursion& error) {
     return invalid(

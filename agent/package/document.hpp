@@ -22,6 +22,9 @@ namespace kfp::package {
 inline constexpr std::size_t max_nesting_depth = 512;
 // Most YAML nodes scanned, or visited while converting to JSON (aliases count every time).
 inline constexpr std::size_t max_yaml_nodes = 2'000'000;
+// yaml-cpp's own count of documents in one stream; packages have one or two. Bounds inputs on
+// which yaml-cpp 0.7 returns empty documents without end (found by fuzzing).
+inline constexpr std::size_t max_yaml_documents = 1000;
 
 // "origin:line:column" (1-based) for a yaml-cpp mark; just `origin` when the mark is unknown.
 [[nodiscard]] std::string location(const std::string& origin, const YAML::Mark& mark);

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <string>
 
 using namespace kfp;
@@ -29,4 +30,25 @@ TEST_CASE("commas that YAML allows still pass the shape scan") {
     CAPTURE(text);
     CHECK(package::check_yaml_shape(text, "p.yaml").has_value());
   }
+}
+
+TEST_CASE("a stream yaml-cpp would read as documents without end is refused with a bounded count") {
+  // Found by fuzz_package: a top-level ',' after comment lines, not after a flow collection.
+  const std::filesystem::path finding =
+      std::filesystem::path(KFP_SOURCE_DIR) / "tests/fuzz/seeds/package/yaml-cpp-endless-documents-2.yaml";
+  REQUIRE(std::filesystem::exists(finding));
+  auto loaded = package::load(finding);
+  REQUIRE(loaded.has_error());
+  CHECK(loaded.error().kind == util::ErrorKind::invalid_package);
+  CHECK(loaded.error().message.find("YAML documents") != std::string::npos);
+
+  std::string many;
+  for (std::size_t i = 0; i <= package::max_yaml_documents; ++i) many += "--- a\n";
+  auto parsed = package::parse_yaml_documents(many, "many.yaml");
+  REQUIRE(parsed.has_error());
+  CHECK(parsed.error().message.find("more than") != std::string::npos);
+
+  auto two = package::parse_yaml_documents(std::string("a: 1\n---\nb: 2\n"), "two.yaml");
+  REQUIRE(two.has_value());
+  CHECK(two->size() == 2);
 }
