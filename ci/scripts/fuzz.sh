@@ -3,6 +3,8 @@
 # seeded from tests/fuzz/seeds, pipelines-examples/ and ../shared/pipelines-corpus (when present).
 # Exits non-zero when a target crashes; the reproducer lands in BUILD_DIR/fuzz-artifacts/.
 #   ci/scripts/fuzz.sh build-fuzz 20
+# With FUZZ_RUNS=N each target instead runs exactly N inputs from a fixed random seed (FUZZ_SEED,
+# default 1): the same binary and seeds give the same inputs, so CI repeats what was run here.
 set -euo pipefail
 build_dir=${1:-build-fuzz}
 seconds=${2:-20}
@@ -36,9 +38,15 @@ fi
 
 status=0
 for target in "${targets[@]}"; do
-  echo "fuzz: $target for ${seconds}s"
+  if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    budget=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+    echo "fuzz: $target for $FUZZ_RUNS inputs from seed ${FUZZ_SEED:-1}"
+  else
+    budget=(-max_total_time="$seconds")
+    echo "fuzz: $target for ${seconds}s"
+  fi
   log="$build_dir/$target.log"
-  if ! "$build_dir/tests/fuzz/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  if ! "$build_dir/tests/fuzz/$target" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$corpus/$target" >"$log" 2>&1; then
     echo "fuzz: $target FAILED (see $log)"
     tail -n 60 "$log"
