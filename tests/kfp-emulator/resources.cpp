@@ -294,20 +294,31 @@ void check_parameters(const std::vector<package::InputParameter>& inputs, const 
                                    input.name));
 }
 
+const Experiment& store_experiment(App& app, const std::string& name, const std::string& description,
+                                   const std::string& ns) {
+  if (app.store().find_experiment_by_name(name, ns) != nullptr)
+    throw ApiFailure(Code::already_exists,
+                     "Already exist error: Failed to create a new experiment. The name " + name +
+                         " already exists. Please specify a new name");
+  Experiment experiment;
+  experiment.id = new_uuid();
+  experiment.display_name = name;
+  experiment.description = description;
+  experiment.ns = ns;
+  experiment.created_at = app.now();
+  experiment.seq = app.store().next_seq();
+  auto id = experiment.id;
+  return app.store().experiments.emplace(id, std::move(experiment)).first->second;
+}
+
 const Experiment& run_experiment(App& app, const std::string& experiment_id) {
   if (experiment_id.empty()) {
     if (app.multi_user())
       throw ApiFailure(Code::invalid_argument,
                        "Invalid input error: Experiment id can not be empty in multi-user mode");
     if (const auto* existing = app.store().find_experiment_by_name("Default", "")) return *existing;
-    Experiment experiment;
-    experiment.id = new_uuid();
-    experiment.display_name = "Default";
-    experiment.description = "All runs created without specifying an experiment will be grouped here.";
-    experiment.created_at = app.now();
-    experiment.seq = app.store().next_seq();
-    auto id = experiment.id;
-    return app.store().experiments.emplace(id, std::move(experiment)).first->second;
+    return store_experiment(app, "Default",
+                            "All runs created without specifying an experiment will be grouped here.", "");
   }
   const auto* experiment = app.store().find_experiment(experiment_id);
   if (experiment == nullptr) not_found("Experiment", experiment_id);

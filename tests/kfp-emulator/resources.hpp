@@ -34,6 +34,10 @@ struct RunTarget {
 void check_parameters(const std::vector<package::InputParameter>& inputs,
                       const boost::json::object& parameters);
 
+// Stores a new experiment; 409 "Please specify a new name" when (name, namespace) is taken.
+const Experiment& store_experiment(App& app, const std::string& name, const std::string& description,
+                                   const std::string& ns);
+
 // The experiment a run goes to; creates "Default" in single-user mode when `experiment_id` is empty.
 const Experiment& run_experiment(App& app, const std::string& experiment_id);
 

@@ -160,19 +160,7 @@ Reply create_experiment(Context& context) {
                      "Invalid input error: Invalid resource references for experiment. Expect one "
                      "namespace type with owner relationship");
   app.authorize(context.request, "experiments", "create", ns);
-  if (app.store().find_experiment_by_name(name, ns) != nullptr)
-    throw ApiFailure(Code::already_exists,
-                     "Already exist error: Failed to create a new experiment. The name " + name +
-                         " already exists. Please specify a new name");
-  Experiment experiment;
-  experiment.id = new_uuid();
-  experiment.display_name = name;
-  experiment.description = text_of(body, "description");
-  experiment.ns = ns;
-  experiment.created_at = app.now();
-  experiment.seq = app.store().next_seq();
-  auto id = experiment.id;
-  return json_reply(to_v1(app.store().experiments.emplace(id, std::move(experiment)).first->second));
+  return json_reply(to_v1(store_experiment(app, name, text_of(body, "description"), ns)));
 }
 
 Reply get_experiment(Context& context) {

@@ -340,19 +340,7 @@ Reply create_experiment(Context& context) {
   app.authorize(context.request, "experiments", "create", ns);
   if (name.size() > max_name)
     throw ApiFailure(Code::invalid_argument, "Invalid input error: Experiment.Name length cannot exceed 128");
-  if (app.store().find_experiment_by_name(name, ns) != nullptr)
-    throw ApiFailure(Code::already_exists,
-                     "Already exist error: Failed to create a new experiment. The name " + name +
-                         " already exists. Please specify a new name");
-  Experiment experiment;
-  experiment.id = new_uuid();
-  experiment.display_name = name;
-  experiment.description = text_of(body, "description");
-  experiment.ns = ns;
-  experiment.created_at = app.now();
-  experiment.seq = app.store().next_seq();
-  auto id = experiment.id;
-  return json_reply(to_v2(app.store().experiments.emplace(id, std::move(experiment)).first->second));
+  return json_reply(to_v2(store_experiment(app, name, text_of(body, "description"), ns)));
 }
 
 Reply get_experiment(Context& context) {
