@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "unit/temp_dir.hpp"
+
 #include <unistd.h>
 #include <cstdlib>
 #include <fstream>
@@ -9,21 +11,6 @@
 using namespace kfp;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kfp-auth-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 void write(const std::filesystem::path& path, std::string_view content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -33,14 +20,14 @@ void write(const std::filesystem::path& path, std::string_view content) {
 }  // namespace
 
 TEST_CASE("an absent token file means no token") {
-  TempDir dir;
+  test::TempDir dir("kfp-auth");
   auto token = auth::TokenSource(dir.path / "token").token();
   REQUIRE(token.has_value());
   CHECK_FALSE(token->has_value());
 }
 
 TEST_CASE("the token is trimmed and re-read after the kubelet swaps the file") {
-  TempDir dir;
+  test::TempDir dir("kfp-auth");
   // The kubelet's atomic writer: data in a timestamped directory, the file a symlink through ..data.
   const auto first = dir.path / "..2026_11_28_10_00_00.1";
   const auto second = dir.path / "..2026_11_28_10_50_00.2";
@@ -64,7 +51,7 @@ TEST_CASE("the token is trimmed and re-read after the kubelet swaps the file") {
 }
 
 TEST_CASE("empty, directory, oversized, multi-line and unreadable token files fail as unauthenticated") {
-  TempDir dir;
+  test::TempDir dir("kfp-auth");
   auto check_fails = [&](const std::filesystem::path& path, std::string_view secret = {}) {
     auto token = auth::TokenSource(path).token();
     REQUIRE(token.has_error());

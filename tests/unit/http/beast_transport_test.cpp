@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "unit/temp_dir.hpp"
+
 #include <boost/asio/ssl.hpp>
 
 #include <poll.h>
@@ -38,22 +40,6 @@ http::TransportOptions quick_options() {
   options.timeout = 2s;
   return options;
 }
-
-// A temporary directory removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kfp-http-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 // Waits for the peer to leave, so a handler keeps its connection open without answering.
 void hold_until_closed(tcp::socket& socket) {
@@ -198,7 +184,7 @@ TEST_CASE("a reused connection dropped after the request: GET is resent once, PO
 }
 
 TEST_CASE("a file body is streamed byte for byte") {
-  TempDir dir;
+  test::TempDir dir("kfp-http");
   const auto path = dir.path / "big.bin";
   constexpr std::size_t kSize = std::size_t{3} << 20;
   std::string content(kSize, '\0');
@@ -243,7 +229,7 @@ TEST_CASE("a file body is streamed byte for byte") {
 }
 
 TEST_CASE("a file shorter than its range fails without hanging") {
-  TempDir dir;
+  test::TempDir dir("kfp-http");
   const auto path = dir.path / "small.bin";
   std::ofstream(path) << "tiny";
   LoopbackServer server(echo_handler);
@@ -334,7 +320,7 @@ namespace {
 
 // A self-signed certificate for DNS:localhost only, made by the openssl CLI.
 struct Certificate {
-  TempDir dir;
+  test::TempDir dir{"kfp-http"};
   std::filesystem::path cert;
   std::filesystem::path key;
   bool ok = false;
