@@ -5,6 +5,7 @@
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
+#include "api/upload_errors.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
@@ -434,10 +435,13 @@ class V1Api final : public KfpApi {
     // The pipeline's description is the first version's description too: it carries the digest.
     if (!upload.description.empty()) query.emplace_back("description", upload_text(upload.description));
     if (!pending.namespace_name.empty()) query.emplace_back("namespace", pending.namespace_name);
-    auto uploaded = create_upload(
-        upload_request(fmt::format("{}/pipelines/upload", base), std::move(query),
-                       upload_body(upload.filename, upload.content)),
-        fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
+    auto request = upload_request(fmt::format("{}/pipelines/upload", base), std::move(query),
+                                  upload_body(upload.filename, upload.content));
+    UploadRefusal refusal = UploadRefusal::other;
+    request.refine_failure = upload_failure_refinement(
+        server_, UploadEndpoint::pipeline, Caller{connection_.identity(), pending.namespace_name}, refusal);
+    auto uploaded =
+        create_upload(request, fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
           // A listed v1 pipeline carries its default_version too.
           return first_of(connection_, pipeline_by_name_request(pending.name, pending.namespace_name),
                           "pipelines", fmt::format("find pipeline {}", pending.name), to_uploaded_pipeline);

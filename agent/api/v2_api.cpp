@@ -2,6 +2,7 @@
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
+#include "api/upload_errors.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
@@ -184,11 +185,19 @@ class V2Api final : public KfpApi {
     if (server_.supports_tags && !upload.tags.empty()) query.emplace_back("tags", tags_json(upload.tags));
     // Servers that do not know code_source_url ignore unknown query parameters.
     if (!upload.code_source_url.empty()) query.emplace_back("code_source_url", upload.code_source_url);
-    return create_object(connection_,
-                         upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
-                                        upload_body(upload.filename, upload.content)),
-                         fmt::format("upload version {}", upload.name), to_version,
-                         [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
+    auto request = upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
+                                  upload_body(upload.filename, upload.content));
+    UploadRefusal refusal = UploadRefusal::other;
+    request.refine_failure =
+        upload_failure_refinement(server_, UploadEndpoint::version, connection_.caller(), refusal);
+    auto version =
+        create_object(connection_, request, fmt::format("upload version {}", upload.name), to_version,
+                      [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
+    return settle_upload(std::move(version), refusal, [&] {
+      return perform(connection_,
+                     get_request(fmt::format("{}/pipelines/{}", base, percent_encode(upload.pipeline_id))),
+                     fmt::format("look at pipeline {}", upload.pipeline_id));
+    });
   }
 
   util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
