@@ -375,7 +375,8 @@ util::Result<void> check_limits(const ApplyFile& file) {
     check(entry.where, [&] {
       require(publish::check_name(fmt::format("the experiment name '{}'", entry.name), entry.name,
                                   publish::limits_of_every_release().experiment_name));
-      require(publish::check_length("the description", entry.description, publish::limits::experiment_description));
+      require(publish::check_length("the description", entry.description,
+                                    publish::limits::experiment_description));
     });
   }
   for (const auto& entry : file.runs) {

@@ -126,7 +126,8 @@ void check_run_request(const RunRequest& request, const std::vector<package::Inp
   }
   take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
                   every.experiment_name));
-  take(check_length(fmt::format("the run name {}", shown(request.run_name)), request.run_name, limits::run_name));
+  take(check_length(fmt::format("the run name {}", shown(request.run_name)), request.run_name,
+                    limits::run_name));
   take(check_length("the service account", request.service_account, limits::run_service_account));
   if (request.run_key && request.run_key->empty()) raise(util::ErrorKind::usage, "the run key is empty");
   if (declared != nullptr) {
@@ -138,14 +139,17 @@ void check_run_request(const RunRequest& request, const std::vector<package::Inp
 std::string run_description(const std::string& marker, const Provenance& provenance) {
   std::string description = fmt::format("Started by kfp-publish. {}", marker);
   // The marker is what a retry looks the run up by: it is never cut. The provenance is: first
-  // the CI run's URL gives way to its short id, then the sentence is cut.
+  // the CI run's URL gives way to its short id, then the repository is cut.
   for (const auto& sentence : {provenance.sentence(), provenance.short_sentence()}) {
     if (sentence.empty()) return description;
     auto candidate = fmt::format("{} ({})", description, sentence);
     if (candidate.size() <= limits::run_description.max) return candidate;
   }
-  const std::size_t room = limits::run_description.max - description.size();
-  return description + fit(fmt::format(" ({})", provenance.short_sentence()), room);
+  std::string rest;
+  if (!provenance.ci_run.empty()) rest = fmt::format("CI run {}, ", provenance.ci_run);
+  rest += fmt::format("from {}@{}", provenance.repository, provenance.commit.substr(0, 12));
+  const std::size_t room = limits::run_description.max - description.size() - 3;
+  return fmt::format("{} ({})", description, fit(rest, room));
 }
 
 Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
@@ -372,9 +376,10 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     api::CreateRun create;
     create.name = request.run_name;
     if (create.name.empty()) {
-      create.name = fit(fmt::format("{}-{}", request.pipeline,
-                                    provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run),
-                        limits::run_name.max);
+      create.name =
+          fit(fmt::format("{}-{}", request.pipeline,
+                          provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run),
+              limits::run_name.max);
     }
     create.description = run_description(marker, provenance);
     create.experiment_id = experiment->id;
@@ -411,7 +416,9 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   // Without --wait-timeout the deadline is never reached.
   const TimePoint deadline = request.wait_timeout ? start + *request.wait_timeout : TimePoint::max();
   const std::string url = api_.run_url(run.id);
-  auto since = [&](TimePoint from) { return std::chrono::duration_cast<util::Milliseconds>(clock_.now() - from); };
+  auto since = [&](TimePoint from) {
+    return std::chrono::duration_cast<util::Milliseconds>(clock_.now() - from);
+  };
 
   auto interval = first_poll;
   auto failure_pause = first_failure_pause;
@@ -466,8 +473,9 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
       raise(util::ErrorKind::timeout,
             fmt::format("run {} did not finish within {} ({})", run.id,
                         util::format_duration(*request.wait_timeout), state),
-            request.on_timeout == OnTimeout::cancel ? ""
-                                                    : "it is still running; --cancel-on-timeout terminates it");
+            request.on_timeout == OnTimeout::cancel
+                ? ""
+                : "it is still running; --cancel-on-timeout terminates it");
     }
     // Sleep until the next poll, waking for the heartbeat and the deadline.
     const TimePoint wake = std::min({next_poll, next_heartbeat, deadline});

@@ -42,8 +42,8 @@ inline constexpr std::size_t varchar_default = 255;
 // KFP <= 2.5 (and 1.8): every name column is an unsized string, so VARCHAR(255).
 inline constexpr Limit pipeline_name_v1_gorm{varchar_default, Count::characters,
                                              "kfp-2.3.0 model/pipeline.go:36 (1.8.5 :32), VARCHAR(255)"};
-inline constexpr Limit version_name_v1_gorm{varchar_default, Count::characters,
-                                            "kfp-2.3.0 model/pipeline_version.go:34 (1.8.5 :34), VARCHAR(255)"};
+inline constexpr Limit version_name_v1_gorm{
+    varchar_default, Count::characters, "kfp-2.3.0 model/pipeline_version.go:34 (1.8.5 :34), VARCHAR(255)"};
 inline constexpr Limit experiment_name_v1_gorm{varchar_default, Count::characters,
                                                "kfp-2.3.0 model/experiment.go:19 (1.8.5 :5), VARCHAR(255)"};
 
@@ -58,16 +58,18 @@ inline constexpr Limit run_name{varchar_default, Count::characters,
                                 "kfp-2.3.0 model/run.go:209 (1.8.5 :28), VARCHAR(255)"};
 inline constexpr Limit run_description{varchar_default, Count::characters,
                                        "kfp-2.3.0 model/run.go:211 (1.8.5 :33), VARCHAR(255)"};
-inline constexpr Limit run_service_account{varchar_default, Count::characters,
-                                           "kfp-2.3.0 model/run.go:218 (2.15.0 :224, 1.8.5 :32), VARCHAR(255)"};
-inline constexpr Limit experiment_description{varchar_default, Count::characters,
-                                              "kfp-2.3.0 model/experiment.go:20 (2.15.0 :21, 1.8.5 :6), VARCHAR(255)"};
+inline constexpr Limit run_service_account{
+    varchar_default, Count::characters, "kfp-2.3.0 model/run.go:218 (2.15.0 :224, 1.8.5 :32), VARCHAR(255)"};
+inline constexpr Limit experiment_description{
+    varchar_default, Count::characters,
+    "kfp-2.3.0 model/experiment.go:20 (2.15.0 :21, 1.8.5 :6), VARCHAR(255)"};
 inline constexpr Limit recurring_run_name{varchar_default, Count::characters,
                                           "kfp-2.3.0 model/job.go:90 (1.8.5 :21), VARCHAR(255)"};
 inline constexpr Limit recurring_run_description{varchar_default, Count::characters,
                                                  "kfp-2.3.0 model/job.go:94 (1.8.5 :25), VARCHAR(255)"};
-inline constexpr Limit recurring_run_cron{varchar_default, Count::characters,
-                                          "kfp-2.3.0 model/job.go:203 (1.8.5 :56), column Schedule VARCHAR(255)"};
+inline constexpr Limit recurring_run_cron{
+    varchar_default, Count::characters,
+    "kfp-2.3.0 model/job.go:203 (1.8.5 :56), column Schedule VARCHAR(255)"};
 inline constexpr Limit version_code_source_url{
     varchar_default, Count::characters, "kfp-2.3.0 model/pipeline_version.go:44 (2.15.0 :51), VARCHAR(255)"};
 
@@ -97,7 +99,8 @@ struct ServerLimits {
 
 // Fails with kind usage (exit 2) when `value` is empty or over `limit`: "`what` is N characters;
 // the KFP server stores at most M (source)".
-[[nodiscard]] util::Result<void> check_name(std::string_view what, std::string_view value, const Limit& limit);
+[[nodiscard]] util::Result<void> check_name(std::string_view what, std::string_view value,
+                                            const Limit& limit);
 // The same, for values that may be empty.
 [[nodiscard]] util::Result<void> check_length(std::string_view what, std::string_view value,
                                               const Limit& limit);

@@ -65,10 +65,12 @@ bool finite(const boost::json::value& value) {
   }
 }
 
-util::Result<boost::json::value> require_finite(const std::string& name, util::Result<boost::json::value> value,
+util::Result<boost::json::value> require_finite(const std::string& name,
+                                                util::Result<boost::json::value> value,
                                                 std::string_view shown) {
   if (value && !finite(*value)) {
-    return invalid(fmt::format("parameter {}: {} is out of range (a JSON number must be finite)", name, shown));
+    return invalid(
+        fmt::format("parameter {}: {} is out of range (a JSON number must be finite)", name, shown));
   }
   return value;
 }
