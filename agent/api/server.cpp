@@ -79,7 +79,8 @@ util::Failure not_the_api(util::Failure failure, const Connection& connection, s
   failure.kind = util::ErrorKind::usage;
   failure.hint = fmt::format(
       "{}--host {} does not reach the KFP API: it must be the API server "
-      "(http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the UI / Kubeflow gateway with its path prefix "
+      "(http://ml-pipeline.kubeflow.svc.cluster.local:8888) or the UI / Kubeflow gateway with its path "
+      "prefix "
       "(https://HOST/pipeline); the /apis/... paths are appended to it",
       more, connection.base_url());
   return failure;
@@ -93,9 +94,10 @@ util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference pre
     if (reply) return parse_healthz(*reply, "v2beta1");
     if (reply.error().kind != util::ErrorKind::not_found) return reply.error();
     if (preference == ApiPreference::v2beta1) {
-      return not_the_api(reply.error(), connection,
-                         "no v2beta1 API here: a KFP 1.8 server serves only v1beta1 (use --api v1beta1 or --api "
-                         "auto); otherwise ");
+      return not_the_api(
+          reply.error(), connection,
+          "no v2beta1 API here: a KFP 1.8 server serves only v1beta1 (use --api v1beta1 or --api "
+          "auto); otherwise ");
     }
   }
   auto reply = connection.call(healthz_request("v1beta1"), "check the server (v1beta1 healthz)");

@@ -30,7 +30,8 @@ bool contains(std::string_view text, std::string_view needle) {
 UploadRefusal read_1_8(std::string_view message) {
   if (starts_with(message, "Authorization to namespace failed")) {
     // canUploadVersionedPipeline reviews the kubeflow-userid header's value: empty when absent.
-    return contains(message, "user ''") ? UploadRefusal::userid_header_missing : UploadRefusal::not_authorized;
+    return contains(message, "user ''") ? UploadRefusal::userid_header_missing
+                                        : UploadRefusal::not_authorized;
   }
   if (starts_with(message, "Failed to get namespace from pipelineId")) return UploadRefusal::unknown_pipeline;
   if (starts_with(message, "Failed to read pipeline") || starts_with(message, "Error read pipeline file") ||
@@ -75,7 +76,8 @@ std::string release_words(const ServerInfo& server) {
 
 }  // namespace
 
-UploadRefusal read_upload_refusal(const ServerInfo& server, UploadEndpoint endpoint, const ServerAnswer& answer) {
+UploadRefusal read_upload_refusal(const ServerInfo& server, UploadEndpoint endpoint,
+                                  const ServerAnswer& answer) {
   if (answer.status != bad_request) return UploadRefusal::other;
   if (!version_at_least(server.version, 2, 0)) return read_1_8(answer.message);
   if (!version_at_least(server.version, 2, 15)) return read_2_0(answer.message);
@@ -84,9 +86,11 @@ UploadRefusal read_upload_refusal(const ServerInfo& server, UploadEndpoint endpo
 
 FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndpoint endpoint, Caller caller,
                                             UploadRefusal& read) {
-  return [server, endpoint, caller = std::move(caller), &read](util::Failure& failure, const ServerAnswer& answer) {
+  return [server, endpoint, caller = std::move(caller), &read](util::Failure& failure,
+                                                               const ServerAnswer& answer) {
     read = read_upload_refusal(server, endpoint, answer);
-    const std::string ns = caller.namespace_name.empty() ? "(none: a shared pipeline)" : caller.namespace_name;
+    const std::string ns =
+        caller.namespace_name.empty() ? "(none: a shared pipeline)" : caller.namespace_name;
     // failure.message starts with the operation's name; keep it and say what the answer means.
     const std::string what = failure.message.substr(0, failure.message.find(':'));
     switch (read) {
@@ -123,8 +127,8 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
         break;
       case UploadRefusal::unknown_pipeline:
         failure.kind = util::ErrorKind::not_found;
-        failure.message = fmt::format("{}: HTTP 400: the pipeline id is not known to the server: {}", what,
-                                      answer.message);
+        failure.message =
+            fmt::format("{}: HTTP 400: the pipeline id is not known to the server: {}", what, answer.message);
         failure.hint = "the pipeline was deleted meanwhile: publish again";
         break;
       case UploadRefusal::unreadable_file:
@@ -134,11 +138,13 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
         break;
       case UploadRefusal::invalid_package:
         failure.kind = util::ErrorKind::invalid_package;
-        failure.message = fmt::format("{}: the server refused the package (HTTP 400): {}", what, answer.message);
+        failure.message =
+            fmt::format("{}: the server refused the package (HTTP 400): {}", what, answer.message);
         break;
       case UploadRefusal::invalid_request:
         failure.kind = util::ErrorKind::usage;
-        failure.message = fmt::format("{}: HTTP 400: the server refused the request: {}", what, answer.message);
+        failure.message =
+            fmt::format("{}: HTTP 400: the server refused the request: {}", what, answer.message);
         break;
       case UploadRefusal::masked:
         failure.kind = util::ErrorKind::forbidden;
@@ -156,8 +162,9 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
 void settle_masked_upload_refusal(util::Failure& failure, const util::Result<void>& pipeline_read) {
   if (pipeline_read) {
     failure.kind = util::ErrorKind::forbidden;
-    failure.message += "; the pipeline exists and can be read, so the authorization check refused to create a "
-                       "version (pipelines/create)";
+    failure.message +=
+        "; the pipeline exists and can be read, so the authorization check refused to create a "
+        "version (pipelines/create)";
     return;
   }
   if (pipeline_read.error().kind == util::ErrorKind::not_found) {

@@ -25,7 +25,8 @@ constexpr const char* ui_ready =
 
 TEST_CASE("healthz: the API server's own answer gives the release and the mode") {
   Fixture f;
-  f.transport.answer(200, R"({"commit_sha":"x","tag_name":"2.15.0","multi_user":true,"pipeline_store":"database"})");
+  f.transport.answer(
+      200, R"({"commit_sha":"x","tag_name":"2.15.0","multi_user":true,"pipeline_store":"database"})");
   auto server = api::detect_server(f.connection, api::ApiPreference::automatic);
   REQUIRE(server.has_value());
   CHECK(server->api == "v2beta1");
@@ -35,7 +36,8 @@ TEST_CASE("healthz: the API server's own answer gives the release and the mode")
   CHECK_FALSE(server->supports_tags);
 }
 
-TEST_CASE("healthz through the UI: an API server that is not ready yet is waited for within the retry budget") {
+TEST_CASE(
+    "healthz through the UI: an API server that is not ready yet is waited for within the retry budget") {
   Fixture f;
   f.transport.answer(200, ui_not_ready);
   f.transport.answer(504, "Error occurred while trying to proxy: ml-pipeline:8888/apis/v2beta1/healthz",
