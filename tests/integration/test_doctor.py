@@ -298,10 +298,13 @@ class DoctorTest(DoctorTestCase):
         self.assertEqual(self.first_failure(report)["name"], "permission runs/list")
         self.assertEqual(self.state().get("pipelines", []), [])
 
-    def test_v1_only_server_is_a_warning_with_evidence(self):
+    def test_v1_only_server_is_a_warning_and_its_uploads_refuse_the_token(self):
+        # KFP 1.8's upload endpoints review only the kubeflow-userid header's identity, never the
+        # bearer token (pipeline_upload_server.go:224-241 @1.8.5): the probe is refused whatever the
+        # RBAC, and doctor says why.
         self.restart_emulator("--server-version", "1.8.5")
         result, report = self.doctor()
-        self.assertEqual(result.code, 0, result)
+        self.assertEqual(result.code, 5, result)
         healthz = self.checks(report)["healthz"]
         self.assertEqual(healthz["status"], "warn", healthz)
         self.assertIn("1.8.5", healthz["detail"])
@@ -309,8 +312,10 @@ class DoctorTest(DoctorTestCase):
         self.assertIn("upgrade to KFP 2.x", healthz["fix"])
         self.assertEqual(report["server"]["api"], "v1beta1")
         self.assertEqual(self.checks(report)["authenticated read"]["status"], "ok")
-        # 1.x answers the probe's non-pipeline with 500, after its authorization check.
-        self.assertEqual(self.checks(report)["permission pipelines/create"]["status"], "ok")
+        probe = self.checks(report)["permission pipelines/create"]
+        self.assertEqual(probe["status"], "fail", probe)
+        self.assertIn("only from the kubeflow-userid header", probe["detail"])
+        self.assertIn("shared pipelines", probe["fix"])
         self.assertEqual(self.state().get("pipelines", []), [])
 
     def test_pipeline_create_probe_on_a_2_5_server(self):
@@ -319,6 +324,30 @@ class DoctorTest(DoctorTestCase):
         self.assertEqual(result.code, 0, result)
         self.assertEqual(self.checks(report)["permission pipelines/create"]["status"], "ok")
         self.assertEqual(self.state().get("pipelines", []), [])
+
+    def test_pipeline_create_probe_is_conclusive_on_every_2x_release(self):
+        # Allowed: past the authorization check, the non-pipeline is refused (500 up to 2.16, a
+        # 400 in the template's words on 2.17). Denied: 2.0-2.5 name the authorization error, 2.15+
+        # answer the bare "Failed to create a pipeline" (pipeline_upload_server.go at each tag).
+        denied = self.write("rbac.yaml", f"- subject: {SUBJECT}\n  namespace: {NAMESPACE}\n"
+                                         "  allow: ['pipelines/list', 'pipelines/get', 'experiments/list', "
+                                         "'runs/list']\n")
+        for version in ("2.0.5", "2.3.0", "2.5.0", "2.15.0", "2.17.0"):
+            with self.subTest(version=version, rbac="allowed"):
+                self.restart_emulator("--server-version", version)
+                result, report = self.doctor()
+                probe = self.checks(report)["permission pipelines/create"]
+                self.assertEqual(probe["status"], "ok", probe)
+                self.assertEqual(result.code, 0, result)
+                self.assertEqual(self.state().get("pipelines", []), [])
+            with self.subTest(version=version, rbac="denied"):
+                self.restart_emulator("--server-version", version, "--rbac", denied)
+                result, report = self.doctor()
+                probe = self.checks(report)["permission pipelines/create"]
+                self.assertEqual(probe["status"], "fail", probe)
+                self.assertEqual(result.code, 5, result)
+                self.assertIn("kind: RoleBinding", probe["fix"])
+                self.assertEqual(self.state().get("pipelines", []), [])
 
 
 if __name__ == "__main__":
