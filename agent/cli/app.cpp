@@ -52,18 +52,20 @@ void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
   app.add_option("--request-timeout", raw.request_timeout, "timeout of each network step [default 30s]");
   app.add_option("--retries", raw.retries,
                  "retries of a failed request, with backoff and jitter [default 5]");
-  app.add_option("-o,--output", raw.output,
-                 "text|json: json prints exactly one report object on stdout, in every case [env KFP_OUTPUT]");
+  app.add_option(
+      "-o,--output", raw.output,
+      "text|json: json prints exactly one report object on stdout, in every case [env KFP_OUTPUT]");
   app.add_option("--report", raw.report_file,
                  "also write the JSON report to FILE (replaced atomically; written in place where a rename "
                  "cannot: a mount point, a device, /dev/stdout)");
   app.add_option("--results-dir", raw.results_dir,
                  "write one file per result field (Tekton results, Argo outputs)");
-  app.add_option("--termination-log", raw.termination_log,
-                 fmt::format("write the report as compact JSON of at most {} bytes to FILE, in place (the pod's "
-                             "termination message) [env {}; default {} when it exists]",
-                             report::max_termination_message_bytes, report::termination_log_variable,
-                             report::default_termination_log));
+  app.add_option(
+      "--termination-log", raw.termination_log,
+      fmt::format("write the report as compact JSON of at most {} bytes to FILE, in place (the pod's "
+                  "termination message) [env {}; default {} when it exists]",
+                  report::max_termination_message_bytes, report::termination_log_variable,
+                  report::default_termination_log));
   app.add_flag("-v,--verbose", raw.verbose, "more detail on stderr (repeat for more)");
   app.add_flag("-q,--quiet", raw.quiet, "only errors on stderr");
 }
@@ -208,8 +210,9 @@ class App {
       } catch (const util::Error& e) {
         report.set_failure(e.failure());
       } catch (const std::exception& e) {
-        report.set_failure(util::fail(util::ErrorKind::internal, fmt::format("internal error: {}", e.what()),
-                                      "this is a bug in kfp-publish; please report it with the command line"));
+        report.set_failure(
+            util::fail(util::ErrorKind::internal, fmt::format("internal error: {}", e.what()),
+                       "this is a bug in kfp-publish; please report it with the command line"));
       }
     }
     if (util::interrupted() && (!report.error || report.error->kind != util::ErrorKind::interrupted)) {
@@ -228,7 +231,8 @@ class App {
 
   static std::string command_names(const std::vector<std::unique_ptr<Command>>& commands) {
     std::string names;
-    for (const auto& command : commands) names += fmt::format("{}{}", names.empty() ? "" : ", ", command->name());
+    for (const auto& command : commands)
+      names += fmt::format("{}{}", names.empty() ? "" : ", ", command->name());
     return names;
   }
 
@@ -243,8 +247,9 @@ class App {
   std::optional<util::Failure> check_destinations(const report::OutputTargets& targets, StderrLog& log) {
     std::optional<util::Failure> first;
     if (!util::writable_descriptor(::fileno(streams_.out))) {
-      first = util::fail(util::ErrorKind::usage, "stdout is closed or not open for writing",
-                         "give kfp-publish a writable stdout (or redirect it to /dev/null); nothing was sent");
+      first =
+          util::fail(util::ErrorKind::usage, "stdout is closed or not open for writing",
+                     "give kfp-publish a writable stdout (or redirect it to /dev/null); nothing was sent");
       log.error("{}", first->message);
     }
     for (auto& failure : report::check_outputs(targets)) {
@@ -306,8 +311,8 @@ class App {
 
   // Writes the outputs, the error and stdout; returns the exit code. `command` renders -o text
   // (none: the summary line); no format prints nothing on stdout.
-  int finish(report::Report& report, const Command* command, std::optional<OutputFormat> format, StderrLog& log,
-             const report::OutputTargets& targets) {
+  int finish(report::Report& report, const Command* command, std::optional<OutputFormat> format,
+             StderrLog& log, const report::OutputTargets& targets) {
     for (const auto& failure : report::write_outputs(report, targets, secrets_)) {
       log.error("{}", failure.message);
       // A CI that reads a report we could not write must not see success.
@@ -316,12 +321,14 @@ class App {
     if (report.error) {
       log.error("{}", report.error->message);
       if (!report.error->hint.empty()) log.hint(report.error->hint);
-      if (env_.get("GITHUB_ACTIONS") == std::optional<std::string>("true")) log.raw(github_annotation(report));
+      if (env_.get("GITHUB_ACTIONS") == std::optional<std::string>("true"))
+        log.raw(github_annotation(report));
     }
     if (format == OutputFormat::json) {
       print_result(report, report::to_json_text(report, secrets_) + "\n", log);
     } else if (format == OutputFormat::text) {
-      print_result(report, command != nullptr ? command->render_text(report) : report::summary_line(report) + "\n",
+      print_result(report,
+                   command != nullptr ? command->render_text(report) : report::summary_line(report) + "\n",
                    log);
     }
     return report.exit_code;

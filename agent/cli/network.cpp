@@ -43,15 +43,18 @@ void RunFlags::define(CLI::App& app, bool standalone) {
     run_options_.push_back(
         app.add_option("--experiment", experiment_, "experiment name for --run; created if missing"));
   }
-  run_options_.push_back(app.add_option(
-      "--param", params_, "run parameter name=value, converted to the declared type (repeatable, once per name)"));
+  run_options_.push_back(
+      app.add_option("--param", params_,
+                     "run parameter name=value, converted to the declared type (repeatable, once per name)"));
   run_options_.push_back(
       app.add_option("--params-file", params_file_, "YAML or JSON mapping of parameters (--param wins)"));
-  run_options_.push_back(app.add_option("--run-name", run_name_, "run display name [default: PIPELINE-CI_RUN]"));
+  run_options_.push_back(
+      app.add_option("--run-name", run_name_, "run display name [default: PIPELINE-CI_RUN]"));
   run_options_.push_back(
       app.add_option("--service-account", service_account_, "Kubernetes service account the run's pods use"));
   run_options_.push_back(app.add_option("--pipeline-root", pipeline_root_, "artifact root URI for the run"));
-  run_options_.push_back(app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code"));
+  run_options_.push_back(
+      app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code"));
   run_options_.push_back(
       app.add_option("--wait-timeout", wait_timeout_, "give up waiting after DUR (exit 8), e.g. 1h"));
   run_options_.push_back(app.add_flag("--cancel-on-timeout", cancel_on_timeout_,

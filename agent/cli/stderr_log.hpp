@@ -16,7 +16,8 @@ enum class Terminal { yes, no };
 
 class StderrLog final : public util::Log {
  public:
-  StderrLog(int verbosity, Terminal terminal, bool colour, util::Secrets& secrets, std::FILE* stream = stderr);
+  StderrLog(int verbosity, Terminal terminal, bool colour, util::Secrets& secrets,
+            std::FILE* stream = stderr);
   ~StderrLog() override;
   StderrLog(const StderrLog&) = delete;
   StderrLog& operator=(const StderrLog&) = delete;

@@ -34,9 +34,11 @@ std::optional<std::string> port_problem(std::string_view url) {
   authority = authority.substr(authority.rfind('@') == std::string_view::npos ? 0 : authority.rfind('@') + 1);
   const auto bracket = authority.rfind(']');
   const auto colon = authority.rfind(':');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return std::nullopt;
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket))
+    return std::nullopt;
   const std::string_view port = authority.substr(colon + 1);
-  if (std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+  if (std::all_of(port.begin(), port.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     return std::nullopt;
   return fmt::format("the port '{}' is not a number", port);
 }
@@ -128,16 +130,18 @@ util::Result<std::string> normalize_base_url(std::string_view url) {
     return bad(shown, fmt::format("has the scheme '{}'; use http:// or https://", view.scheme()));
   if (!view.has_authority() || view.encoded_host().empty()) return bad(shown, "has no host");
   if (view.has_userinfo()) {
-    return util::fail(util::ErrorKind::usage,
-                      fmt::format("'{}' carries user info (credentials before '@'), which kfp-publish refuses so "
-                                  "that no output can show them",
-                                  shown),
-                      "remove them from the URL: kfp-publish authenticates with a service-account token "
-                      "(--token-file)");
+    return util::fail(
+        util::ErrorKind::usage,
+        fmt::format("'{}' carries user info (credentials before '@'), which kfp-publish refuses so "
+                    "that no output can show them",
+                    shown),
+        "remove them from the URL: kfp-publish authenticates with a service-account token "
+        "(--token-file)");
   }
   if (view.has_port()) {
     if (view.port().empty()) return bad(shown, "has an empty port after ':'");
-    if (valid_port(view) == 0) return bad(shown, fmt::format("has the port {}, outside 1-65535", view.port()));
+    if (valid_port(view) == 0)
+      return bad(shown, fmt::format("has the port {}, outside 1-65535", view.port()));
   }
   if (view.has_query()) return bad(shown, "has a query ('?…'); the base URL takes none");
   if (view.has_fragment()) return bad(shown, "has a fragment ('#…'); the base URL takes none");

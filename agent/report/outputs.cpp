@@ -72,7 +72,8 @@ std::vector<util::Failure> check_outputs(const OutputTargets& targets) {
     if (failure.hint.empty()) failure.hint = "fix the path or its permissions; nothing was sent";
     failures.push_back(std::move(failure));
   };
-  if (targets.report_file) check(util::check_writable(*targets.report_file, util::WriteMode::replace), "--report");
+  if (targets.report_file)
+    check(util::check_writable(*targets.report_file, util::WriteMode::replace), "--report");
   if (targets.results_dir) {
     std::error_code ec;
     std::filesystem::create_directories(*targets.results_dir, ec);
@@ -153,7 +154,8 @@ std::string markdown_summary(const Report& report) {
 util::Result<std::string> github_output_text(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
   for (const auto& [name, value] : fields) {
-    if (name.empty() || name.find_first_of("\r\n=") != std::string::npos || name.find("<<") != std::string::npos) {
+    if (name.empty() || name.find_first_of("\r\n=") != std::string::npos ||
+        name.find("<<") != std::string::npos) {
       return util::fail(util::ErrorKind::internal, fmt::format("GITHUB_OUTPUT: the output name '{}' is not a "
                                                                "single word",
                                                                name));
@@ -175,10 +177,11 @@ std::vector<util::Failure> write_outputs(const Report& report, const OutputTarge
   auto fields = result_fields(report);
   for (auto& field : fields) field.second = secrets.redact(std::move(field.second));
 
-  const bool report_is_termination_log =
-      targets.report_file && targets.termination_log && same_file(*targets.report_file, *targets.termination_log);
+  const bool report_is_termination_log = targets.report_file && targets.termination_log &&
+                                         same_file(*targets.report_file, *targets.termination_log);
   if (targets.report_file && !report_is_termination_log) {
-    check(util::write_file(*targets.report_file, to_json_text(report, secrets) + "\n", util::WriteMode::replace));
+    check(util::write_file(*targets.report_file, to_json_text(report, secrets) + "\n",
+                           util::WriteMode::replace));
   }
   if (targets.results_dir) {
     std::error_code ec;

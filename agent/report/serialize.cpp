@@ -15,7 +15,7 @@ constexpr std::string_view ellipsis = "…";
 
 // The members every termination message keeps for as long as it can; the rest is a command's details.
 constexpr std::array<std::string_view, 12> core_members = {
-    "schema",  "command", "exit_code",  "outcome", "server", "namespace",
+    "schema",   "command", "exit_code",  "outcome", "server", "namespace",
     "pipeline", "version", "experiment", "run",     "error",  "truncated"};
 
 bool is_core(std::string_view key) {

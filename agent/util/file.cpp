@@ -43,7 +43,8 @@ Failure usage_failure(std::string_view what, const std::filesystem::path& path, 
 }
 
 Failure interrupted_failure(std::string_view what, const std::filesystem::path& path) {
-  return fail(ErrorKind::interrupted, fmt::format("interrupted by a signal while {} {}", what, path.string()));
+  return fail(ErrorKind::interrupted,
+              fmt::format("interrupted by a signal while {} {}", what, path.string()));
 }
 
 // open(2), retried after a signal unless the signal asked us to stop (then -1 with errno EINTR).
@@ -63,6 +64,11 @@ Result<void> write_all(int fd, std::string_view content, const std::filesystem::
         continue;
       }
       return usage_failure("write", path, errno);
+    }
+    // A signal during a blocked write (a FIFO nobody reads) ends it after part of the content, without
+    // EINTR. Writes after an earlier signal (the report of an interrupted run) still go through.
+    if (static_cast<std::size_t>(n) < content.size() && interrupted()) {
+      return interrupted_failure("writing", path);
     }
     content.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -125,7 +131,8 @@ Result<int> open_for_writing(const std::filesystem::path& path, int flags) {
   if (fd < 0) {
     if (errno == EINTR) return interrupted_failure("opening", path);
     if (errno == ENXIO) {
-      return fail(ErrorKind::usage, fmt::format("cannot write {}: it is a FIFO that no process reads", path.string()));
+      return fail(ErrorKind::usage,
+                  fmt::format("cannot write {}: it is a FIFO that no process reads", path.string()));
     }
     return usage_failure("open", path, errno);
   }
@@ -206,8 +213,8 @@ Result<void> probe_directory(const std::filesystem::path& directory, const std::
   }
   auto [fd, temporary] = create_temporary(directory);
   if (fd < 0) {
-    return fail(ErrorKind::usage, fmt::format("cannot write {}: cannot create files in {}: {}", for_path.string(),
-                                              directory.string(), errno_text(errno)));
+    return fail(ErrorKind::usage, fmt::format("cannot write {}: cannot create files in {}: {}",
+                                              for_path.string(), directory.string(), errno_text(errno)));
   }
   ::close(fd);
   ::unlink(temporary.c_str());
@@ -251,8 +258,8 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
                 "content to a file first");
   }
   if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-    return fail(kind,
-                fmt::format("{} is {} bytes, over the limit of {} bytes", path.string(), st.st_size, max_bytes));
+    return fail(kind, fmt::format("{} is {} bytes, over the limit of {} bytes", path.string(), st.st_size,
+                                  max_bytes));
   }
   std::string content;
   content.reserve(static_cast<std::size_t>(st.st_size));
@@ -309,12 +316,13 @@ Result<void> check_writable(const std::filesystem::path& path, WriteMode mode) {
     return probe_directory(directory_of(*target), path);
   }
   if (S_ISDIR(st.st_mode) || S_ISSOCK(st.st_mode)) {
-    return fail(ErrorKind::usage, fmt::format("cannot write {}: it is a {}", path.string(), special_kind(st.st_mode)));
+    return fail(ErrorKind::usage,
+                fmt::format("cannot write {}: it is a {}", path.string(), special_kind(st.st_mode)));
   }
   if (const int fd = standard_stream_of(st); fd >= 0) {
     if (writable_descriptor(fd)) return {};
-    return fail(ErrorKind::usage, fmt::format("cannot write {}: it is this process's closed {}", path.string(),
-                                              fd == STDOUT_FILENO ? "stdout" : "stderr"));
+    return fail(ErrorKind::usage, fmt::format("cannot write {}: it is this process's closed {}",
+                                              path.string(), fd == STDOUT_FILENO ? "stdout" : "stderr"));
   }
   if (S_ISFIFO(st.st_mode)) return {};
   if (!S_ISREG(st.st_mode) || mode != WriteMode::replace) return probe_open(path);

@@ -77,7 +77,8 @@ TEST_CASE("-o json prints one JSON object with no command, for --version and for
   json_env.set("KFP_OUTPUT", "json");
   auto help = run({"--help"}, json_env);
   CHECK(help.code == 0);
-  CHECK(std::string(one_object(help.out).at("help").as_string()).find("--termination-log") != std::string::npos);
+  CHECK(std::string(one_object(help.out).at("help").as_string()).find("--termination-log") !=
+        std::string::npos);
 
   auto unknown = run({"frobnicate", "-ojson"});
   CHECK(unknown.code == 2);
@@ -100,8 +101,8 @@ TEST_CASE("publish refuses run options without --run instead of ignoring them") 
 }
 
 TEST_CASE("a parameter given twice is an error, not the last one silently winning") {
-  auto result = run({"run", "--pipeline", "p", "--experiment", "e", "--param", "epochs=1", "--param", "lr=0.1",
-                     "--param", "epochs=2", "-o", "json", "--host", "http://127.0.0.1:9"});
+  auto result = run({"run", "--pipeline", "p", "--experiment", "e", "--param", "epochs=1", "--param",
+                     "lr=0.1", "--param", "epochs=2", "-o", "json", "--host", "http://127.0.0.1:9"});
   CHECK(result.code == 2);
   auto message = std::string(one_object(result.out).at("error").at("message").as_string());
   CHECK(message == "--param epochs is given more than once");
@@ -142,7 +143,8 @@ TEST_CASE("credentials in a URL on the command line reach no output") {
            {"version", "--host", "http://ci:" + secret + "@kfp:8888", "-o", "json"},
            {"http://ci:" + secret + "@kfp:8888", "-o", "json"},
            {"validate", "--host=http://ci:" + secret + "@kfp:8888/?q", "x.yaml"}}) {
-    auto result = run(args, util::MapEnvironment(std::map<std::string, std::string>{{"GITHUB_ACTIONS", "true"}}));
+    auto result =
+        run(args, util::MapEnvironment(std::map<std::string, std::string>{{"GITHUB_ACTIONS", "true"}}));
     CHECK(result.code == 2);
     CHECK_MESSAGE(result.out.find(secret) == std::string::npos, result.out);
     CHECK_MESSAGE(result.err.find(secret) == std::string::npos, result.err);

@@ -124,5 +124,6 @@ TEST_CASE("--termination-log is kept as given") {
   RawGlobalOptions raw;
   CHECK_FALSE(resolve_global_options(raw, env).value().termination_log);
   raw.termination_log = "/tmp/termination";
-  CHECK(resolve_global_options(raw, env).value().termination_log == std::filesystem::path("/tmp/termination"));
+  CHECK(resolve_global_options(raw, env).value().termination_log ==
+        std::filesystem::path("/tmp/termination"));
 }

@@ -50,32 +50,26 @@ TEST_CASE("normalize_base_url: the scheme in any case, no trailing slash, the pa
 
 TEST_CASE("normalize_base_url: each bad URL is a usage error naming its problem") {
   const std::pair<const char*, const char*> cases[] = {
-      {"http://host:0", "outside 1-65535"},
-      {"http://host:65536/", "outside 1-65535"},
-      {"http://host:/", "empty port"},
-      {"http://host:80a/", "port '80a' is not a number"},
-      {"http://host/?x=1", "query"},
-      {"http://host/#top", "fragment"},
-      {" http://host", "whitespace"},
-      {"http://host\n", "whitespace"},
-      {"http://ho st/", "whitespace"},
-      {"ftp://host/", "scheme 'ftp'"},
-      {"host:8888", "scheme 'host'"},
-      {"ml-pipeline", "not an absolute URL"},
-      {"http:///path", "no host"},
-      {"", "empty"},
+      {"http://host:0", "outside 1-65535"}, {"http://host:65536/", "outside 1-65535"},
+      {"http://host:/", "empty port"},      {"http://host:80a/", "port '80a' is not a number"},
+      {"http://host/?x=1", "query"},        {"http://host/#top", "fragment"},
+      {" http://host", "whitespace"},       {"http://host\n", "whitespace"},
+      {"http://ho st/", "whitespace"},      {"ftp://host/", "scheme 'ftp'"},
+      {"host:8888", "scheme 'host'"},       {"ml-pipeline", "not an absolute URL"},
+      {"http:///path", "no host"},          {"", "empty"},
   };
   for (const auto& [url, problem] : cases) {
     auto result = http::normalize_base_url(url);
     REQUIRE_MESSAGE(result.has_error(), std::string(url));
     CHECK(result.error().kind == util::ErrorKind::usage);
-    CHECK_MESSAGE(result.error().message.find(problem) != std::string::npos, (std::string(url) + " → " + result.error().message));
+    CHECK_MESSAGE(result.error().message.find(problem) != std::string::npos,
+                  (std::string(url) + " → " + result.error().message));
   }
 }
 
 TEST_CASE("normalize_base_url: credentials are refused without being repeated") {
-  for (const char* url : {"http://user:s3cret@host:8888/", "https://s3cret@host", "http://user:s3cret@host/?q=1",
-                          "http://user:s3cret@host :80"}) {
+  for (const char* url : {"http://user:s3cret@host:8888/", "https://s3cret@host",
+                          "http://user:s3cret@host/?q=1", "http://user:s3cret@host :80"}) {
     auto result = http::normalize_base_url(url);
     REQUIRE_MESSAGE(result.has_error(), std::string(url));
     CHECK_MESSAGE(result.error().message.find("s3cret") == std::string::npos, result.error().message);

@@ -108,7 +108,9 @@ TEST_CASE("an output name with a line break, '=' or '<<' is refused") {
 TEST_CASE("the termination log gets the compact JSON report, in place") {
   TempDir dir("kfp-termlog");
   auto log = dir.path / "termination-log";
-  REQUIRE(util::write_file(log, "stale content that is longer than the report will be", util::WriteMode::replace).has_value());
+  REQUIRE(
+      util::write_file(log, "stale content that is longer than the report will be", util::WriteMode::replace)
+          .has_value());
   util::MapEnvironment env;
   auto targets = report::targets_from(env, {}, log);
   REQUIRE(targets.termination_log);
@@ -170,7 +172,8 @@ TEST_CASE("every destination is checked before the run, each failure naming it")
 
 TEST_CASE("an unwritable report is a failure the caller sees") {
   util::MapEnvironment env;
-  auto targets = report::targets_from(env, {fs::path("/nonexistent-dir/report.json"), std::nullopt, std::nullopt}, "");
+  auto targets =
+      report::targets_from(env, {fs::path("/nonexistent-dir/report.json"), std::nullopt, std::nullopt}, "");
   util::Secrets secrets;
   auto failures = report::write_outputs(sample_report(), targets, secrets);
   REQUIRE(failures.size() == 1);
@@ -188,8 +191,8 @@ TEST_CASE("every output file is redacted of the secrets") {
   auto report = sample_report();
   report.run->state = "echo " + token;  // a server that echoes the token where a state belongs
   report.run->url = "http://user:secret-pw@ui/#/runs/" + token;
-  report.set_failure(util::fail(util::ErrorKind::server, "HTTP 500: Authorization: Bearer " + token,
-                                "hint " + token));
+  report.set_failure(
+      util::fail(util::ErrorKind::server, "HTTP 500: Authorization: Bearer " + token, "hint " + token));
   util::Secrets secrets;
   secrets.add(token);
   secrets.add("user:secret-pw@", util::Secrets::Kind::credentials);

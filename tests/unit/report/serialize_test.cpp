@@ -48,7 +48,8 @@ TEST_CASE("the termination message always fits and parses, whatever the strings 
         std::string message;
         for (std::size_t i = 0; i < count; ++i) message += piece;
         auto report = failed_report(message);
-        report.details["objects"] = boost::json::array(1000, boost::json::object{{"name", message.substr(0, 50)}});
+        report.details["objects"] =
+            boost::json::array(1000, boost::json::object{{"name", message.substr(0, 50)}});
         const auto text = report::termination_message(report, secrets, max_bytes);
         CHECK(text.size() <= max_bytes);
         auto object = parse(text);
@@ -91,7 +92,8 @@ TEST_CASE("secrets are redacted in every string and key before serialization") {
   auto report = failed_report("server said: Authorization: Bearer " + token);
   report.error->hint = "see http://user:p\"ss@host/";
   report.details[token] = token;
-  for (const auto& text : {report::to_json_text(report, secrets), report::termination_message(report, secrets)}) {
+  for (const auto& text :
+       {report::to_json_text(report, secrets), report::termination_message(report, secrets)}) {
     CHECK(text.find(token) == std::string::npos);
     CHECK(text.find("SIGNATURE") == std::string::npos);
     CHECK(text.find("p\\\"ss") == std::string::npos);

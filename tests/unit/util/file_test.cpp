@@ -50,7 +50,8 @@ TEST_CASE("replace keeps the replaced file's permissions") {
   REQUIRE(write_file(path, "{}", WriteMode::replace).has_value());
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   REQUIRE(write_file(path, "{\"a\":1}", WriteMode::replace).has_value());
-  CHECK(fs::status(path).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  CHECK(fs::status(path).permissions() ==
+        (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
 }
 
 TEST_CASE("replace through a symlink replaces the target and keeps the link") {
@@ -84,7 +85,8 @@ TEST_CASE("a FIFO is written in place, never replaced, and one without a reader 
     std::string got;
     const int fd = ::open(fifo.c_str(), O_RDONLY);
     char buffer[256];
-    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+      got.append(buffer, static_cast<std::size_t>(n));
     ::close(fd);
     return got;
   });

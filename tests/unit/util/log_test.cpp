@@ -6,15 +6,18 @@ using kfp::util::Secrets;
 
 TEST_CASE("redact replaces every occurrence of each secret") {
   const std::string token = "eyJhbGciOiJSUzI1NiJ9.payload.signature";
-  CHECK(kfp::util::redact("Bearer " + token + " and " + token, {token}) == "Bearer [REDACTED] and [REDACTED]");
+  CHECK(kfp::util::redact("Bearer " + token + " and " + token, {token}) ==
+        "Bearer [REDACTED] and [REDACTED]");
   CHECK(kfp::util::redact("nothing here", {token}) == "nothing here");
 }
 
 TEST_CASE("redact removes a token's head where the text was cut short after it") {
-  const std::string token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbS1h.c2lnbmF0dXJl";
+  const std::string token =
+      "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dGVhbS1h.c2lnbmF0dXJl";
   const std::string head = token.substr(0, 40);
   // A server message truncated in the middle of an echoed Authorization header.
-  CHECK(kfp::util::redact("authorization: Bearer " + head + "…", {token}) == "authorization: Bearer [REDACTED]…");
+  CHECK(kfp::util::redact("authorization: Bearer " + head + "…", {token}) ==
+        "authorization: Bearer [REDACTED]…");
   CHECK(kfp::util::redact("authorization: Bearer " + head, {token}) == "authorization: Bearer [REDACTED]");
   // The same head followed by something else is not the token.
   CHECK(kfp::util::redact(head + ".other", {token}) == head + ".other");
