@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 namespace kfp::cli {
 
 publish::SessionOptions session_options(const GlobalOptions& options) {
@@ -80,16 +78,6 @@ publish::RunRequest RunFlags::request(const std::string& pipeline_name,
   request.pipeline = pipeline_name;
   request.version = version_name;
   request.experiment = experiment_;
-  std::set<std::string> names;
-  for (const auto& assignment : params_) {
-    const auto equals = assignment.find('=');
-    if (equals == std::string::npos) continue;  // judged with the pipeline's inputs (publish/parameters)
-    if (!names.insert(assignment.substr(0, equals)).second) {
-      throw util::Error(util::ErrorKind::usage,
-                        fmt::format("--param {} is given more than once", assignment.substr(0, equals)),
-                        "give each parameter once");
-    }
-  }
   request.parameters.assignments = params_;
   if (!params_file_.empty()) request.parameters.params_file = params_file_;
   request.run_name = run_name_;

@@ -100,12 +100,15 @@ TEST_CASE("publish refuses run options without --run instead of ignoring them") 
   }
 }
 
-TEST_CASE("a parameter given twice is an error, not the last one silently winning") {
-  auto result = run({"run", "--pipeline", "p", "--experiment", "e", "--param", "epochs=1", "--param",
-                     "lr=0.1", "--param", "epochs=2", "-o", "json", "--host", "http://127.0.0.1:9"});
-  CHECK(result.code == 2);
+TEST_CASE("a parameter given twice is an error before any request, not the last one silently winning") {
+  const std::string package = std::string(KFP_SOURCE_DIR) + "/pipelines-examples/hello-world.yaml";
+  // Nothing listens on port 9: a request would end in exit 7.
+  auto result =
+      run({"publish", package, "--pipeline", "p", "--run", "--experiment", "e", "--param", "message=a",
+           "--param", "message=b", "-o", "json", "--host", "http://127.0.0.1:9", "--retries", "0"});
+  CHECK(result.code == 3);
   auto message = std::string(one_object(result.out).at("error").at("message").as_string());
-  CHECK(message == "--param epochs is given more than once");
+  CHECK(message == "--param message is given more than once");
 }
 
 TEST_CASE("a stdout that cannot be written ends non-zero") {
