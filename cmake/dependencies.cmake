@@ -19,16 +19,21 @@ target_include_directories(kfp_cli11 SYSTEM INTERFACE ${CLI11_INCLUDE_DIR})
 # loaded) unless a TLS connection is made; the static libarchive needs nettle anyway.
 pkg_check_modules(NETTLE REQUIRED nettle)
 
-# Finds the static archive of each name (lib<name>.a) into the list variable `out`.
+# Finds the static archive of each name (lib<name>.a) into the list variable `out`. With OPTIONAL, a
+# missing archive is left out: the linker then names any symbol that was needed from it.
 function(kfp_find_static_archives out)
+  cmake_parse_arguments(FIND "OPTIONAL" "" "NAMES" ${ARGN})
   set(archives "")
-  foreach(name IN LISTS ARGN)
+  foreach(name IN LISTS FIND_NAMES)
     find_library(KFP_STATIC_${name} NAMES lib${name}.a NO_CACHE)
-    if(NOT KFP_STATIC_${name})
+    if(KFP_STATIC_${name})
+      list(APPEND archives ${KFP_STATIC_${name}})
+    elseif(FIND_OPTIONAL)
+      message(STATUS "KFP_STATIC: no lib${name}.a; linking without it")
+    else()
       message(FATAL_ERROR "KFP_STATIC: no lib${name}.a (install its Debian -dev package: "
                           "ci/scripts/install-deps.sh)")
     endif()
-    list(APPEND archives ${KFP_STATIC_${name}})
   endforeach()
   set(${out} ${archives} PARENT_SCOPE)
 endfunction()
@@ -38,16 +43,17 @@ target_link_libraries(kfp_third_party INTERFACE Boost::json Boost::url Boost::sy
 if(KFP_STATIC)
   # Debian ships no libfmt.a: the header-only target compiles fmt into the program.
   # libarchive's own dependencies come from its pkg-config file (Libs.private), i.e. from how
-  # Debian built it; the linker takes from each archive only the members the code reaches
-  # (zip, tar and gzip readers: nettle, lzma, zstd, bz2, z, never libxml2 or ICU).
+  # Debian built it; the linker takes from each archive only the members the code reaches (the
+  # zip, tar and gzip readers reach nettle, lzma, zstd, bz2 and z; never acl, lz4, libxml2 or ICU,
+  # whose archives need not be installed).
   pkg_check_modules(LIBARCHIVE_STATIC REQUIRED libarchive)
-  kfp_find_static_archives(archive_archives ${LIBARCHIVE_STATIC_STATIC_LIBRARIES})
-  kfp_find_static_archives(yaml_cpp_archives yaml-cpp)
-  kfp_find_static_archives(nettle_archives ${NETTLE_LIBRARIES})
+  list(REMOVE_ITEM LIBARCHIVE_STATIC_STATIC_LIBRARIES archive)
+  kfp_find_static_archives(required_archives NAMES archive yaml-cpp ${NETTLE_LIBRARIES})
+  kfp_find_static_archives(archive_dependencies OPTIONAL NAMES ${LIBARCHIVE_STATIC_STATIC_LIBRARIES})
   target_compile_definitions(kfp_third_party INTERFACE LIBARCHIVE_STATIC)
   target_include_directories(kfp_third_party SYSTEM INTERFACE ${LIBARCHIVE_STATIC_INCLUDE_DIRS})
-  target_link_libraries(kfp_third_party INTERFACE fmt::fmt-header-only ${yaml_cpp_archives}
-    ${archive_archives} ${nettle_archives} OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+  target_link_libraries(kfp_third_party INTERFACE fmt::fmt-header-only ${required_archives}
+    ${archive_dependencies} OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 else()
   find_package(yaml-cpp REQUIRED)
   find_package(LibArchive REQUIRED)

@@ -6,8 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libarchive-dev libfmt-dev doctest-dev libssl-dev libcli11-dev
-  openssl zip unzip python3
+  libyaml-cpp-dev libarchive-dev libfmt-dev doctest-dev libssl-dev libcli11-dev nettle-dev
+  # The static archives a Release build links: those of libarchive's dependencies that its zip, tar
+  # and gzip readers reach (cmake/dependencies.cmake).
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
+  openssl zip unzip python3 strace
 )
 if [[ "${1:-}" == "--dev" ]]; then
   # Formatting, lint, sanitizers, fuzzing, the contract checker (node) and manifest checks.
