@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # kfp-publish image: a Debian 12 build stage that compiles one Release binary (everything but glibc
 # linked statically, cmake/static_link.cmake), and a `scratch` final stage holding only that binary,
-# the C library and loader it loads, the CA bundle, a passwd entry for the nonroot user (65532),
-# nsswitch.conf and the SBOM. The file list comes from ci/scripts/image-files.sh, the same script
+# the C library and loader it loads, the CA bundle, a passwd entry for the nonroot user (65532)
+# and the SBOM. The file list comes from ci/scripts/image-files.sh, the same script
 # the empty-root tests run (tests/integration/test_deploy_image.py), so what is tested is what ships.
 #
 # Multi-arch: the build stage runs on the build machine's platform and cross-compiles for

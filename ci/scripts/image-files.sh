@@ -10,7 +10,9 @@
 # Contents: the binary at /usr/local/bin/kfp-publish, its ELF interpreter (the dynamic loader) and
 # every shared library it needs, transitively (a Release build needs only the C library), and the CA
 # bundle at both the Debian path and OpenSSL's default (/usr/lib/ssl/cert.pem). The user is nonroot
-# (65532), as in distroless.
+# (65532), as in distroless. No nsswitch.conf and no libnss_*: glibc >= 2.34 has the files and dns
+# sources built in, and 2.36's default for hosts without the file reads /etc/hosts (where Kubernetes
+# puts hostAliases) before DNS; test_deploy_image.py resolves names both ways in the staged root.
 #
 # Libraries are found by reading the ELF files (readelf), never by running them (ldd runs the
 # loader): the same script stages an arm64 binary on an amd64 build machine, from the multiarch
