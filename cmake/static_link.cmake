@@ -26,7 +26,10 @@ if(KFP_STATIC)
   # Sections per function and --gc-sections keep only the code reached; the code pages touched at
   # run time are most of the peak RSS. pack-relative-relocs (DT_RELR, glibc >= 2.36) shrinks the
   # PIE's relocation table from ~24 bytes to ~1 bit per pointer, so loading does less work.
-  add_compile_options(-ffunction-sections -fdata-sections)
+  # -Os: the code pages touched are most of a short run's peak RSS and start-up cost. Measured on an
+  # unchanged publish (tests/bench, 20 runs): -O3 6.6 MiB peak RSS, 3.6 ms CPU, 8.4 MiB stripped;
+  # -Os 5.6 MiB, 3.7 ms, 7.2 MiB. It comes after CMAKE_CXX_FLAGS_RELEASE's -O3, so it wins.
+  add_compile_options(-Os -ffunction-sections -fdata-sections)
   target_link_options(kfp_static_link INTERFACE -static-libstdc++ -static-libgcc -Wl,--gc-sections
     -Wl,-z,pack-relative-relocs -Wl,--as-needed -Wl,-O1)
 endif()
