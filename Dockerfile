@@ -24,6 +24,7 @@ COPY agent/ agent/
 # agent/CMakeLists.txt embeds manifest files into the binary (cmake/embed.cmake).
 COPY manifests/ manifests/
 COPY ci/scripts/image-compile.sh ci/scripts/image-files.sh ci/scripts/image-sbom.py ci/scripts/
+# The Release binary for TARGETARCH, stripped: /build/kfp-publish (and the link map the SBOM reads).
 RUN ci/scripts/image-compile.sh "$TARGETARCH" /build
 ARG VERSION=0.1.0
 ARG REVISION=unknown
