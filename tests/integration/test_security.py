@@ -235,19 +235,24 @@ class UrlCredentialsTest(harness.EmulatorTestCase):
                         out.mkdir()
                         env = {k: v for k, v in os.environ.items()
                                if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+                        (out / "termination-log").write_text("")
                         env.update({"GITHUB_OUTPUT": str(out / "github_output"),
-                                    "GITHUB_STEP_SUMMARY": str(out / "summary.md"), "GITHUB_ACTIONS": "true"})
+                                    "GITHUB_STEP_SUMMARY": str(out / "summary.md"), "GITHUB_ACTIONS": "true",
+                                    "KFP_TERMINATION_LOG": str(out / "termination-log")})
                         argv = [str(self.publish_binary), "-v", "-v", "publish", str(self.package), "--pipeline",
-                                "hello", "--run", "--experiment", "ci", "--wait", "-o", "json",
-                                "--report", str(out / "report.json"), "--results-dir", str(out / "results"),
-                                "--termination-log", str(out / "termination-log")]
+                                "hello", "--run", "--experiment", "ci", "--param", "message=hi", "--wait",
+                                "-o", "json", "--report", str(out / "report.json"), "--results-dir",
+                                str(out / "results")]
                         if via == "flag":
                             argv += ["--host", host]
                         else:
                             env["KFP_HOST"] = host
                         code, stdout, stderr, _ = run_measured(argv, env, HOSTILE_SUBPROCESS_TIMEOUT_S)
                         self.assertEqual(code, 2, stderr)
-                        self.assertEqual(json.loads(stdout)["error"]["kind"], "usage")
+                        error = json.loads(stdout)["error"]
+                        self.assertEqual(error["kind"], "usage")
+                        self.assertIn("--host" if via == "flag" else "KFP_HOST", error["message"])
+                        self.assertTrue("user info" in error["message"] or "whitespace" in error["message"], error)
                         texts = [stdout, stderr] + [p.read_text() for p in out.rglob("*") if p.is_file()]
                         self.assertGreaterEqual(len(texts), 5, "not every channel was written")
                         for text in texts:
@@ -331,7 +336,7 @@ class SecretHygieneTest(PublishTestCase):
         out = self.tmp / name
         out.mkdir()
         files_env = {"GITHUB_OUTPUT": str(out / "github_output"), "GITHUB_STEP_SUMMARY": str(out / "summary.md"),
-                     "GITHUB_ACTIONS": "true"}
+                     "GITHUB_ACTIONS": "true", "KFP_TERMINATION_LOG": str(out / "termination-log")}
         files_env.update(env or {})
         result = self.kfp("-v", "-v", *args, "--report", out / "report.json", "--results-dir", out / "results",
                           token_file=token_file, env=files_env)
