@@ -231,12 +231,20 @@ def handle(argv, state):
         raise_error("notfound", "pod", pod, namespace, "get")
 
     if verb == "delete":
-        resource, name = words[1], words[2]
+        resource, names = words[1], words[2:]
         if fault_kind := fault(state, "delete", resource):
-            raise_error(fault_kind, resource, name, namespace, "delete")
-        job = job_of(state, name, namespace)
-        job["deleted"] = True
-        return f'job.batch "{name}" deleted\n'
+            raise_error(fault_kind, resource, names[0], namespace, "delete")
+        out = []
+        for name in names:
+            kind = {"job": "Job", "configmap": "ConfigMap"}[resource]
+            found = state.get("objects", {}).get(f"{kind}/{namespace}/{name}")
+            if found is None or found.get("deleted"):
+                if "--ignore-not-found" in argv:
+                    continue
+                raise_error("notfound", resource, name, namespace, "delete")
+            found["deleted"] = True
+            out.append(f'{PLURAL[resource]} "{name}" deleted')
+        return "".join(line + "\n" for line in out)
 
     if verb == "apply":
         # kubectl apply -k DIR: the real kustomize output, applied in its order, one error per object

@@ -307,8 +307,12 @@ class Cancellation(LauncherCase):
         started = time.monotonic()
         output = self.cancel_like_the_runner(process)
         deletes = [c for c in self.calls() if c[0] == "delete"]
-        self.assertEqual(len(deletes), 1, output)
-        self.assertEqual(deletes[0][1:3], ["job", "kfp-publish-4242-3"])
+        self.assertEqual([c[1:3] for c in deletes if c[1] == "job"], [["job", "kfp-publish-4242-3"]], output)
+        # Nothing else but what it created (its ConfigMaps, in case they were not yet the Job's).
+        named = [w for c in deletes for w in c[2:] if not w.startswith("-") and w != "team-q"]
+        self.assertEqual(sorted(named), ["kfp-publish-4242-3", "kfp-publish-package-4242-3",
+                                         "kfp-publish-settings-4242-3"])
+        self.assertTrue(self.state()["objects"]["Job/team-q/kfp-publish-4242-3"]["deleted"])
         self.assertEqual(process.returncode, EXIT_INTERRUPTED, output)
         self.assertLess(time.monotonic() - started, SIGINT_GRACE_S, "ended within SIGINT's grace")
         self.assertEqual(read_outputs(self.dir / "github_output")["exit_code"], str(EXIT_INTERRUPTED))
