@@ -27,8 +27,6 @@ import subprocess
 import sys
 import time
 
-import yaml
-
 SERVER = "10.96.0.1:443"
 ERRORS = {
     "refused": f"The connection to the server {SERVER} was refused - did you specify the right host or port?",
@@ -151,6 +149,7 @@ def handle(argv, state):
     output = option(argv, "-o", "--output", default="")
 
     if verb == "create":
+        import yaml  # here only: most calls need no YAML, and every call is a process start
         if fault_kind := fault(state, "create", "job"):
             raise_error(fault_kind, "job", "?", namespace, "create")
         with open(option(argv, "-f", "--filename"), encoding="utf-8") as f:
@@ -249,6 +248,7 @@ def handle(argv, state):
     if verb == "apply":
         # kubectl apply -k DIR: the real kustomize output, applied in its order, one error per object
         # whose namespace does not exist (as the API server answers), exit 1 if any failed.
+        import yaml
         rendered = subprocess.run([os.environ["FAKE_KUBECTL_REAL"], "kustomize", option(argv, "-k")],
                                   capture_output=True, text=True, check=True).stdout
         out, errors = [], []

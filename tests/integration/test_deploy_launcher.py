@@ -44,6 +44,10 @@ def done(exit_code, message="", condition=None, reason=""):
 RUNNING = {"job": {"active": 1}, "pods": [{"name": "%JOB%-abcde", "state": {"running": {}}}]}
 
 
+def setUpModule():
+    ds.skip_under_sanitizers()
+
+
 def read_outputs(path):
     """$GITHUB_OUTPUT as the runner parses it: name=value lines and name<<DELIMITER blocks."""
     fields, lines = {}, path.read_text().split("\n") if path.exists() else []
