@@ -359,8 +359,9 @@ class WithThePod(LauncherCase):
             self.assertEqual(len(runs), 1)
             self.assertEqual(runs[0]["runtime_config"]["parameters"],
                              {"message": "published by kfp-publish from CI"})
-            if fields.get("run_id"):  # once the client writes its JSON report to the termination log
-                self.assertEqual(fields["run_id"], runs[0]["run_id"])
+            # The report came back through the termination message into the step outputs.
+            self.assertEqual(fields["run_id"], runs[0]["run_id"])
+            self.assertEqual((fields["run_state"], fields["exit_code"]), ("SUCCEEDED", "0"))
 
     def test_a_pipeline_with_a_required_input_through_the_action(self):
         binary = harness.publish_bin()
