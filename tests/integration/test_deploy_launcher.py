@@ -347,7 +347,7 @@ class WithThePod(LauncherCase):
         with harness.Emulator("--auth", "token", "--token-key", key, "--run-duration", "100ms") as emulator:
             token = emulator.mint_token(key, "system:serviceaccount:team-q:default-editor", aud="pipelines.kubeflow.org")
             self.package.write_text((ds.SOURCE_DIR / "pipelines-examples" / "hello-world.yaml").read_text())
-            params = ds.SOURCE_DIR / "pipelines-examples" / "params" / "hello-world.yaml"
+            params = ds.SOURCE_DIR / "ci" / "github" / "hello-world.params.yaml"
             scenario = {"kubelet": {"rootfs": str(rootfs), "token": token, "host": emulator.url,
                                     "node": str(self.dir / "node"), "dockerfile": str(ds.SOURCE_DIR / "Dockerfile")}}
             try:
@@ -373,7 +373,7 @@ class WithThePod(LauncherCase):
         with harness.Emulator() as emulator:
             inputs.update({"package": str(ds.SOURCE_DIR / "pipelines-examples" / "hello-world.yaml"),
                            "pipeline": "hello-action", "host": emulator.url, "binary": str(binary),
-                           "params-file": str(ds.SOURCE_DIR / "pipelines-examples" / "params" / "hello-world.yaml")})
+                           "params-file": str(ds.SOURCE_DIR / "ci" / "github" / "hello-world.params.yaml")})
             env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(self.dir), "GITHUB_OUTPUT": str(self.dir / "out")}
             for name, expression in step["env"].items():
                 input_name = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", expression).group(1)
