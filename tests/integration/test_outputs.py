@@ -148,8 +148,15 @@ class SpecialDestinationTest(OutputsTestCase):
     def validate_argv(self, *extra):
         return [self.publish_binary, "validate", self.package(), *extra]
 
+    def dev_stdout(self):
+        """A private link made as /dev/stdout is (-> /proc/self/fd/1): a binary that replaces what it is
+        given breaks this one, never the machine's /dev/stdout."""
+        link = self.tmp / "stdout"
+        link.symlink_to("/proc/self/fd/1")
+        return link
+
     def test_report_to_dev_stdout_goes_to_stdout(self):
-        result = self.run_binary(self.validate_argv("--report", "/dev/stdout"), text=True)
+        result = self.run_binary(self.validate_argv("--report", self.dev_stdout()), text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn(": ok", result.stdout)
         self.assertEqual(json_line(result.stdout)["command"], "validate")
@@ -157,7 +164,7 @@ class SpecialDestinationTest(OutputsTestCase):
     def test_report_to_a_stdout_file_goes_beside_what_is_printed(self):
         out = self.tmp / "stdout.txt"
         with out.open("w") as stdout:
-            result = self.run_binary(self.validate_argv("--report", "/dev/stdout"), stdout=stdout,
+            result = self.run_binary(self.validate_argv("--report", self.dev_stdout()), stdout=stdout,
                                      stderr=subprocess.PIPE, text=True)
         self.assertEqual(result.returncode, 0, result.stderr)
         # Written through the descriptor: neither replaces nor truncates what stdout holds.
