@@ -236,6 +236,9 @@ class Launcher(LauncherCase):
             "quota": (quota, [{"kind": "Job", "name": "%JOB%", "reason": "FailedCreate",
                                "message": 'Error creating: pods "x" is forbidden: exceeded quota: compute'}],
                       "exceeded quota"),
+            "admission": (quota, [{"kind": "Job", "name": "%JOB%", "reason": "FailedCreate",
+                                   "message": 'Error creating: pods "x" is forbidden: violates PodSecurity '
+                                              '"restricted:latest": seccompProfile'}], "violates PodSecurity"),
         }
         for name, (step, events, message) in cases.items():
             with self.subTest(name):
