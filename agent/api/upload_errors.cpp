@@ -93,14 +93,23 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
         caller.namespace_name.empty() ? "(none: a shared pipeline)" : caller.namespace_name;
     // failure.message starts with the operation's name; keep it and say what the answer means.
     const std::string what = failure.message.substr(0, failure.message.find(':'));
+    // A permission problem until shown otherwise (settle_masked_upload_refusal).
+    auto refused = [&](std::string_view meaning) {
+      failure.kind = util::ErrorKind::forbidden;
+      failure.message =
+          fmt::format("{}: HTTP 400 \"{}\": {} {}", what, answer.message, release_words(server), meaning);
+      failure.hint = permission_hint(caller);
+    };
+    auto plain = [&](util::ErrorKind kind, std::string_view meaning) {
+      failure.kind = kind;
+      failure.message = fmt::format("{}: HTTP 400: {}: {}", what, meaning, answer.message);
+    };
     switch (read) {
       case UploadRefusal::not_authorized:
-        failure.kind = util::ErrorKind::forbidden;
-        failure.message = fmt::format(
-            "{}: HTTP 400 \"{}\": {} refuses an upload that its authorization check (pipelines/create in "
-            "namespace {}) did not allow with this 400; the upload endpoints never answer 401 or 403",
-            what, answer.message, release_words(server), ns);
-        failure.hint = permission_hint(caller);
+        refused(fmt::format(
+            "refuses an upload that its authorization check (pipelines/create in namespace {}) did "
+            "not allow with this 400; the upload endpoints never answer 401 or 403",
+            ns));
         break;
       case UploadRefusal::unauthenticated:
         failure.kind = util::ErrorKind::unauthenticated;
@@ -126,33 +135,20 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
             "endpoints accept the token (TokenReview)";
         break;
       case UploadRefusal::unknown_pipeline:
-        failure.kind = util::ErrorKind::not_found;
-        failure.message =
-            fmt::format("{}: HTTP 400: the pipeline id is not known to the server: {}", what, answer.message);
+        plain(util::ErrorKind::not_found, "the pipeline id is not known to the server");
         failure.hint = "the pipeline was deleted meanwhile: publish again";
         break;
       case UploadRefusal::unreadable_file:
-        failure.kind = util::ErrorKind::invalid_package;
-        failure.message =
-            fmt::format("{}: HTTP 400: the server could not read the package file: {}", what, answer.message);
+        plain(util::ErrorKind::invalid_package, "the server could not read the package file");
         break;
       case UploadRefusal::invalid_package:
-        failure.kind = util::ErrorKind::invalid_package;
-        failure.message =
-            fmt::format("{}: the server refused the package (HTTP 400): {}", what, answer.message);
+        plain(util::ErrorKind::invalid_package, "the server refused the package");
         break;
       case UploadRefusal::invalid_request:
-        failure.kind = util::ErrorKind::usage;
-        failure.message =
-            fmt::format("{}: HTTP 400: the server refused the request: {}", what, answer.message);
+        plain(util::ErrorKind::usage, "the server refused the request");
         break;
       case UploadRefusal::masked:
-        failure.kind = util::ErrorKind::forbidden;
-        failure.message = fmt::format(
-            "{}: HTTP 400 \"{}\": {} answers both an authorization refusal and an unknown pipeline id with "
-            "these words",
-            what, answer.message, release_words(server));
-        failure.hint = permission_hint(caller);
+        refused("answers both an authorization refusal and an unknown pipeline id with these words");
         break;
       case UploadRefusal::other: break;
     }

@@ -1,5 +1,7 @@
 #include "api/upload_errors.hpp"
 
+#include "unit/api/fake_transport.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace kfp;
@@ -9,11 +11,7 @@ using api::UploadRefusal;
 namespace {
 
 api::ServerInfo release(std::string version) {
-  api::ServerInfo server;
-  server.api = "v2beta1";
-  server.version = std::move(version);
-  server.multi_user = true;
-  return server;
+  return test::server_info("v2beta1", std::move(version));
 }
 
 api::ServerAnswer kfp_400(std::string message) {

@@ -22,18 +22,10 @@ namespace {
 
 constexpr const char* host = "http://kfp.example:8888";
 
-api::ServerInfo server_info(std::string version, bool multi_user = true) {
-  api::ServerInfo info;
-  info.api = "v1beta1";
-  info.version = std::move(version);
-  info.multi_user = multi_user;
-  return info;
-}
-
 struct Fixture : test::FakeConnection {
   explicit Fixture(std::string version = "1.8.5")
       : FakeConnection(test::connection_options(host, 2)),
-        api(api::make_v1_api(connection, server_info(std::move(version)))) {}
+        api(api::make_v1_api(connection, test::server_info("v1beta1", std::move(version)))) {}
 
   std::unique_ptr<api::KfpApi> api;
 };
@@ -76,7 +68,7 @@ TEST_CASE("v1: the server has no tags; 1.x reads v2 IR YAML not at all, 2.x does
 
 TEST_CASE("v1: make_api routes a v1beta1 server to the v1 implementation") {
   Fixture f;
-  auto made = api::make_api(f.connection, server_info("1.8.5"));
+  auto made = api::make_api(f.connection, test::server_info("v1beta1", "1.8.5"));
   REQUIRE(made.has_value());
   CHECK((*made)->server().api == "v1beta1");
   CHECK_FALSE((*made)->server().accepts_pipeline_spec_yaml);
@@ -306,21 +298,17 @@ TEST_CASE("v1: on 1.8 a version description stored percent-encoded still matches
     CHECK((*found)->description == "digest: sha256:abc");
     CHECK(filter_of(f.sent(1)) == predicate("description", "IS_SUBSTRING", "sha256%3Aabc"));
   }
-  SUBCASE("found by name (--version), its description reads decoded so the digest compares equal") {
-    Fixture f;
+  // Found by name (--version): on 1.8 the description reads decoded, so the digest compares equal;
+  // 2.x decodes nothing twice, so there a description is what it says.
+  for (const auto& [version, description] : std::vector<std::pair<std::string, std::string>>{
+           {"1.8.5", "digest: sha256:abc"}, {"2.5.0", "digest%3A%20sha256%3Aabc"}}) {
+    CAPTURE(version);
+    Fixture f(version);
     f.transport.answer(200, stored);
     auto found = f.api->find_version_by_name("p1", "sha256-abc");
     REQUIRE(found.has_value());
     REQUIRE(found->has_value());
-    CHECK((*found)->description == "digest: sha256:abc");
-  }
-  SUBCASE("2.x decodes nothing twice: a description is what it says") {
-    Fixture f("2.5.0");
-    f.transport.answer(200, stored);
-    auto found = f.api->find_version_by_name("p1", "sha256-abc");
-    REQUIRE(found.has_value());
-    REQUIRE(found->has_value());
-    CHECK((*found)->description == "digest%3A%20sha256%3Aabc");
+    CHECK((*found)->description == description);
   }
 }
 
@@ -552,6 +540,18 @@ constexpr const char* v2_json_template =
           "s":{"parameterType":"STRING","defaultValue":"hi","isOptional":true},
           "flag":{"parameterType":"BOOLEAN","defaultValue":false,"isOptional":true}}}}})";
 
+// A version whose parameters the v1 API does not list (a PipelineSpec's), then its template.
+void script_v2_version(test::FakeTransport& transport, std::string_view template_text) {
+  transport.answer(200, R"({"id":"v1","name":"add","parameters":[]})");
+  transport.answer(200, template_reply(template_text));
+}
+
+constexpr const char* v2_yaml_template =
+    "pipelineInfo: {name: add}\nschemaVersion: 2.1.0\nsdkVersion: kfp-2.7.0\n"
+    "root:\n  dag: {tasks: {}}\n  inputDefinitions:\n    parameters:\n"
+    "      a: {parameterType: NUMBER_INTEGER}\n      flag: {parameterType: BOOLEAN}\n"
+    "      s: {parameterType: STRING, defaultValue: hi}\n";
+
 api::CreateRun v2_run(boost::json::object parameters) {
   api::CreateRun create;
   create.name = "add-1";
@@ -567,8 +567,7 @@ api::CreateRun v2_run(boost::json::object parameters) {
 
 TEST_CASE("v1: a v2 pipeline's parameters go in runtime_config, typed as KFP 1.8's Value") {
   Fixture f("1.8.5");
-  f.transport.answer(200, R"({"id":"v1","name":"add"})");  // a PipelineSpec's parameters are not listed
-  f.transport.answer(200, template_reply(v2_json_template));
+  script_v2_version(f.transport, v2_json_template);
   f.transport.answer(200, R"({"run":{"id":"r1","name":"add-1","status":""}})");
   auto create = v2_run({{"a", 3}, {"x", 2}, {"s", "yo"}});
   create.pipeline_root = "minio://mlpipeline/v2";
@@ -582,8 +581,7 @@ TEST_CASE("v1: a v2 pipeline's parameters go in runtime_config, typed as KFP 1.8
 
 TEST_CASE("v1: KFP 1.8 cannot take a boolean, list or struct for a v2 pipeline: exit 3 before the create") {
   Fixture f("1.8.5");
-  f.transport.answer(200, R"({"id":"v1","name":"add"})");
-  f.transport.answer(200, template_reply(v2_json_template));
+  script_v2_version(f.transport, v2_json_template);
   auto run = f.api->create_run(v2_run({{"flag", true}}), "team-a", "m");
   REQUIRE_FALSE(run.has_value());
   CHECK(run.error().kind == util::ErrorKind::invalid_parameters);
@@ -593,12 +591,7 @@ TEST_CASE("v1: KFP 1.8 cannot take a boolean, list or struct for a v2 pipeline: 
 
 TEST_CASE("v1: on a 2.x server a v2 pipeline's parameters are plain JSON values in runtime_config") {
   Fixture f("2.3.0");
-  f.transport.answer(200, R"({"id":"v1","name":"add","parameters":[]})");
-  f.transport.answer(200,
-                     template_reply("# v2 YAML as uploaded\n"
-                                    "pipelineInfo: {name: add}\nschemaVersion: 2.1.0\nsdkVersion: kfp-2.7.0\n"
-                                    "root:\n  dag: {tasks: {}}\n  inputDefinitions:\n    parameters:\n"
-                                    "      flag: {parameterType: BOOLEAN}\n"));
+  script_v2_version(f.transport, v2_yaml_template);
   f.transport.answer(200, R"({"run":{"id":"r1","name":"add-1","status":"Pending"}})");
   auto run = f.api->create_run(v2_run({{"flag", true}}), "team-a", "m");
   REQUIRE(run.has_value());
@@ -608,22 +601,18 @@ TEST_CASE("v1: on a 2.x server a v2 pipeline's parameters are plain JSON values 
 
 TEST_CASE("v1: get_version reads a v2 pipeline's declared inputs from its template (the v1 API lists none)") {
   Fixture f("2.3.0");
-  f.transport.answer(200, R"({"id":"v1","name":"add","parameters":[]})");
-  f.transport.answer(200,
-                     template_reply("pipelineInfo: {name: add}\nschemaVersion: 2.1.0\nsdkVersion: kfp-2.7.0\n"
-                                    "root:\n  dag: {tasks: {}}\n  inputDefinitions:\n    parameters:\n"
-                                    "      a: {parameterType: NUMBER_INTEGER}\n"
-                                    "      s: {parameterType: STRING, defaultValue: hi}\n"));
+  script_v2_version(f.transport, v2_yaml_template);
   auto version = f.api->get_version("p1", "v1");
   REQUIRE(version.has_value());
   CHECK(version->kind == api::PipelineKind::pipeline_spec);
   auto parsed = package::parse(boost::json::serialize(version->pipeline_spec), "version v1");
   REQUIRE(parsed.has_value());
-  REQUIRE(parsed->inputs.size() == 2);
+  REQUIRE(parsed->inputs.size() == 3);
   CHECK(parsed->inputs[0].name == "a");
   CHECK(parsed->inputs[0].type == package::ParameterType::number_integer);
   CHECK_FALSE(parsed->inputs[0].optional);
-  CHECK(parsed->inputs[1].default_value == std::optional<boost::json::value>(boost::json::value("hi")));
+  CHECK(parsed->inputs[1].type == package::ParameterType::boolean);
+  CHECK(parsed->inputs[2].default_value == std::optional<boost::json::value>(boost::json::value("hi")));
 }
 
 TEST_CASE("v1: an Argo workflow is known by its listed parameters: no template is read") {

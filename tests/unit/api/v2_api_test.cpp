@@ -16,19 +16,10 @@ using test::query_of;
 
 namespace {
 
-api::ServerInfo server_info(std::string version) {
-  api::ServerInfo info;
-  info.api = "v2beta1";
-  info.version = std::move(version);
-  info.multi_user = true;
-  info.supports_tags = api::version_at_least(info.version, 2, 17);
-  return info;
-}
-
 struct Fixture : test::FakeConnection {
   explicit Fixture(std::string version = "2.17.0")
       : FakeConnection(test::connection_options("http://kfp.example:8888", 2)) {
-    auto made = api::make_api(connection, server_info(std::move(version)));
+    auto made = api::make_api(connection, test::server_info("v2beta1", std::move(version)));
     REQUIRE(made.has_value());
     api = std::move(*made);
   }
