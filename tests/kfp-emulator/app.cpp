@@ -58,7 +58,7 @@ App::App(Options options) : options_(std::move(options)), auth_(options_) {
   if (!multi_user() || is_v1_server(options_.version)) create_default_experiment(*this);
 }
 
-void App::add(std::string method, std::string pattern, ErrorShape shape, Handler handler) {
+void App::add(std::string method, std::string pattern, ErrorShape shape, RouteHandler handler) {
   routes_.push_back(Route{std::move(method), split_path(pattern), shape, std::move(handler)});
 }
 

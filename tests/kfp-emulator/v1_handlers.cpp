@@ -391,7 +391,7 @@ Reply list_runs(Context& context) {
 }  // namespace
 
 void register_v1_routes(App& app) {
-  auto add = [&](const char* method, std::string_view path, Handler handler,
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler,
                  ErrorShape shape = ErrorShape::gateway) {
     app.add(method, route(path), shape, std::move(handler));
   };

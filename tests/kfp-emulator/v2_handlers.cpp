@@ -791,7 +791,7 @@ Reply list_recurring_runs(Context& context) {
 
 void register_v2_routes(App& app) {
   if (!serves_v2(app.version())) return;
-  auto add = [&](const char* method, std::string_view path, Handler handler,
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler,
                  ErrorShape shape = ErrorShape::gateway) {
     app.add(method, route(path), shape, std::move(handler));
   };
