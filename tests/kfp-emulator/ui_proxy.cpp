@@ -46,7 +46,8 @@ std::string node_error_code(const boost::system::error_code& ec) {
   return "ECONNRESET";  // a reset, an early EOF ("socket hang up"), a broken pipe
 }
 
-// One request to the API server on a new connection, as http-proxy makes it (agent: false).
+// One request to the API server on a new connection, as http-proxy makes it (agent: false). The
+// operations are asynchronous on a private io_context because only those honour the deadline.
 UiProxy::Upstream call(const std::string& host, const std::string& port, http::request<http::string_body> message,
                        std::chrono::milliseconds timeout) {
   UiProxy::Upstream upstream;
@@ -59,16 +60,25 @@ UiProxy::Upstream call(const std::string& host, const std::string& port, http::r
     upstream.error = node_error_code(ec);
     return upstream;
   }
-  stream.expires_after(timeout);
-  stream.connect(endpoints, ec);
-  if (!ec) {
-    message.prepare_payload();
-    http::write(stream, message, ec);
-  }
+  message.prepare_payload();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::size_t{200} << 20);
-  if (!ec) http::read(stream, buffer, parser, ec);
+  stream.expires_after(timeout);
+  stream.async_connect(endpoints, [&](boost::system::error_code error, const tcp::endpoint&) {
+    if (error) {
+      ec = error;
+      return;
+    }
+    http::async_write(stream, message, [&](boost::system::error_code write_error, std::size_t) {
+      if (write_error) {
+        ec = write_error;
+        return;
+      }
+      http::async_read(stream, buffer, parser, [&](boost::system::error_code read_error, std::size_t) { ec = read_error; });
+    });
+  });
+  io.run();
   if (ec) {
     upstream.error = node_error_code(ec);
     return upstream;
@@ -282,11 +292,21 @@ void UiProxy::handle(Request request, Respond respond) {
       path.ends_with("reportMetrics"))
     return respond(express_reply(request, 403, "text/html; charset=utf-8",
                                  request.target + " endpoint is not meant for external usage.", true));
-  // 2.17: the generic /_proxy/ endpoint is gone (410).
-  if (has_tags(version) &&
-      (mounted_at(api_path, "/apis/v1beta1/_proxy") || mounted_at(api_path, "/apis/v2beta1/_proxy")))
-    return respond(express_reply(request, 410, "text/html; charset=utf-8",
-                                 "The generic /_proxy/ endpoint is deprecated and no longer supported.", true));
+  for (std::string_view prefix : {"/apis/v1beta1/_proxy", "/apis/v2beta1/_proxy"}) {
+    if (!mounted_at(api_path, prefix)) continue;
+    // 2.17: the generic /_proxy/ endpoint is gone (410).
+    if (has_tags(version))
+      return respond(express_reply(request, 410, "text/html; charset=utf-8",
+                                   "The generic /_proxy/ endpoint is deprecated and no longer supported.", true));
+    // 2.3.0 proxy-middleware.ts: proxies to the origin named after the prefix, which the emulator
+    // never reaches (the test double has no network): http-proxy-middleware's 504 on the rest.
+    Upstream unreachable;
+    unreachable.error = "ENOTFOUND";
+    Request rest = request;
+    rest.target = api_path.size() > prefix.size() + 1 ? api_path.substr(prefix.size() + 1) : "";
+    if (!request.query.empty()) rest.target += "?" + request.query;
+    return respond(proxied(rest, unreachable));
+  }
 
   if (mounted_at(api_path, "/apis/v1beta1") || mounted_at(api_path, "/apis/v2beta1")) {
     // The proxy: the base path is stripped; changeOrigin sets Host to the API server.
