@@ -62,6 +62,13 @@ void App::add(std::string method, std::string pattern, ErrorShape shape, RouteHa
   routes_.push_back(Route{std::move(method), split_path(pattern), shape, std::move(handler)});
 }
 
+void App::add_plain_handlers(std::string_view base, RouteHandler healthz, RouteHandler upload,
+                             RouteHandler upload_version) {
+  add("*", std::string(base) + "/healthz", ErrorShape::gateway, std::move(healthz));
+  add("*", std::string(base) + "/pipelines/upload", ErrorShape::upload, std::move(upload));
+  add("*", std::string(base) + "/pipelines/upload_version", ErrorShape::upload, std::move(upload_version));
+}
+
 std::optional<ApiError> App::check_access(const Request& request, std::string_view resource,
                                           std::string_view verb, const std::string& ns,
                                           IdentitySources sources) {

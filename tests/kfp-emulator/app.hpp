@@ -44,6 +44,10 @@ class App : public Handler {
   [[nodiscard]] std::chrono::milliseconds request_latency(const Request& request) const override;
   void handle(Request request, Respond respond) override { respond(handle(request)); }
 
+  // The plain handlers main.go puts on the top mux before the gateway, under `base`
+  // ("/apis/v2beta1"): healthz, upload and upload_version, for any HTTP method.
+  void add_plain_handlers(std::string_view base, RouteHandler healthz, RouteHandler upload,
+                          RouteHandler upload_version);
   // Registers `pattern` such as "/apis/v2beta1/runs/{}:terminate"; "{}" captures one segment.
   void add(std::string method, std::string pattern, ErrorShape shape, RouteHandler handler);
 

@@ -111,8 +111,10 @@ int run(int argc, char** argv) {
   options.run_duration = duration_flag(run_duration, "--run-duration");
   options.latency = duration_flag(latency, "--latency");
   // The UI server's source is in the tree for these releases only (../shared/upstream).
-  if (!options.ui_proxy.empty() && options.version != ServerVersion::v2_3_0 && options.version != ServerVersion::v2_17_0)
-    throw util::Error(util::ErrorKind::usage, "--ui-proxy imitates the UI server of 2.3.0 or 2.17.0; pass --server-version");
+  if (!options.ui_proxy.empty() && options.version != ServerVersion::v2_3_0 &&
+      options.version != ServerVersion::v2_17_0)
+    throw util::Error(util::ErrorKind::usage,
+                      "--ui-proxy imitates the UI server of 2.3.0 or 2.17.0; pass --server-version");
   std::size_t start = 0;
   while (start < principals.size()) {
     auto comma = principals.find(',', start);

@@ -48,8 +48,8 @@ std::string node_error_code(const boost::system::error_code& ec) {
 
 // One request to the API server on a new connection, as http-proxy makes it (agent: false). The
 // operations are asynchronous on a private io_context because only those honour the deadline.
-UiProxy::Upstream call(const std::string& host, const std::string& port, http::request<http::string_body> message,
-                       std::chrono::milliseconds timeout) {
+UiProxy::Upstream call(const std::string& host, const std::string& port,
+                       http::request<http::string_body> message, std::chrono::milliseconds timeout) {
   UiProxy::Upstream upstream;
   net::io_context io;
   beast::tcp_stream stream(io);
@@ -75,7 +75,8 @@ UiProxy::Upstream call(const std::string& host, const std::string& port, http::r
         ec = write_error;
         return;
       }
-      http::async_read(stream, buffer, parser, [&](boost::system::error_code read_error, std::size_t) { ec = read_error; });
+      http::async_read(stream, buffer, parser,
+                       [&](boost::system::error_code read_error, std::size_t) { ec = read_error; });
     });
   });
   io.run();
@@ -147,7 +148,8 @@ UiProxy::UiProxy(net::io_context& io, const Options& options) : io_(io), options
   auto colon = authority.rfind(':');
   host_ = colon == std::string::npos ? authority : authority.substr(0, colon);
   port_ = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-  if (host_.empty()) throw util::Error(util::ErrorKind::usage, "--ui-proxy must be http://HOST:PORT, got " + url);
+  if (host_.empty())
+    throw util::Error(util::ErrorKind::usage, "--ui-proxy must be http://HOST:PORT, got " + url);
   // handlers/healthz.ts getBuildMetadata: BUILD_DATE, COMMIT_HASH and TAG_NAME files of the image.
   for (auto* stats : {&v1_stats_, &v2_stats_}) {
     stats->set("buildDate", "\"kfp-emulator\"");
@@ -263,7 +265,8 @@ void UiProxy::handle(Request request, Respond respond) {
   if (under_base) api_path = path.substr(base_path.size());
 
   // app.ts: GET healthz on each API prefix, with and without the base path.
-  for (auto [prefix, stats] : {std::pair{"/apis/v1beta1", &v1_stats_}, std::pair{"/apis/v2beta1", &v2_stats_}}) {
+  for (auto [prefix, stats] :
+       {std::pair{"/apis/v1beta1", &v1_stats_}, std::pair{"/apis/v2beta1", &v2_stats_}}) {
     if (request.method != "GET" || !route_is(api_path, std::string(prefix) + "/healthz")) continue;
     http::request<http::string_body> probe{http::verb::get, std::string(prefix) + "/healthz", 11};
     probe.set(http::field::host, host_ + ":" + port_);
@@ -297,7 +300,8 @@ void UiProxy::handle(Request request, Respond respond) {
     // 2.17: the generic /_proxy/ endpoint is gone (410).
     if (has_tags(version))
       return respond(express_reply(request, 410, "text/html; charset=utf-8",
-                                   "The generic /_proxy/ endpoint is deprecated and no longer supported.", true));
+                                   "The generic /_proxy/ endpoint is deprecated and no longer supported.",
+                                   true));
     // 2.3.0 proxy-middleware.ts: proxies to the origin named after the prefix, which the emulator
     // never reaches (the test double has no network): http-proxy-middleware's 504 on the rest.
     Upstream unreachable;
@@ -328,11 +332,12 @@ void UiProxy::handle(Request request, Respond respond) {
   }
 
   // Anything else falls to the static handler and then Express's final handler.
-  Reply reply = express_reply(request, 404, "text/html; charset=utf-8",
-                              "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n"
-                              "</head>\n<body>\n<pre>Cannot " +
-                                  request.method + " " + request.path + "</pre>\n</body>\n</html>\n",
-                              false);
+  Reply reply = express_reply(
+      request, 404, "text/html; charset=utf-8",
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n"
+      "</head>\n<body>\n<pre>Cannot " +
+          request.method + " " + request.path + "</pre>\n</body>\n</html>\n",
+      false);
   reply.headers.insert(reply.headers.begin() + 1, {"Content-Security-Policy", "default-src 'none'"});
   reply.headers.insert(reply.headers.begin() + 2, {"X-Content-Type-Options", "nosniff"});
   respond(std::move(reply));
