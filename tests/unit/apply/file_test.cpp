@@ -64,7 +64,7 @@ TEST_CASE("header, unknown keys and types are reported with line and column") {
   CHECK(problems(header + "pipelines: {a: 1}\n").find("'pipelines' must be a list") != std::string::npos);
   CHECK(problems(header + "pipelines:\n  - {package: x.yaml}\n").find("a pipeline needs 'name'") !=
         std::string::npos);
-  CHECK(problems("a: [\n").find("not valid YAML") != std::string::npos);
+  CHECK(problems("a: [\n").find("apply.yaml:2:1: invalid YAML") != std::string::npos);
 }
 
 TEST_CASE("duplicates and references to undeclared objects are refused") {
@@ -92,8 +92,11 @@ TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
                            "    experiment: e\n";
   CHECK(problems(base).find("needs 'cron' or 'interval'") != std::string::npos);
   CHECK(problems(base + "    cron: '0 * * * * *'\n    interval: 1h\n").find("not both") != std::string::npos);
-  CHECK(problems(base + "    cron: nightly\n").find("apply.yaml:9:11: cron 'nightly' is not a schedule") !=
-        std::string::npos);
+  CHECK(
+      problems(base + "    cron: nightly\n")
+          .find(
+              "apply.yaml:9:11: cron 'nightly' is not a schedule the server accepts (Expected 5 to 6 fields, "
+              "found 1: nightly)") != std::string::npos);
   CHECK(problems(base + "    interval: 1500ms\n").find("whole number of seconds") != std::string::npos);
   CHECK(problems(base + "    cron: '@daily'\n    maxConcurrency: 0\n").find("between 1 and 10") !=
         std::string::npos);
@@ -104,18 +107,6 @@ TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
   CHECK(ok->recurring_runs[0].cron == "0 */5 * * * *");
   CHECK(ok->recurring_runs[0].max_concurrency == 3);
   CHECK(ok->recurring_runs[0].enabled);
-}
-
-TEST_CASE("cron schedules are normalised to robfig/cron's six fields") {
-  CHECK(apply::normalise_cron("0 0 2 * * *") == std::optional<std::string>("0 0 2 * * *"));
-  CHECK(apply::normalise_cron("0  2 * * 1-5") == std::optional<std::string>("0 0 2 * * 1-5"));
-  CHECK(apply::normalise_cron("0 * * * * ?") == std::optional<std::string>("0 * * * * ?"));
-  CHECK(apply::normalise_cron("@hourly") == std::optional<std::string>("@hourly"));
-  CHECK(apply::normalise_cron("@every 90m") == std::optional<std::string>("@every 90m"));
-  CHECK_FALSE(apply::normalise_cron("@every never").has_value());
-  CHECK_FALSE(apply::normalise_cron("* * * *").has_value());
-  CHECK_FALSE(apply::normalise_cron("0 0 2 * * * * *").has_value());
-  CHECK_FALSE(apply::normalise_cron("0 0 2 * * $").has_value());
 }
 
 TEST_CASE("packages and parameters are judged before any request") {
