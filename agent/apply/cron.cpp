@@ -54,7 +54,8 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 // Go's strconv.Atoi: [+-]?[0-9]+ within int64.
 util::Result<long long> atoi(std::string_view text) {
   auto syntax = [&](std::string_view why) {
-    return refused(fmt::format("Failed to parse int from {}: strconv.Atoi: parsing \"{}\": {}", text, text, why));
+    return refused(
+        fmt::format("Failed to parse int from {}: strconv.Atoi: parsing \"{}\": {}", text, text, why));
   };
   std::string_view digits = text;
   const bool negative = digits.starts_with('-');
@@ -72,7 +73,8 @@ util::Result<long long> atoi(std::string_view text) {
   }
   constexpr auto limit = static_cast<unsigned long long>(std::numeric_limits<long long>::max());
   if (overflow || value > limit + (negative ? 1 : 0)) return syntax("value out of range");
-  if (negative) return value == limit + 1 ? std::numeric_limits<long long>::min() : -static_cast<long long>(value);
+  if (negative)
+    return value == limit + 1 ? std::numeric_limits<long long>::min() : -static_cast<long long>(value);
   return static_cast<long long>(value);
 }
 
@@ -347,7 +349,8 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view s) {
     if (whole > limit / unit) return std::nullopt;
     whole *= unit;
     if (fraction > 0) {
-      whole += static_cast<std::uint64_t>(static_cast<double>(fraction) * (static_cast<double>(unit) / scale));
+      whole +=
+          static_cast<std::uint64_t>(static_cast<double>(fraction) * (static_cast<double>(unit) / scale));
       if (whole > limit) return std::nullopt;
     }
     total += whole;

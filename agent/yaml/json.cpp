@@ -23,7 +23,8 @@ constexpr std::string_view merge_tag = "tag:yaml.org,2002:merge";
 
 // A resolved value in words, for messages: 8, the text "1_000", the time 2024-01-01T00:00:00Z.
 std::string describe(const json::value& value, Scalar::Kind kind) {
-  if (kind == Scalar::Kind::timestamp) return fmt::format("the time {}", std::string_view(value.get_string()));
+  if (kind == Scalar::Kind::timestamp)
+    return fmt::format("the time {}", std::string_view(value.get_string()));
   if (value.is_string()) return fmt::format("the text \"{}\"", std::string_view(value.get_string()));
   if (value.is_int64()) return fmt::format("{}", value.get_int64());
   if (value.is_uint64()) return fmt::format("{}", value.get_uint64());
@@ -102,12 +103,13 @@ class Converter {
   }
 
   util::Failure ambiguous(const YAML::Node& node, const Scalar& resolved) const {
-    return fail(node,
-                fmt::format("{} reads as {} in YAML 1.1 and in yaml.v3 (the KFP server's YAML library) but as "
-                            "{} in YAML 1.2",
-                            node.Scalar(), describe(resolved.value, resolved.kind),
-                            describe(*resolved.yaml_1_2, Scalar::Kind::string)),
-                "quote it to mean the text; write numbers as 10, 0o17, 0x1f or 1000, and dates in quotes");
+    return fail(
+        node,
+        fmt::format("{} reads as {} in YAML 1.1 and in yaml.v3 (the KFP server's YAML library) but as "
+                    "{} in YAML 1.2",
+                    node.Scalar(), describe(resolved.value, resolved.kind),
+                    describe(*resolved.yaml_1_2, Scalar::Kind::string)),
+        "quote it to mean the text; write numbers as 10, 0o17, 0x1f or 1000, and dates in quotes");
   }
 
   // yaml.v3 decodes !!binary as base64 (line breaks ignored); encoding/json writes the bytes as a
@@ -150,7 +152,8 @@ class Converter {
       if (object.contains(*key)) {
         return fail(entry.first, fmt::format("invalid YAML: mapping key \"{}\" already defined", *key));
       }
-      auto value = keeps_text(entry.second, depth) ? kept_text(entry.second, depth) : convert(entry.second, depth + 1);
+      auto value =
+          keeps_text(entry.second, depth) ? kept_text(entry.second, depth) : convert(entry.second, depth + 1);
       if (!value) return value.error();
       object.emplace(*key, std::move(*value));
     }

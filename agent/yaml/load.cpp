@@ -37,11 +37,11 @@ util::Failure not_text(const Source& source, std::string_view piece, std::size_t
   const auto line = first_line + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
   const std::size_t line_start = before.rfind('\n');
   const std::size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
-  return util::fail(source.kind,
-                    fmt::format("{}:{}:{}: not UTF-8 text (byte 0x{:02x} at offset {}); YAML and JSON are "
-                                "UTF-8 text",
-                                source.origin, line, column, static_cast<unsigned char>(piece[offset]),
-                                file_offset));
+  return util::fail(
+      source.kind,
+      fmt::format("{}:{}:{}: not UTF-8 text (byte 0x{:02x} at offset {}); YAML and JSON are "
+                  "UTF-8 text",
+                  source.origin, line, column, static_cast<unsigned char>(piece[offset]), file_offset));
 }
 
 // Bytes read at a time when a text is checked from a stream.
@@ -83,8 +83,8 @@ class ShapeScanner {
   enum class Quote { none, single, double_ };
 
   util::Failure refuse(std::size_t column, std::string_view what) const {
-    return util::fail(source_.kind,
-                      fmt::format("{}:{}:{}: {}; refusing to parse it", source_.origin, line_number_, column + 1, what));
+    return util::fail(source_.kind, fmt::format("{}:{}:{}: {}; refusing to parse it", source_.origin,
+                                                line_number_, column + 1, what));
   }
   util::Failure too_deep(std::size_t column) const {
     return refuse(column, fmt::format("YAML nests deeper than {} levels", source_.limits.max_depth));
@@ -358,7 +358,8 @@ util::Result<void> check_shape(std::istream& input, const Source& source,
     if (held == buffer.size()) buffer.resize(buffer.size() * 2);  // a line longer than the buffer
     input.read(buffer.data() + held, static_cast<std::streamsize>(buffer.size() - held));
     const auto got = static_cast<std::size_t>(input.gcount());
-    if (got == 0 && !input.eof()) return util::fail(source.kind, fmt::format("{}: read error", source.origin));
+    if (got == 0 && !input.eof())
+      return util::fail(source.kind, fmt::format("{}: read error", source.origin));
     consume(std::string_view(buffer).substr(held, got));
     const std::size_t filled = held + got;
     const bool last = got == 0 || input.eof();
@@ -385,9 +386,8 @@ util::Result<std::vector<YAML::Node>> load_checked_documents(std::istream& input
   const std::size_t max_documents = source.limits.max_documents;
   try {
     if (auto past = first_document_past_limit(input, max_documents)) {
-      std::string what = max_documents == 1
-                             ? std::string("a second YAML document; this file holds one")
-                             : fmt::format("more than {} YAML documents", max_documents);
+      std::string what = max_documents == 1 ? std::string("a second YAML document; this file holds one")
+                                            : fmt::format("more than {} YAML documents", max_documents);
       return util::fail(source.kind,
                         fmt::format("{}: {} (or a stray top-level ',' that the parser reads as documents "
                                     "without end); refusing it",

@@ -136,8 +136,8 @@ std::optional<double> go_parse_float(std::string_view text) {
   }
   const std::size_t point = std::min(mantissa.find('.'), mantissa.size());
   const std::size_t first = mantissa.find_first_of("123456789");
-  const long long position = first < point ? static_cast<long long>(point - first)
-                                           : -static_cast<long long>(first - point - 1);
+  const long long position =
+      first < point ? static_cast<long long>(point - first) : -static_cast<long long>(first - point - 1);
   if (position + exponent > 0) return std::nullopt;
   return negative ? -0.0 : 0.0;
 }
@@ -184,7 +184,8 @@ json::value core_schema_number(std::string_view text) {
 }
 
 bool same_reading(const json::value& a, const json::value& b) {
-  if (a.is_string() || b.is_string()) return a.is_string() && b.is_string() && a.get_string() == b.get_string();
+  if (a.is_string() || b.is_string())
+    return a.is_string() && b.is_string() && a.get_string() == b.get_string();
   if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
   if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
   if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
@@ -230,7 +231,8 @@ bool parse_layout(std::string_view s, Layout layout, Clock& clock) {
   if (s.size() < 4 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3])) return false;
   clock.year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
   s.remove_prefix(4);
-  if (!take(s, '-') || !take_number(s, clock.month) || !take(s, '-') || !take_number(s, clock.day)) return false;
+  if (!take(s, '-') || !take_number(s, clock.month) || !take(s, '-') || !take_number(s, clock.day))
+    return false;
   if (clock.month < 1 || clock.month > 12) return false;
   if (layout != Layout::date) {
     if (layout == Layout::date_space_time) {
@@ -285,7 +287,8 @@ std::string rfc3339_nano(const Clock& clock) {
   }
   const int offset = clock.offset_minutes.value_or(0);
   if (offset == 0) return out + "Z";
-  return out + fmt::format("{}{:02}:{:02}", offset < 0 ? '-' : '+', std::abs(offset) / 60, std::abs(offset) % 60);
+  return out +
+         fmt::format("{}{:02}:{:02}", offset < 0 ? '-' : '+', std::abs(offset) / 60, std::abs(offset) % 60);
 }
 
 Scalar make(Scalar::Kind kind, json::value value) {
@@ -416,8 +419,8 @@ std::optional<std::string> parse_timestamp(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && is_digit(text[digits])) ++digits;
   if (digits != 4 || digits == text.size() || text[digits] != '-') return std::nullopt;
-  for (Layout layout : {Layout::date_t_time_zone, Layout::date_lower_t_time_zone, Layout::date_space_time,
-                        Layout::date}) {
+  for (Layout layout :
+       {Layout::date_t_time_zone, Layout::date_lower_t_time_zone, Layout::date_space_time, Layout::date}) {
     Clock clock;
     if (parse_layout(text, layout, clock)) return rfc3339_nano(clock);
   }

@@ -28,7 +28,8 @@ std::size_t utf8_sequence_length(std::string_view bytes, std::size_t at) {
     if ((continuation & 0xc0U) != 0x80U) return 0;
     code_point = (code_point << 6U) | (continuation & 0x3fU);
   }
-  if (code_point < minimum || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff)) return 0;
+  if (code_point < minimum || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
+    return 0;
   return length;
 }
 

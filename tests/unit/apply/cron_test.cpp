@@ -70,7 +70,7 @@ TEST_CASE("robfig TestRange: numbers, ranges, steps and stars within a field's b
   CHECK(field("?", day_of_month) == (range(1, 31) | star));
   CHECK(field("*/2", hour) == (range(0, 23, 2) | star));
   CHECK(field("10/20", minute) == (bit(10) | bit(30) | bit(50)));  // "N/step" runs from N to the end
-  CHECK(field("*-5", minute) == (range(0, 59) | star));           // after '*' robfig reads no range
+  CHECK(field("*-5", minute) == (range(0, 59) | star));            // after '*' robfig reads no range
 
   CHECK(field_error("5--5", second) == "Too many hyphens: 5--5");
   CHECK(field_error("jan-x", month).starts_with("Failed to parse int from x"));
@@ -91,7 +91,7 @@ TEST_CASE("robfig TestField: comma lists, empty pieces dropped as strings.Fields
   CHECK(field("5,6", day_of_week) == (bit(5) | bit(6)));
   CHECK(field("1,5-7/2,3", day_of_month) == (bit(1) | bit(5) | bit(7) | bit(3)));
   CHECK(field("1,,3,", day_of_month) == (bit(1) | bit(3)));
-  CHECK(field(",", minute) == 0);  // accepted, and never matches
+  CHECK(field(",", minute) == 0);        // accepted, and never matches
   CHECK(field("+5", second) == bit(5));  // strconv.Atoi takes a sign
   CHECK(field("007", second) == bit(7));
 }
@@ -199,7 +199,8 @@ TEST_CASE("apply sends 6 fields as written, descriptors as written, and 5 cronta
   auto sunday = schedule_for_server("0 0 * * 7");  // crontab allows 7 for Sunday; robfig does not
   REQUIRE(sunday.has_error());
   CHECK(sunday.error().message ==
-        "as crontab's minute hour day month weekday, sent as \"0 0 0 * * 7\": End of range (7) above maximum (6): 7");
+        "as crontab's minute hour day month weekday, sent as \"0 0 0 * * 7\": End of range (7) above maximum "
+        "(6): 7");
   CHECK(schedule_for_server("@every never").has_error());
   CHECK(schedule_for_server("* * * *").has_error());
   CHECK(schedule_for_server("0 0 2 * * * *").has_error());

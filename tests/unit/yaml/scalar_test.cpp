@@ -31,7 +31,8 @@ TEST_CASE("resolveMap: nulls, booleans and the special floats, in the spellings 
   for (const char* text : {"", "~", "null", "Null", "NULL"}) CHECK(json(text) == "null");
   for (const char* text : {"true", "True", "TRUE"}) CHECK(json(text) == "true");
   for (const char* text : {"false", "False", "FALSE"}) CHECK(json(text) == "false");
-  for (const char* text : {"yes", "no", "on", "off", "y", "n", "tRUE", "nULL"}) CHECK(json(text) == "\"" + std::string(text) + "\"");
+  for (const char* text : {"yes", "no", "on", "off", "y", "n", "tRUE", "nULL"})
+    CHECK(json(text) == "\"" + std::string(text) + "\"");
   for (const char* text : {".inf", "-.Inf", "+.INF", ".nan", ".NaN"}) CHECK(json(text) == "not finite");
 }
 
@@ -52,10 +53,10 @@ TEST_CASE("integers: strconv.ParseInt and ParseUint with base 0 after removing e
   CHECK(json("1__0_0") == "100");
   CHECK(json("9223372036854775807") == "9223372036854775807");
   CHECK(json("-9223372036854775808") == "-9223372036854775808");
-  CHECK(json("9223372036854775808") == "9223372036854775808");  // ParseUint
-  CHECK(json("18446744073709551616") == "1.8446744073709552E19");  // a float at last
+  CHECK(json("9223372036854775808") == "9223372036854775808");      // ParseUint
+  CHECK(json("18446744073709551616") == "1.8446744073709552E19");   // a float at last
   CHECK(json("+18446744073709551615") == "1.8446744073709552E19");  // ParseUint refuses the sign
-  CHECK(json("08") == "8E0");  // not octal, but a float
+  CHECK(json("08") == "8E0");                                       // not octal, but a float
   CHECK(json("0x") == "\"0x\"");
   CHECK(json("0xg") == "\"0xg\"");
   CHECK(json("_1") == "\"_1\"");  // '_' is no hint: a string
@@ -119,13 +120,16 @@ TEST_CASE("explicit tags: the text must fit the tag, !!float takes an integer, u
 }
 
 TEST_CASE("the YAML 1.2 core schema disagrees exactly on yaml.v3's YAML 1.1 rules") {
-  for (const std::string text : {"010", "-010", "0b11", "0B11", "0X1F", "0O17", "+0x10", "-0o17", "1_000", "2001-12-14",
-                           "1e400", "-1e400", ".5e400"}) {
+  for (const std::string text : {"010", "-010", "0b11", "0B11", "0X1F", "0O17", "+0x10", "-0o17", "1_000",
+                                 "2001-12-14", "1e400", "-1e400", ".5e400"}) {
     CAPTURE(text);
     CHECK(ambiguous(text));
   }
-  for (const std::string text : {"0", "00", "007", "10", "-3", "+3", "0o17", "0x1f", "0x1F", "08", "1.5", ".5", "1e3",
-                           "-.5", "99999999999999999999", "x", "1.2.3", "-", "true", "null", ".inf"}) {
+  for (const std::string text : {"0",   "00",    "007",  "10",   "-3",
+                                 "+3",  "0o17",  "0x1f", "0x1F", "08",
+                                 "1.5", ".5",    "1e3",  "-.5",  "99999999999999999999",
+                                 "x",   "1.2.3", "-",    "true", "null",
+                                 ".inf"}) {
     CAPTURE(text);
     CHECK_FALSE(ambiguous(text));
   }
