@@ -254,36 +254,34 @@ util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_v
   return to_reply(std::move(response), request, what);
 }
 
-util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string_view what,
-                                          const Lookup& lookup) {
+util::Result<std::optional<ApiReply>> Connection::create_or_find(const ApiRequest& request,
+                                                                 std::string_view what,
+                                                                 const FoundCheck& found) {
   std::optional<util::Failure> lookup_failure;
-  auto found_response = [](const boost::json::value& object) {
-    http::Response synthetic;
-    synthetic.status = 200;
-    synthetic.body = boost::json::serialize(object);
-    return synthetic;
-  };
+  bool found_earlier = false;
   http::RetryHooks hooks;
   hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
   hooks.before_retry = [&](int /*retry*/) -> std::optional<util::Result<http::Response>> {
-    auto found = lookup();
-    if (!found) {
+    auto there = found();
+    if (!there) {
       // Cannot tell whether the create took effect: stop rather than risk a duplicate.
-      lookup_failure = found.error();
-      return util::Result<http::Response>(found.error());
+      lookup_failure = there.error();
+      return util::Result<http::Response>(there.error());
     }
-    if (*found) {
+    if (*there) {
       log_.info("{}: the earlier attempt took effect; not sending it again", what);
-      return util::Result<http::Response>(found_response(**found));
+      found_earlier = true;
+      return util::Result<http::Response>(http::Response{});
     }
     return std::nullopt;
   };
   auto response = http::retry(
       options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+  if (found_earlier) return std::optional<ApiReply>();
   if (response && response->status == 409) {
     // Someone (perhaps our own lost attempt) made it: take it if the look-up finds it.
-    auto found = lookup();
-    if (found && *found) return to_reply(found_response(**found), request, what);
+    auto there = found();
+    if (there && *there) return std::optional<ApiReply>();
   }
   if (lookup_failure) {
     util::Failure failure = *lookup_failure;
@@ -291,7 +289,9 @@ util::Result<ApiReply> Connection::create(const ApiRequest& request, std::string
         fmt::format("{}: could not check whether an earlier attempt took effect: {}", what, failure.message);
     return failure;
   }
-  return to_reply(std::move(response), request, what);
+  auto reply = to_reply(std::move(response), request, what);
+  if (!reply) return reply.error();
+  return std::optional<ApiReply>(std::move(*reply));
 }
 
 }  // namespace kfp::api

@@ -65,8 +65,9 @@ struct ConnectionOptions {
 [[nodiscard]] util::Failure classify_response(const http::Response& response, Endpoint endpoint,
                                               const Identity& identity, std::string_view what);
 
-// Looks for the object a create may have made; nullopt when it is not there.
-using Lookup = std::function<util::Result<std::optional<boost::json::value>>()>;
+// Looks for the object a create may have made: true when it is there (the caller keeps what it
+// found), false when it is not.
+using FoundCheck = std::function<util::Result<bool>()>;
 
 class Connection {
  public:
@@ -77,11 +78,13 @@ class Connection {
   // `what` names the operation in messages ("get pipeline hello"). Non-2xx becomes a Failure.
   [[nodiscard]] util::Result<ApiReply> call(const ApiRequest& request, std::string_view what);
 
-  // Sends a create once. When its outcome is unknown (lost response, 5xx) or it answers 409, runs
-  // `lookup` first: an object found is the result; otherwise the create is sent again (retries
-  // permitting). A create is never blindly re-sent.
-  [[nodiscard]] util::Result<ApiReply> create(const ApiRequest& request, std::string_view what,
-                                              const Lookup& lookup);
+  // Sends a create once. When its outcome is unknown (lost response, 5xx) or it answers 409, asks
+  // `found` first: if the object is there, the answer is nullopt (the earlier attempt, or another
+  // process, made it; the caller has it from its look-up); otherwise the create is sent again
+  // (retries permitting). A create is never blindly re-sent. Typed form: create_object (calls.hpp).
+  [[nodiscard]] util::Result<std::optional<ApiReply>> create_or_find(const ApiRequest& request,
+                                                                     std::string_view what,
+                                                                     const FoundCheck& found);
 
   [[nodiscard]] const std::string& base_url() const { return options_.base_url; }
   [[nodiscard]] int request_count() const { return request_count_; }

@@ -7,10 +7,12 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kfp::api {
 
@@ -51,7 +53,19 @@ struct Run {
   std::string
       state;  // v2 RuntimeState names: PENDING RUNNING SUCCEEDED SKIPPED FAILED CANCELING CANCELED PAUSED
   std::string error;  // the server's error message for a failed run
+  // When the server created it (RFC 3339, as sent; empty when not known). The server stores whole
+  // seconds (CreatedAtInSec), so runs created in the same second tie: order_oldest_first breaks the
+  // tie by id, as the server's own sort does. (A default initialiser keeps Run{id, name, state, error}
+  // valid where it is written so.)
+  std::string created_at = {};
 };
+
+// Sorts runs as the server's `sort_by=created_at` does: creation time, then id (list.go orders by
+// the sort field and then the primary key). A run whose created_at cannot be read sorts last.
+void order_oldest_first(std::vector<Run>& runs);
+
+// An RFC 3339 time ("2025-05-01T10:00:00Z", fractions and offsets allowed) as Unix seconds.
+[[nodiscard]] std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text);
 
 struct UploadVersion {
   std::string pipeline_id;
@@ -63,7 +77,8 @@ struct UploadVersion {
   http::BodyPiece content;  // the document: streamed from disk or in memory
 };
 
-struct CreateRun {
+// What a run and a recurring run both start: a pipeline version in an experiment, with parameters.
+struct RunSettings {
   std::string name;
   std::string description;
   std::string experiment_id;
@@ -71,23 +86,19 @@ struct CreateRun {
   std::string version_id;
   boost::json::object parameters;
   std::string service_account;
+};
+
+struct CreateRun : RunSettings {
   std::string pipeline_root;
 };
 
 // A recurring run (a schedule); exactly one of cron and interval_seconds is set.
-struct RecurringRun {
+struct RecurringRun : RunSettings {
   std::string id;
-  std::string name;
-  std::string description;
-  std::string experiment_id;
-  std::string pipeline_id;
-  std::string version_id;
-  boost::json::object parameters;
   std::string cron;  // 6 fields, leading seconds (robfig/cron v1)
   std::optional<std::int64_t> interval_seconds;
   std::int64_t max_concurrency = 1;  // 1..10
   bool enabled = true;
-  std::string service_account;
 };
 
 class KfpApi {
@@ -118,10 +129,16 @@ class KfpApi {
   [[nodiscard]] virtual util::Result<Experiment> create_experiment(const std::string& name,
                                                                    const std::string& ns) = 0;
 
-  // A run in the experiment whose description holds `marker` (the run key), if any.
+  // The oldest run in the experiment whose description holds `marker` (the run key), if any.
   [[nodiscard]] virtual util::Result<std::optional<Run>> find_run(const std::string& experiment_id,
                                                                   const std::string& ns,
                                                                   const std::string& marker) = 0;
+  // Every run in the experiment (and namespace) whose description holds `marker`, oldest first
+  // (order_oldest_first), each with its id and created_at: what the oldest-wins rule for concurrent
+  // creates with one run key decides on. Pages through the whole list.
+  [[nodiscard]] virtual util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
+                                                                             const std::string& ns,
+                                                                             const std::string& marker);
   // `marker` must be inside run.description; it is how a lost create is found again.
   [[nodiscard]] virtual util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
                                                      const std::string& marker) = 0;

@@ -1,3 +1,4 @@
+#include "api/calls.hpp"
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 
@@ -58,9 +59,7 @@ util::Result<ServerInfo> parse_healthz(const ApiReply& reply, std::string api) {
 
 util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference preference) {
   if (preference != ApiPreference::v1beta1) {
-    auto reply =
-        connection.call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
-                        "check the server (v2beta1 healthz)");
+    auto reply = connection.call(get_request("/apis/v2beta1/healthz"), "check the server (v2beta1 healthz)");
     if (reply) return parse_healthz(*reply, "v2beta1");
     if (reply.error().kind != util::ErrorKind::not_found || preference == ApiPreference::v2beta1) {
       util::Failure failure = reply.error();
@@ -71,9 +70,7 @@ util::Result<ServerInfo> detect_server(Connection& connection, ApiPreference pre
       return failure;
     }
   }
-  auto reply =
-      connection.call({http::Method::get, "/apis/v1beta1/healthz", {}, {}, {}, {}, Endpoint::json_api},
-                      "check the server (v1beta1 healthz)");
+  auto reply = connection.call(get_request("/apis/v1beta1/healthz"), "check the server (v1beta1 healthz)");
   if (!reply) return reply.error();
   return parse_healthz(*reply, "v1beta1");
 }

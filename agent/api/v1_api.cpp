@@ -1,6 +1,7 @@
 // The KfpApi operations over the v1beta1 API, for KFP 1.8 servers (NOTES.md section C). 2.x servers
 // serve v1beta1 too, so `--api v1beta1` works against them as well.
 
+#include "api/calls.hpp"
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
@@ -17,7 +18,8 @@ namespace {
 constexpr const char* base = "/apis/v1beta1";
 // When the server refuses a filter, lists are paged through and compared here instead.
 constexpr const char* scan_page_size = "100";
-constexpr int max_scan_pages = 50;
+// Listing every run with a run key: the server's maximum page size (list.go: 200).
+constexpr const char* list_page_size = "200";
 constexpr int bad_request = 400;
 constexpr int internal_server_error = 500;
 
@@ -108,6 +110,55 @@ bool is_masked_duplicate(const util::Failure& failure) {
          lower(failure.message).find("already exist") != std::string::npos;
 }
 
+// The v1beta1 query dialect: filters say `op`, and the namespace is a resource reference key.
+Filter filter() {
+  return Filter("op");
+}
+
+QueryParams in_namespace(const std::string& ns, QueryParams query = {}) {
+  if (ns.empty()) return query;
+  query.emplace_back("resource_reference_key.type", "NAMESPACE");
+  query.emplace_back("resource_reference_key.id", ns);
+  return query;
+}
+
+QueryParams first_match(const Filter& filter) {
+  return {{"filter", filter.query_value()}, {"page_size", "1"}};
+}
+
+ApiRequest pipeline_by_name_request(const std::string& name, const std::string& ns) {
+  return get_request(fmt::format("{}/pipelines", base),
+                     in_namespace(ns, first_match(filter().equals("name", name))));
+}
+
+ApiRequest versions_request(const std::string& pipeline_id, QueryParams query = {}) {
+  query.emplace_back("resource_key.type", "PIPELINE");
+  query.emplace_back("resource_key.id", pipeline_id);
+  return get_request(fmt::format("{}/pipeline_versions", base), std::move(query));
+}
+
+// The runs of an experiment, oldest first; the experiment reference also scopes the list to the
+// experiment's namespace.
+ApiRequest experiment_runs_request(const std::string& experiment_id) {
+  return get_request(fmt::format("{}/runs", base), {{"resource_reference_key.type", "EXPERIMENT"},
+                                                    {"resource_reference_key.id", experiment_id},
+                                                    {"sort_by", "created_at"}});
+}
+
+// The v1 pipeline upload answers with the pipeline and the version it made (default_version).
+struct UploadedPipeline {
+  Pipeline pipeline;
+  std::optional<PipelineVersion> default_version;
+};
+
+UploadedPipeline to_uploaded_pipeline(const boost::json::value& value) {
+  const auto& object = object_of(value);
+  UploadedPipeline uploaded{to_pipeline(value), std::nullopt};
+  if (auto it = object.find("default_version"); it != object.end() && it->value().is_object())
+    uploaded.default_version = to_version(it->value());
+  return uploaded;
+}
+
 class V1Api final : public KfpApi {
  public:
   V1Api(Connection& connection, ServerInfo server) : connection_(connection), server_(std::move(server)) {
@@ -122,10 +173,8 @@ class V1Api final : public KfpApi {
 
   util::Result<std::optional<Pipeline>> find_pipeline(const std::string& name,
                                                       const std::string& ns) override {
-    auto found = find_pipeline_raw(name, ns);
-    if (!found) return found.error();
-    if (!*found) return std::optional<Pipeline>();
-    return std::optional<Pipeline>(to_pipeline(**found));
+    return first_of(connection_, pipeline_by_name_request(name, ns), "pipelines",
+                    fmt::format("find pipeline {}", name), to_pipeline);
   }
 
   // v1 cannot create a pipeline without its first package: this remembers what to create, and
@@ -139,138 +188,87 @@ class V1Api final : public KfpApi {
   util::Result<std::optional<PipelineVersion>> find_version_by_name(const std::string& pipeline_id,
                                                                     const std::string& name) override {
     if (pipeline_id.empty()) return std::optional<PipelineVersion>();  // not uploaded yet
-    auto found = find_version_raw(pipeline_id, name);
-    if (!found) return found.error();
-    if (!*found) return std::optional<PipelineVersion>();
-    return std::optional<PipelineVersion>(to_version(**found));
+    return first_of(connection_, versions_request(pipeline_id, first_match(filter().equals("name", name))),
+                    "versions", fmt::format("find version {}", name), to_version);
   }
 
   util::Result<std::optional<PipelineVersion>> find_version_by_digest(const std::string& pipeline_id,
                                                                       const std::string& digest) override {
     if (pipeline_id.empty()) return std::optional<PipelineVersion>();
-    auto found = find_first(
-        {http::Method::get,
-         fmt::format("{}/pipeline_versions", base),
-         versions_query(pipeline_id),
-         {},
-         {},
-         {},
-         Endpoint::json_api},
-        Filter("op").substring("description", digest), "versions",
-        [&](const boost::json::object& item) {
-          return string_field(item, "description").find(digest) != std::string::npos;
-        },
-        "find the version with this digest");
-    if (!found) return found.error();
-    if (*found) return std::optional<PipelineVersion>(to_version(**found));
+    auto found =
+        first_matching(versions_request(pipeline_id), filter().substring("description", digest), "versions",
+                       description_holds(digest), "find the version with this digest", to_version);
+    if (!found || *found) return found;
     return first_version_by_pipeline_description(pipeline_id, digest);
   }
 
   util::Result<std::optional<PipelineVersion>> latest_version(const std::string& pipeline_id) override {
-    QueryParams query = versions_query(pipeline_id);
-    query.emplace_back("page_size", "1");
-    query.emplace_back("sort_by", "created_at desc");
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {}, Endpoint::json_api},
-        "find the latest version");
-    if (!reply) return reply.error();
-    auto item = first_item(*reply, "versions");
-    if (!item) return std::optional<PipelineVersion>();
-    return std::optional<PipelineVersion>(to_version(*item));
+    return first_of(connection_,
+                    versions_request(pipeline_id, {{"page_size", "1"}, {"sort_by", "created_at desc"}}),
+                    "versions", "find the latest version", to_version);
   }
 
   util::Result<PipelineVersion> get_version(const std::string& /*pipeline_id*/,
                                             const std::string& version_id) override {
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("get version {}", version_id));
-    if (!reply) return reply.error();
-    PipelineVersion version = to_version(reply->json);
-    version.pipeline_spec = declared_parameters_document(object_of(reply->json));
-    return version;
+    return get_object(connection_,
+                      get_request(fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id))),
+                      fmt::format("get version {}", version_id), [](const boost::json::value& value) {
+                        PipelineVersion version = to_version(value);
+                        version.pipeline_spec = declared_parameters_document(object_of(value));
+                        return version;
+                      });
   }
 
   util::Result<PipelineVersion> upload_version(const UploadVersion& upload) override {
     if (upload.pipeline_id.empty()) return upload_pipeline(upload);
     QueryParams query{{"name", upload_text(upload.name)}, {"pipelineid", upload.pipeline_id}};
     if (!upload.description.empty()) query.emplace_back("description", upload_text(upload.description));
-    auto multipart = upload_body(upload.filename, upload.content);
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      return find_version_raw(upload.pipeline_id, upload.name);
-    };
-    auto reply = create_upload({http::Method::post,
-                                fmt::format("{}/pipelines/upload_version", base),
-                                query,
-                                {},
-                                multipart.body,
-                                multipart.content_type,
-                                Endpoint::upload},
-                               fmt::format("upload version {}", upload.name), lookup);
-    if (!reply) return reply.error();
-    PipelineVersion version = to_version(*reply);
-    if (version.pipeline_id.empty()) version.pipeline_id = upload.pipeline_id;
+    auto version =
+        create_upload(upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
+                                     upload_body(upload.filename, upload.content)),
+                      fmt::format("upload version {}", upload.name), to_version,
+                      [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
+    if (version && version->pipeline_id.empty()) version->pipeline_id = upload.pipeline_id;
     return version;
   }
 
   util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
                                                           const std::string& ns) override {
-    QueryParams query{{"filter", Filter("op").equals("name", name).query_value()}, {"page_size", "1"}};
-    add_namespace_key(query, ns);
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/experiments", base), query, {}, {}, {}, Endpoint::json_api},
-        fmt::format("find experiment {}", name));
-    if (!reply) return reply.error();
-    auto item = first_item(*reply, "experiments");
-    if (!item) return std::optional<Experiment>();
-    return std::optional<Experiment>(to_experiment(*item));
+    return first_of(connection_,
+                    get_request(fmt::format("{}/experiments", base),
+                                in_namespace(ns, first_match(filter().equals("name", name)))),
+                    "experiments", fmt::format("find experiment {}", name), to_experiment);
   }
 
   util::Result<Experiment> create_experiment(const std::string& name, const std::string& ns) override {
     boost::json::object body{{"name", name}};
     if (!ns.empty()) body["resource_references"] = boost::json::array{reference("NAMESPACE", ns, "OWNER")};
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_experiment(name, ns);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      boost::json::object object{{"id", (*found)->id}, {"name", (*found)->name}};
-      if (!(*found)->namespace_name.empty()) {
-        object["resource_references"] =
-            boost::json::array{reference("NAMESPACE", (*found)->namespace_name, "OWNER")};
-      }
-      return std::optional<boost::json::value>(std::move(object));
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/experiments", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create experiment {}", name), lookup);
-    if (!reply) return reply.error();
-    return to_experiment(reply->json);
+    return create_object(connection_, post_json_request(fmt::format("{}/experiments", base), std::move(body)),
+                         fmt::format("create experiment {}", name), to_experiment,
+                         [&] { return find_experiment(name, ns); });
+  }
+
+  util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
+                                                       const std::string& /*ns*/,
+                                                       const std::string& marker) override {
+    std::vector<Run> runs;
+    auto listed =
+        each_matching(experiment_runs_request(experiment_id), filter().substring("description", marker),
+                      "runs", description_holds(marker), "list the runs with this run key", list_page_size,
+                      [&](const boost::json::value& item) {
+                        runs.push_back(to_run(item));
+                        return false;
+                      });
+    if (!listed) return listed.error();
+    order_oldest_first(runs);
+    return runs;
   }
 
   util::Result<std::optional<Run>> find_run(const std::string& experiment_id, const std::string& /*ns*/,
                                             const std::string& marker) override {
-    // The experiment reference also scopes the list to the experiment's namespace.
-    QueryParams query{{"resource_reference_key.type", "EXPERIMENT"},
-                      {"resource_reference_key.id", experiment_id}};
-    auto found = find_first(
-        {http::Method::get, fmt::format("{}/runs", base), query, {}, {}, {}, Endpoint::json_api},
-        Filter("op").substring("description", marker), "runs",
-        [&](const boost::json::object& item) {
-          return string_field(item, "description").find(marker) != std::string::npos;
-        },
-        "look up the run by its run key");
-    if (!found) return found.error();
-    if (!*found) return std::optional<Run>();
-    return std::optional<Run>(to_run(**found));
+    return first_matching(experiment_runs_request(experiment_id), filter().substring("description", marker),
+                          "runs", description_holds(marker), "look up the run by its run key",
+                          [this](const boost::json::value& item) { return to_run(item); });
   }
 
   util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
@@ -295,50 +293,25 @@ class V1Api final : public KfpApi {
                               boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
                                                  reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
     if (!run.service_account.empty()) body["service_account"] = run.service_account;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_run(run.experiment_id, ns, marker);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(
-          boost::json::object{{"run", {{"id", (*found)->id}, {"name", (*found)->name}}}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/runs", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create run {}", run.name), lookup);
-    if (!reply) return reply.error();
-    return to_run(run_of(reply->json));
+    return create_object(
+        connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
+        fmt::format("create run {}", run.name),
+        [this](const boost::json::value& detail) { return to_run_of_detail(detail); },
+        [&] { return find_run(run.experiment_id, ns, marker); });
   }
 
   util::Result<Run> get_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/runs/{}", base, percent_encode(run_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("get run {}", run_id));
-    if (!reply) return reply.error();
-    return to_run(run_of(reply->json));
+    return get_object(connection_, get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id))),
+                      fmt::format("get run {}", run_id),
+                      [this](const boost::json::value& detail) { return to_run_of_detail(detail); });
   }
 
   util::Result<void> terminate_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::post,
-                                   fmt::format("{}/runs/{}/terminate", base, percent_encode(run_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("terminate run {}", run_id));
-    if (!reply) return reply.error();
-    terminated_.insert(run_id);
-    return {};
+    auto terminated = perform(
+        connection_, action_request(fmt::format("{}/runs/{}/terminate", base, percent_encode(run_id))),
+        fmt::format("terminate run {}", run_id));
+    if (terminated) terminated_.insert(run_id);
+    return terminated;
   }
 
   [[nodiscard]] std::string run_url(const std::string& run_id) const override {
@@ -354,18 +327,25 @@ class V1Api final : public KfpApi {
 
   using ItemMatches = std::function<bool(const boost::json::object&)>;
 
-  static const boost::json::value& run_of(const boost::json::value& detail) {
+  static ItemMatches description_holds(const std::string& text) {
+    return [text](const boost::json::object& item) {
+      return string_field(item, "description").find(text) != std::string::npos;
+    };
+  }
+
+  // Runs come wrapped in a RunDetail ({"run": {...}, "pipeline_runtime": ...}) from get and create.
+  Run to_run_of_detail(const boost::json::value& detail) {
     static const boost::json::value none;
     const auto& o = object_of(detail);
     auto it = o.find("run");
-    return it == o.end() ? none : it->value();
+    return to_run(it == o.end() ? none : it->value());
   }
 
   // A terminated run ends "Failed" on 1.8; when we know it was terminated, say so.
   Run to_run(const boost::json::value& value) {
     const auto& o = object_of(value);
     Run run{string_field(o, "id"), string_field(o, "name"), runtime_state(string_field(o, "status")),
-            string_field(o, "error")};
+            string_field(o, "error"), string_field(o, "created_at")};
     if (run.state == "CANCELING") seen_terminating_.insert(run.id);
     if (run.state == "FAILED" && (terminated_.contains(run.id) || seen_terminating_.contains(run.id))) {
       run.state = "CANCELED";
@@ -379,104 +359,65 @@ class V1Api final : public KfpApi {
     return upload_text_escaped_twice_ ? percent_encode(text) : text;
   }
 
-  static void add_namespace_key(QueryParams& query, const std::string& ns) {
-    if (ns.empty()) return;
-    query.emplace_back("resource_reference_key.type", "NAMESPACE");
-    query.emplace_back("resource_reference_key.id", ns);
+  // Gives `visit` each item of the list that the filter selects, `page_size` at a time, until it says
+  // stop. When the server refuses the filter (400: an older server that cannot filter on this
+  // field), pages through the unfiltered list and gives it the items `matches` accepts instead.
+  util::Result<void> each_matching(const ApiRequest& list, const Filter& list_filter, std::string_view key,
+                                   const ItemMatches& matches, std::string_view what, const char* page_size,
+                                   const ItemVisitor& visit) {
+    bool visited = false;
+    auto filtered = for_each_item(
+        connection_, with_query(list, {{"filter", list_filter.query_value()}, {"page_size", page_size}}), key,
+        what, [&](const boost::json::value& item) {
+          visited = true;
+          return visit(item);
+        });
+    if (filtered || visited || !is_refused_filter(filtered.error())) return filtered;
+    return for_each_item(
+        connection_, with_query(list, {{"page_size", scan_page_size}}), key, what,
+        [&](const boost::json::value& item) { return matches(object_of(item)) && visit(item); });
   }
 
-  static QueryParams versions_query(const std::string& pipeline_id) {
-    return {{"resource_key.type", "PIPELINE"}, {"resource_key.id", pipeline_id}};
-  }
-
-  util::Result<std::optional<boost::json::value>> find_pipeline_raw(const std::string& name,
-                                                                    const std::string& ns) {
-    QueryParams query{{"filter", Filter("op").equals("name", name).query_value()}, {"page_size", "1"}};
-    add_namespace_key(query, ns);
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/pipelines", base), query, {}, {}, {}, Endpoint::json_api},
-        fmt::format("find pipeline {}", name));
-    if (!reply) return reply.error();
-    return first_item(*reply, "pipelines");
-  }
-
-  util::Result<std::optional<boost::json::value>> find_version_raw(const std::string& pipeline_id,
-                                                                   const std::string& name) {
-    QueryParams query = versions_query(pipeline_id);
-    query.emplace_back("filter", Filter("op").equals("name", name).query_value());
-    query.emplace_back("page_size", "1");
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/pipeline_versions", base), query, {}, {}, {}, Endpoint::json_api},
-        fmt::format("find version {}", name));
-    if (!reply) return reply.error();
-    return first_item(*reply, "versions");
-  }
-
-  // The first item the filter selects; if the server refuses the filter (400: an older server
-  // that cannot filter on this field), pages through the unfiltered list comparing locally.
-  util::Result<std::optional<boost::json::value>> find_first(const ApiRequest& list, const Filter& filter,
-                                                             std::string_view key, const ItemMatches& matches,
-                                                             std::string_view what) {
-    ApiRequest filtered = list;
-    filtered.query.emplace_back("filter", filter.query_value());
-    filtered.query.emplace_back("page_size", "1");
-    auto reply = connection_.call(filtered, what);
-    if (reply) return first_item(*reply, key);
-    if (!is_refused_filter(reply.error())) return reply.error();
-    std::string token;
-    for (int page = 0; page < max_scan_pages; ++page) {
-      ApiRequest scan = list;
-      scan.query.emplace_back("page_size", scan_page_size);
-      if (!token.empty()) scan.query.emplace_back("page_token", token);
-      auto listed = connection_.call(scan, what);
-      if (!listed) return listed.error();
-      const auto& object = object_of(listed->json);
-      if (auto items = object.find(key); items != object.end() && items->value().is_array()) {
-        for (const auto& item : items->value().as_array()) {
-          if (matches(object_of(item))) return std::optional<boost::json::value>(item);
-        }
-      }
-      token = string_field(object, "next_page_token");
-      if (token.empty()) return std::optional<boost::json::value>();
-    }
-    return util::fail(util::ErrorKind::server,
-                      fmt::format("{}: the server cannot filter this list and it has more than {} pages",
-                                  what, max_scan_pages));
+  template <class Parse>
+  util::Result<std::optional<Parsed<Parse>>> first_matching(const ApiRequest& list, const Filter& list_filter,
+                                                            std::string_view key, const ItemMatches& matches,
+                                                            std::string_view what, Parse&& parse) {
+    std::optional<Parsed<Parse>> found;
+    auto listed =
+        each_matching(list, list_filter, key, matches, what, "1", [&](const boost::json::value& item) {
+          found = parse(item);
+          return true;
+        });
+    if (!listed) return listed.error();
+    return found;
   }
 
   // 1.8 gives the version made by the pipeline upload no description, only the pipeline (where
   // the upload put the digest): that first version is the one named after the pipeline.
   util::Result<std::optional<PipelineVersion>> first_version_by_pipeline_description(
       const std::string& pipeline_id, const std::string& digest) {
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipelines/{}", base, percent_encode(pipeline_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("get pipeline {}", pipeline_id));
-    if (!reply) return reply.error();
-    const auto& pipeline = object_of(reply->json);
-    if (string_field(pipeline, "description").find(digest) == std::string::npos)
-      return std::optional<PipelineVersion>();
-    auto found = find_version_by_name(pipeline_id, string_field(pipeline, "name"));
-    if (!found) return found.error();
-    if (*found && found->value().description.empty())
-      found->value().description = string_field(pipeline, "description");
+    auto pipeline = get_object(connection_,
+                               get_request(fmt::format("{}/pipelines/{}", base, percent_encode(pipeline_id))),
+                               fmt::format("get pipeline {}", pipeline_id),
+                               [](const boost::json::value& value) { return object_of(value); });
+    if (!pipeline) return pipeline.error();
+    const std::string description = string_field(*pipeline, "description");
+    if (description.find(digest) == std::string::npos) return std::optional<PipelineVersion>();
+    auto found = find_version_by_name(pipeline_id, string_field(*pipeline, "name"));
+    if (found && *found && (*found)->description.empty()) (*found)->description = description;
     return found;
   }
 
   // A create on an upload endpoint; 1.8 masks a duplicate as 500, which is treated as the 409 it
   // means: the object the look-up finds (our own lost attempt, or a race) is the result.
-  util::Result<boost::json::value> create_upload(const ApiRequest& request, std::string_view what,
-                                                 const Lookup& lookup) {
-    auto reply = connection_.create(request, what, lookup);
-    if (reply) return reply->json;
-    if (!is_masked_duplicate(reply.error())) return reply.error();
+  template <class Parse, class Lookup>
+  util::Result<Parsed<Parse>> create_upload(const ApiRequest& request, std::string_view what, Parse&& parse,
+                                            Lookup&& lookup) {
+    auto created = create_object(connection_, request, what, parse, lookup);
+    if (created || !is_masked_duplicate(created.error())) return created;
     auto found = lookup();
-    if (found && *found) return **found;
-    util::Failure failure = reply.error();
+    if (found && *found) return std::move(**found);
+    util::Failure failure = created.error();
     failure.kind = util::ErrorKind::conflict;
     return failure;
   }
@@ -493,29 +434,25 @@ class V1Api final : public KfpApi {
     // The pipeline's description is the first version's description too: it carries the digest.
     if (!upload.description.empty()) query.emplace_back("description", upload_text(upload.description));
     if (!pending.namespace_name.empty()) query.emplace_back("namespace", pending.namespace_name);
-    auto multipart = upload_body(upload.filename, upload.content);
-    auto lookup = [&]() { return find_pipeline_raw(pending.name, pending.namespace_name); };
-    auto reply = create_upload({http::Method::post,
-                                fmt::format("{}/pipelines/upload", base),
-                                query,
-                                {},
-                                multipart.body,
-                                multipart.content_type,
-                                Endpoint::upload},
-                               fmt::format("upload pipeline {}", pending.name), lookup);
-    if (!reply) return reply.error();
+    auto uploaded = create_upload(
+        upload_request(fmt::format("{}/pipelines/upload", base), std::move(query),
+                       upload_body(upload.filename, upload.content)),
+        fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
+          // A listed v1 pipeline carries its default_version too.
+          return first_of(connection_, pipeline_by_name_request(pending.name, pending.namespace_name),
+                          "pipelines", fmt::format("find pipeline {}", pending.name), to_uploaded_pipeline);
+        });
+    if (!uploaded) return uploaded.error();
     pending_.reset();
-    const Pipeline pipeline = to_pipeline(*reply);
-    const auto& object = object_of(*reply);
     PipelineVersion version;
-    if (auto it = object.find("default_version"); it != object.end() && it->value().is_object()) {
-      version = to_version(it->value());
+    if (uploaded->default_version) {
+      version = *uploaded->default_version;
     } else {
-      auto found = find_version_by_name(pipeline.id, pending.name);
+      auto found = find_version_by_name(uploaded->pipeline.id, pending.name);
       if (!found) return found.error();
       if (*found) version = **found;
     }
-    version.pipeline_id = pipeline.id;
+    version.pipeline_id = uploaded->pipeline.id;
     if (version.name.empty()) version.name = pending.name;
     if (version.description.empty()) version.description = upload.description;
     return version;

@@ -1,3 +1,4 @@
+#include "api/calls.hpp"
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
@@ -12,6 +13,8 @@ namespace kfp::api {
 namespace {
 
 constexpr const char* base = "/apis/v2beta1";
+// Listing every run with a run key: the server's maximum page size (list.go: 200).
+constexpr const char* list_page_size = "200";
 
 Pipeline to_pipeline(const boost::json::value& value) {
   const auto& o = object_of(value);
@@ -45,7 +48,11 @@ Experiment to_experiment(const boost::json::value& value) {
 
 Run to_run(const boost::json::value& value) {
   const auto& o = object_of(value);
-  Run run{string_field(o, "run_id"), string_field(o, "display_name"), string_field(o, "state"), {}};
+  Run run{string_field(o, "run_id"),
+          string_field(o, "display_name"),
+          string_field(o, "state"),
+          {},
+          string_field(o, "created_at")};
   if (run.state.empty()) run.state = "PENDING";
   if (auto error = o.find("error"); error != o.end() && error->value().is_object()) {
     run.error = string_field(error->value().as_object(), "message");
@@ -104,6 +111,17 @@ std::string tags_json(const std::map<std::string, std::string>& tags) {
   return boost::json::serialize(object);
 }
 
+// The v2beta1 query dialect: the namespace is a plain query parameter.
+QueryParams in_namespace(const std::string& ns, QueryParams query = {}) {
+  if (!ns.empty()) query.emplace_back("namespace", ns);
+  return query;
+}
+
+// The first item a filter selects (page_size 1).
+QueryParams first_match(const Filter& filter) {
+  return {{"filter", filter.query_value()}, {"page_size", "1"}};
+}
+
 class V2Api final : public KfpApi {
  public:
   V2Api(Connection& connection, ServerInfo server) : connection_(connection), server_(std::move(server)) {}
@@ -112,21 +130,10 @@ class V2Api final : public KfpApi {
 
   util::Result<std::optional<Pipeline>> find_pipeline(const std::string& name,
                                                       const std::string& ns) override {
-    QueryParams query;
-    if (!ns.empty()) query.emplace_back("namespace", ns);
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipelines/names/{}", base, percent_encode(name)),
-                                   query,
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("find pipeline {}", name));
-    if (!reply) {
-      if (reply.error().kind == util::ErrorKind::not_found) return std::optional<Pipeline>();
-      return reply.error();
-    }
-    return std::optional<Pipeline>(to_pipeline(reply->json));
+    return find_object(
+        connection_,
+        get_request(fmt::format("{}/pipelines/names/{}", base, percent_encode(name)), in_namespace(ns)),
+        fmt::format("find pipeline {}", name), to_pipeline);
   }
 
   util::Result<Pipeline> create_pipeline(const std::string& name, const std::string& description,
@@ -134,23 +141,9 @@ class V2Api final : public KfpApi {
     boost::json::object body{{"name", name}, {"display_name", name}};
     if (!description.empty()) body["description"] = description;
     if (!ns.empty()) body["namespace"] = ns;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_pipeline(name, ns);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(
-          boost::json::object{{"pipeline_id", (*found)->id}, {"name", (*found)->name}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/pipelines", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create pipeline {}", name), lookup);
-    if (!reply) return reply.error();
-    return to_pipeline(reply->json);
+    return create_object(connection_, post_json_request(fmt::format("{}/pipelines", base), std::move(body)),
+                         fmt::format("create pipeline {}", name), to_pipeline,
+                         [&] { return find_pipeline(name, ns); });
   }
 
   util::Result<std::optional<PipelineVersion>> find_version_by_name(const std::string& pipeline_id,
@@ -170,34 +163,18 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<std::optional<PipelineVersion>> latest_version(const std::string& pipeline_id) override {
-    QueryParams query{{"page_size", "1"}, {"sort_by", "created_at desc"}};
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipelines/{}/versions", base, percent_encode(pipeline_id)),
-                                   query,
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api_with_specs},
-                                  "find the latest version");
-    if (!reply) return reply.error();
-    auto item = first_item(*reply, "pipeline_versions");
-    if (!item) return std::optional<PipelineVersion>();
-    return std::optional<PipelineVersion>(to_version(*item));
+    return first_of(connection_,
+                    versions_request(pipeline_id, {{"page_size", "1"}, {"sort_by", "created_at desc"}}),
+                    "pipeline_versions", "find the latest version", to_version);
   }
 
   util::Result<PipelineVersion> get_version(const std::string& pipeline_id,
                                             const std::string& version_id) override {
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipelines/{}/versions/{}", base,
-                                               percent_encode(pipeline_id), percent_encode(version_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api_with_specs},
-                                  fmt::format("get version {}", version_id));
-    if (!reply) return reply.error();
-    return to_version(reply->json);
+    return get_object(connection_,
+                      get_request(fmt::format("{}/pipelines/{}/versions/{}", base,
+                                              percent_encode(pipeline_id), percent_encode(version_id)),
+                                  {}, Endpoint::json_api_with_specs),
+                      fmt::format("get version {}", version_id), to_version);
   }
 
   util::Result<PipelineVersion> upload_version(const UploadVersion& upload) override {
@@ -207,190 +184,23 @@ class V2Api final : public KfpApi {
     if (server_.supports_tags && !upload.tags.empty()) query.emplace_back("tags", tags_json(upload.tags));
     // Servers that do not know code_source_url ignore unknown query parameters.
     if (!upload.code_source_url.empty()) query.emplace_back("code_source_url", upload.code_source_url);
-    auto multipart = upload_body(upload.filename, upload.content);
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_version_raw(upload.pipeline_id, Filter().equals("name", upload.name), "find version");
-      if (!found) return found.error();
-      return *found;
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/pipelines/upload_version", base),
-                                     query,
-                                     {},
-                                     multipart.body,
-                                     multipart.content_type,
-                                     Endpoint::upload},
-                                    fmt::format("upload version {}", upload.name), lookup);
-    if (!reply) return reply.error();
-    return to_version(reply->json);
+    return create_object(connection_,
+                         upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
+                                        upload_body(upload.filename, upload.content)),
+                         fmt::format("upload version {}", upload.name), to_version,
+                         [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
   }
 
   util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
                                                           const std::string& ns) override {
-    QueryParams query{{"filter", Filter().equals("name", name).query_value()}, {"page_size", "1"}};
-    if (!ns.empty()) query.emplace_back("namespace", ns);
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/experiments", base), query, {}, {}, {}, Endpoint::json_api},
-        fmt::format("find experiment {}", name));
-    if (!reply) return reply.error();
-    auto item = first_item(*reply, "experiments");
-    if (!item) return std::optional<Experiment>();
-    return std::optional<Experiment>(to_experiment(*item));
+    return first_of(connection_,
+                    get_request(fmt::format("{}/experiments", base),
+                                in_namespace(ns, first_match(Filter().equals("name", name)))),
+                    "experiments", fmt::format("find experiment {}", name), to_experiment);
   }
 
   util::Result<Experiment> create_experiment(const std::string& name, const std::string& ns) override {
     return create_described_experiment(name, "", ns);
-  }
-
-  util::Result<std::optional<Run>> find_run(const std::string& experiment_id, const std::string& ns,
-                                            const std::string& marker) override {
-    QueryParams query{{"experiment_id", experiment_id},
-                      {"filter", Filter().substring("description", marker).query_value()},
-                      {"page_size", "1"}};
-    if (!ns.empty()) query.emplace_back("namespace", ns);
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/runs", base), query, {}, {}, {}, Endpoint::json_api},
-        "look up the run by its run key");
-    if (!reply) return reply.error();
-    auto item = first_item(*reply, "runs");
-    if (!item) return std::optional<Run>();
-    return std::optional<Run>(to_run(*item));
-  }
-
-  util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
-                               const std::string& marker) override {
-    boost::json::object body{{"display_name", run.name},
-                             {"description", run.description},
-                             {"experiment_id", run.experiment_id},
-                             {"pipeline_version_reference",
-                              {{"pipeline_id", run.pipeline_id}, {"pipeline_version_id", run.version_id}}}};
-    boost::json::object runtime{{"parameters", run.parameters}};
-    if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
-    body["runtime_config"] = std::move(runtime);
-    if (!run.service_account.empty()) body["service_account"] = run.service_account;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_run(run.experiment_id, ns, marker);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(boost::json::object{
-          {"run_id", (*found)->id}, {"display_name", (*found)->name}, {"state", (*found)->state}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/runs", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create run {}", run.name), lookup);
-    if (!reply) return reply.error();
-    return to_run(reply->json);
-  }
-
-  util::Result<Run> get_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/runs/{}", base, percent_encode(run_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("get run {}", run_id));
-    if (!reply) return reply.error();
-    return to_run(reply->json);
-  }
-
-  util::Result<void> terminate_run(const std::string& run_id) override {
-    auto reply = connection_.call({http::Method::post,
-                                   fmt::format("{}/runs/{}:terminate", base, percent_encode(run_id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("terminate run {}", run_id));
-    if (!reply) return reply.error();
-    return {};
-  }
-
-  util::Result<std::optional<RecurringRun>> find_recurring_run(const std::string& name,
-                                                               const std::string& ns) override {
-    QueryParams query{{"filter", Filter().equals("display_name", name).query_value()}, {"page_size", "1"}};
-    if (!ns.empty()) query.emplace_back("namespace", ns);
-    auto reply = connection_.call(
-        {http::Method::get, fmt::format("{}/recurringruns", base), query, {}, {}, {}, Endpoint::json_api},
-        fmt::format("find recurring run {}", name));
-    if (!reply) return reply.error();
-    // The list field is camelCase on the wire (the proto field itself is); accept both spellings.
-    auto item = first_item(*reply, "recurringRuns");
-    if (!item) item = first_item(*reply, "recurring_runs");
-    if (!item) return std::optional<RecurringRun>();
-    return std::optional<RecurringRun>(to_recurring_run(*item));
-  }
-
-  util::Result<RecurringRun> create_recurring_run(const RecurringRun& job, const std::string& ns) override {
-    boost::json::object body{{"display_name", job.name},
-                             {"description", job.description},
-                             {"experiment_id", job.experiment_id},
-                             {"pipeline_version_reference",
-                              {{"pipeline_id", job.pipeline_id}, {"pipeline_version_id", job.version_id}}},
-                             {"runtime_config", {{"parameters", job.parameters}}},
-                             {"max_concurrency", std::to_string(job.max_concurrency)},
-                             {"mode", job.enabled ? "ENABLE" : "DISABLE"},
-                             {"no_catchup", true}};
-    if (job.interval_seconds) {
-      body["trigger"] = {{"periodic_schedule", {{"interval_second", std::to_string(*job.interval_seconds)}}}};
-    } else {
-      body["trigger"] = {{"cron_schedule", {{"cron", job.cron}}}};
-    }
-    if (!job.service_account.empty()) body["service_account"] = job.service_account;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_recurring_run(job.name, ns);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(
-          boost::json::object{{"recurring_run_id", (*found)->id}, {"display_name", (*found)->name}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/recurringruns", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create recurring run {}", job.name), lookup);
-    if (!reply) return reply.error();
-    auto created = to_recurring_run(reply->json);
-    if (created.name.empty()) created.name = job.name;
-    return created;
-  }
-
-  util::Result<void> delete_recurring_run(const std::string& id) override {
-    auto reply = connection_.call({http::Method::del,
-                                   fmt::format("{}/recurringruns/{}", base, percent_encode(id)),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("delete recurring run {}", id));
-    // Deleting is idempotent: gone already (a lost response, a re-run) is what we wanted.
-    if (!reply && reply.error().kind != util::ErrorKind::not_found) return reply.error();
-    return {};
-  }
-
-  util::Result<void> set_recurring_run_schedule(const std::string& id, Schedule schedule) override {
-    const char* verb = schedule == Schedule::enabled ? "enable" : "disable";
-    auto reply = connection_.call({http::Method::post,
-                                   fmt::format("{}/recurringruns/{}:{}", base, percent_encode(id), verb),
-                                   {},
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api},
-                                  fmt::format("{} recurring run {}", verb, id));
-    if (!reply) return reply.error();
-    return {};
   }
 
   util::Result<Experiment> create_described_experiment(const std::string& name,
@@ -399,24 +209,96 @@ class V2Api final : public KfpApi {
     boost::json::object body{{"display_name", name}};
     if (!description.empty()) body["description"] = description;
     if (!ns.empty()) body["namespace"] = ns;
-    auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-      auto found = find_experiment(name, ns);
-      if (!found) return found.error();
-      if (!*found) return std::optional<boost::json::value>();
-      return std::optional<boost::json::value>(boost::json::object{{"experiment_id", (*found)->id},
-                                                                   {"display_name", (*found)->name},
-                                                                   {"namespace", (*found)->namespace_name}});
-    };
-    auto reply = connection_.create({http::Method::post,
-                                     fmt::format("{}/experiments", base),
-                                     {},
-                                     boost::json::value(body),
-                                     {},
-                                     {},
-                                     Endpoint::json_api},
-                                    fmt::format("create experiment {}", name), lookup);
-    if (!reply) return reply.error();
-    return to_experiment(reply->json);
+    return create_object(connection_, post_json_request(fmt::format("{}/experiments", base), std::move(body)),
+                         fmt::format("create experiment {}", name), to_experiment,
+                         [&] { return find_experiment(name, ns); });
+  }
+
+  util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
+                                                       const std::string& ns,
+                                                       const std::string& marker) override {
+    std::vector<Run> runs;
+    auto listed =
+        for_each_item(connection_, runs_with_marker(experiment_id, ns, marker, list_page_size), "runs",
+                      "list the runs with this run key", [&](const boost::json::value& item) {
+                        runs.push_back(to_run(item));
+                        return false;
+                      });
+    if (!listed) return listed.error();
+    order_oldest_first(runs);
+    return runs;
+  }
+
+  util::Result<std::optional<Run>> find_run(const std::string& experiment_id, const std::string& ns,
+                                            const std::string& marker) override {
+    return first_of(connection_, runs_with_marker(experiment_id, ns, marker, "1"), "runs",
+                    "look up the run by its run key", to_run);
+  }
+
+  util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
+                               const std::string& marker) override {
+    boost::json::object body = run_body(run);
+    boost::json::object runtime{{"parameters", run.parameters}};
+    if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
+    body["runtime_config"] = std::move(runtime);
+    return create_object(connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
+                         fmt::format("create run {}", run.name), to_run,
+                         [&] { return find_run(run.experiment_id, ns, marker); });
+  }
+
+  util::Result<Run> get_run(const std::string& run_id) override {
+    return get_object(connection_, get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id))),
+                      fmt::format("get run {}", run_id), to_run);
+  }
+
+  util::Result<void> terminate_run(const std::string& run_id) override {
+    return perform(connection_,
+                   action_request(fmt::format("{}/runs/{}:terminate", base, percent_encode(run_id))),
+                   fmt::format("terminate run {}", run_id));
+  }
+
+  util::Result<std::optional<RecurringRun>> find_recurring_run(const std::string& name,
+                                                               const std::string& ns) override {
+    // The list field is spelt as in the proto, camelCase (recurring_run.proto: `recurringRuns`).
+    return first_of(connection_,
+                    get_request(fmt::format("{}/recurringruns", base),
+                                in_namespace(ns, first_match(Filter().equals("display_name", name)))),
+                    "recurringRuns", fmt::format("find recurring run {}", name), to_recurring_run);
+  }
+
+  util::Result<RecurringRun> create_recurring_run(const RecurringRun& job, const std::string& ns) override {
+    boost::json::object body = run_body(job);
+    body["runtime_config"] = {{"parameters", job.parameters}};
+    body["max_concurrency"] = std::to_string(job.max_concurrency);
+    body["mode"] = job.enabled ? "ENABLE" : "DISABLE";
+    body["no_catchup"] = true;
+    if (job.interval_seconds) {
+      body["trigger"] = {{"periodic_schedule", {{"interval_second", std::to_string(*job.interval_seconds)}}}};
+    } else {
+      body["trigger"] = {{"cron_schedule", {{"cron", job.cron}}}};
+    }
+    auto created =
+        create_object(connection_, post_json_request(fmt::format("{}/recurringruns", base), std::move(body)),
+                      fmt::format("create recurring run {}", job.name), to_recurring_run,
+                      [&] { return find_recurring_run(job.name, ns); });
+    if (created && created->name.empty()) created->name = job.name;
+    return created;
+  }
+
+  util::Result<void> delete_recurring_run(const std::string& id) override {
+    auto deleted =
+        perform(connection_, delete_request(fmt::format("{}/recurringruns/{}", base, percent_encode(id))),
+                fmt::format("delete recurring run {}", id));
+    // Deleting is idempotent: gone already (a lost response, a re-run) is what we wanted.
+    if (!deleted && deleted.error().kind != util::ErrorKind::not_found) return deleted.error();
+    return {};
+  }
+
+  util::Result<void> set_recurring_run_schedule(const std::string& id, Schedule schedule) override {
+    const char* verb = schedule == Schedule::enabled ? "enable" : "disable";
+    return perform(connection_,
+                   action_request(fmt::format("{}/recurringruns/{}:{}", base, percent_encode(id), verb)),
+                   fmt::format("{} recurring run {}", verb, id));
   }
 
   [[nodiscard]] std::string run_url(const std::string& run_id) const override {
@@ -424,28 +306,38 @@ class V2Api final : public KfpApi {
   }
 
  private:
-  util::Result<std::optional<boost::json::value>> find_version_raw(const std::string& pipeline_id,
-                                                                   const Filter& filter,
-                                                                   std::string_view what) {
-    QueryParams query{{"filter", filter.query_value()}, {"page_size", "1"}};
-    auto reply = connection_.call({http::Method::get,
-                                   fmt::format("{}/pipelines/{}/versions", base, percent_encode(pipeline_id)),
-                                   query,
-                                   {},
-                                   {},
-                                   {},
-                                   Endpoint::json_api_with_specs},
-                                  what);
-    if (!reply) return reply.error();
-    return first_item(*reply, "pipeline_versions");
+  // The body fields a run and a recurring run share (run.proto, recurring_run.proto).
+  static boost::json::object run_body(const RunSettings& run) {
+    boost::json::object body{{"display_name", run.name},
+                             {"description", run.description},
+                             {"experiment_id", run.experiment_id},
+                             {"pipeline_version_reference",
+                              {{"pipeline_id", run.pipeline_id}, {"pipeline_version_id", run.version_id}}}};
+    if (!run.service_account.empty()) body["service_account"] = run.service_account;
+    return body;
+  }
+
+  // The versions of a pipeline; each carries its whole pipeline_spec, hence the larger answer cap.
+  static ApiRequest versions_request(const std::string& pipeline_id, QueryParams query) {
+    return get_request(fmt::format("{}/pipelines/{}/versions", base, percent_encode(pipeline_id)),
+                       std::move(query), Endpoint::json_api_with_specs);
+  }
+
+  // The runs of the experiment whose description holds the marker, oldest first (run.proto's
+  // ListRuns: experiment_id, namespace, filter, sort_by; list.go sorts by the field, then the id).
+  static ApiRequest runs_with_marker(const std::string& experiment_id, const std::string& ns,
+                                     const std::string& marker, const char* page_size) {
+    return get_request(fmt::format("{}/runs", base),
+                       in_namespace(ns, {{"experiment_id", experiment_id},
+                                         {"filter", Filter().substring("description", marker).query_value()},
+                                         {"sort_by", "created_at"},
+                                         {"page_size", page_size}}));
   }
 
   util::Result<std::optional<PipelineVersion>> find_version(const std::string& pipeline_id,
                                                             const Filter& filter, std::string_view what) {
-    auto found = find_version_raw(pipeline_id, filter, what);
-    if (!found) return found.error();
-    if (!*found) return std::optional<PipelineVersion>();
-    return std::optional<PipelineVersion>(to_version(**found));
+    return first_of(connection_, versions_request(pipeline_id, first_match(filter)), "pipeline_versions",
+                    what, to_version);
   }
 
   Connection& connection_;
@@ -453,33 +345,6 @@ class V2Api final : public KfpApi {
 };
 
 }  // namespace
-
-namespace {
-
-util::Failure v1_unsupported(std::string_view what) {
-  return util::fail(util::ErrorKind::usage, fmt::format("{} is not supported on the v1beta1 API", what),
-                    "recurring runs need a KFP 2.x server (v2beta1 API)");
-}
-
-}  // namespace
-
-util::Result<std::optional<RecurringRun>> KfpApi::find_recurring_run(const std::string& /*name*/,
-                                                                     const std::string& /*ns*/) {
-  return v1_unsupported("finding a recurring run");
-}
-
-util::Result<RecurringRun> KfpApi::create_recurring_run(const RecurringRun& /*recurring_run*/,
-                                                        const std::string& /*ns*/) {
-  return v1_unsupported("creating a recurring run");
-}
-
-util::Result<void> KfpApi::delete_recurring_run(const std::string& /*id*/) {
-  return v1_unsupported("deleting a recurring run");
-}
-
-util::Result<void> KfpApi::set_recurring_run_schedule(const std::string& /*id*/, Schedule /*schedule*/) {
-  return v1_unsupported("enabling or disabling a recurring run");
-}
 
 static std::unique_ptr<KfpApi> make_v2_api(Connection& connection, const ServerInfo& server) {
   return std::make_unique<V2Api>(connection, server);

@@ -1,6 +1,7 @@
 #include "apply/applier.hpp"
 
 #include "publish/flows.hpp"
+#include "publish/limits.hpp"
 #include "publish/provenance.hpp"
 #include "report/report.hpp"
 #include "util/digest.hpp"
@@ -111,6 +112,8 @@ class Applier {
         return;
       }
       result.action = Action::create;
+      take(publish::check_name(fmt::format("the experiment name '{}'", entry.name), entry.name,
+                               publish::limits_for(lane.api().server().version).experiment_name));
       if (planning()) return;
       auto created = take(lane.api().create_described_experiment(entry.name, entry.description, ns_));
       result.id = created.id;
@@ -351,9 +354,62 @@ void SynchronizedLog::progress(std::string_view message) {
   inner_.progress(message);
 }
 
+util::Result<void> check_limits(const ApplyFile& file) {
+  std::vector<std::string> problems;
+  auto check = [&](const Location& where, auto&& work) {
+    try {
+      work();
+    } catch (const util::Error& e) {
+      problems.push_back(fmt::format("{}: {}", where.str(), e.failure().message));
+    }
+  };
+  auto require = [](const util::Result<void>& result) {
+    if (!result) throw util::Error(result.error());
+  };
+  for (const auto& entry : file.pipelines) {
+    check(entry.where, [&] {
+      publish::check_publish_request({entry.name, entry.version, entry.description, entry.tags, {}});
+    });
+  }
+  for (const auto& entry : file.experiments) {
+    check(entry.where, [&] {
+      require(publish::check_name(fmt::format("the experiment name '{}'", entry.name), entry.name,
+                                  publish::limits_of_every_release().experiment_name));
+      require(publish::check_length("the description", entry.description,
+                                    publish::limits::experiment_description));
+    });
+  }
+  for (const auto& entry : file.runs) {
+    check(entry.where, [&] {
+      publish::RunRequest request;
+      request.pipeline = entry.pipeline;
+      request.version = entry.version;
+      request.experiment = entry.experiment;
+      request.run_name = entry.name;
+      request.run_key = entry.run_key;
+      publish::check_run_request(request, nullptr);
+      require(publish::check_name("the run name", entry.name, publish::limits::run_name));
+    });
+  }
+  for (const auto& entry : file.recurring_runs) {
+    check(entry.where, [&] {
+      require(publish::check_name(fmt::format("the recurring run name '{}'", entry.name), entry.name,
+                                  publish::limits::recurring_run_name));
+      require(publish::check_length("the cron schedule", entry.cron, publish::limits::recurring_run_cron));
+    });
+  }
+  if (problems.empty()) return {};
+  std::string message = fmt::format("{} value{} the KFP server would refuse:", problems.size(),
+                                    problems.size() == 1 ? "" : "s");
+  for (const auto& problem : problems) message += "\n  " + problem;
+  return util::fail(util::ErrorKind::usage, std::move(message),
+                    "shorten them: the server would refuse them, or fail a create half-way with HTTP 500");
+}
+
 std::vector<ObjectResult> apply_file(const ApplyFile& file, const std::string& ns, Lane& first,
                                      const LaneFactory& more_lanes, const ApplyOptions& options,
                                      const util::Environment& env, util::Log& log) {
+  take(check_limits(file));
   Applier applier(file, ns, options, env, log);
   return applier.run(first, more_lanes);
 }

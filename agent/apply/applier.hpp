@@ -51,8 +51,14 @@ class SynchronizedLog final : public util::Log {
   std::mutex mutex_;
 };
 
+// Checks every name and description in `file` against the limits all KFP releases share
+// (publish/limits.hpp), so that nothing the server would refuse is sent. Fails with kind usage
+// (exit 2), listing each problem with its location.
+[[nodiscard]] util::Result<void> check_limits(const ApplyFile& file);
+
 // Plans or applies `file` in namespace `ns`. Per-object failures are in the results, never thrown;
-// throws util::Error only when an extra lane cannot be opened (before anything is changed).
+// throws util::Error only when the file fails check_limits or an extra lane cannot be opened
+// (before anything is changed).
 [[nodiscard]] std::vector<ObjectResult> apply_file(const ApplyFile& file, const std::string& ns, Lane& first,
                                                    const LaneFactory& more_lanes, const ApplyOptions& options,
                                                    const util::Environment& env, util::Log& log);

@@ -45,6 +45,7 @@ class ApplyCommand final : public Command {
     // The file, every package and every run's parameters are judged before anything is sent.
     auto file = apply::load_file(file_);
     if (!file) throw util::Error(file.error());
+    if (auto limits = apply::check_limits(*file); !limits) throw util::Error(limits.error());
     context.log.info("{}: {} pipelines, {} experiments, {} runs, {} recurring runs", file_,
                      file->pipelines.size(), file->experiments.size(), file->runs.size(),
                      file->recurring_runs.size());

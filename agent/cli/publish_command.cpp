@@ -71,12 +71,15 @@ class PublishCommand final : public Command {
     context.log.info("{}: {} {} ({})", package_, package::to_string(package->kind), package->pipeline_name,
                      package->digest);
 
-    auto session = open_session(context, report);
-    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,
-                         session->clock());
     publish::PublishRequest request{pipeline_,
                                     version_.empty() ? std::nullopt : std::optional<std::string>(version_),
                                     description_, tags, code_source_url_};
+    publish::check_publish_request(request);
+    if (run_request) publish::check_run_request(*run_request, &package->inputs);
+
+    auto session = open_session(context, report);
+    publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,
+                         session->clock());
     auto published = flows.publish(*package, request, report);
     if (run_request) flows.run(*run_request, report, &published);
   }
@@ -109,6 +112,7 @@ class RunCommand final : public Command {
   void run(Context& context, report::Report& report) override {
     auto request = flags_.request(
         flags_.pipeline, flags_.version.empty() ? std::nullopt : std::optional<std::string>(flags_.version));
+    publish::check_run_request(request, nullptr);
     auto session = open_session(context, report);
     publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,
                          session->clock());

@@ -1,5 +1,6 @@
 #include "publish/flows.hpp"
 
+#include "publish/limits.hpp"
 #include "publish/provenance.hpp"
 #include "util/interrupt.hpp"
 
@@ -7,17 +8,19 @@
 #include <boost/json/serialize.hpp>
 
 #include <random>
+#include <set>
 #include <tuple>
 
 namespace kfp::publish {
 
 namespace {
 
-constexpr std::size_t max_tag_chars = 63;
 constexpr std::size_t max_description_chars = 1000;
 constexpr util::Milliseconds first_poll{1000};
 constexpr util::Milliseconds max_poll{10'000};
-constexpr util::Milliseconds heartbeat{60'000};
+// After a failed status check the next comes sooner than a regular poll would, then backs off.
+constexpr util::Milliseconds first_failure_pause{2000};
+constexpr util::Milliseconds max_failure_pause{15'000};
 
 [[noreturn]] void raise(util::ErrorKind kind, std::string message, std::string hint = {}) {
   throw util::Error(kind, std::move(message), std::move(hint));
@@ -27,6 +30,10 @@ template <class T>
 T take(util::Result<T> result) {
   if (!result) throw util::Error(result.error());
   return std::move(*result);
+}
+
+void take(const util::Result<void>& result) {
+  if (!result) throw util::Error(result.error());
 }
 
 report::ObjectInfo object_info(std::string id, std::string name, bool created) {
@@ -55,15 +62,109 @@ std::string short_digest(const std::string& digest) {
   return digest.substr(7, 12);
 }
 
+std::string shown(std::string_view value) {
+  return fmt::format("'{}'", fit(std::string(value), 80));
+}
+
+// A status check that failed in a way a later one may not: no answer, or the server (or a proxy
+// in front of it) answering 5xx or 429. Authentication, permission and not-found are answers.
+bool transient(const util::Failure& failure) {
+  if (failure.kind == util::ErrorKind::network) return true;
+  if (failure.kind != util::ErrorKind::server || !failure.http_status) return false;
+  return *failure.http_status >= 500 || *failure.http_status == 429;
+}
+
+std::string seconds_text(util::Milliseconds duration) {
+  return util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(duration));
+}
+
 }  // namespace
 
 std::string derived_version_name(const std::string& digest) {
   return "sha256-" + short_digest(digest);
 }
 
+void check_publish_request(const PublishRequest& request) {
+  const ServerLimits every = limits_of_every_release();
+  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
+                  every.pipeline_name));
+  if (request.version) {
+    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
+                    every.version_name));
+  }
+  take(check_length("the code source URL", request.code_source_url, limits::version_code_source_url));
+  std::set<std::string> keys;
+  for (const auto& [key, value] : request.tags) {
+    const std::string what = fmt::format("tag {}={}", shown(key), shown(value));
+    if (key.empty() || key.find('.') != std::string::npos) {
+      raise(util::ErrorKind::usage, fmt::format("{}: tag keys are non-empty and hold no '.'", what),
+            "the KFP server refuses such keys (kfp-2.17.0 model/pipeline_tags.go:42-46)");
+    }
+    if (key == api::digest_tag_key)
+      raise(util::ErrorKind::usage, fmt::format("{}: kfp-publish sets this tag itself", what));
+    take(check_length(fmt::format("the key of {}", what), key, limits::tag_key));
+    take(check_length(fmt::format("the value of {}", what), value, limits::tag_value));
+    keys.insert(key);
+  }
+  // The digest tag is always added; provenance tags only while there is room.
+  if (keys.size() + 1 > limits::max_tags) {
+    raise(util::ErrorKind::usage,
+          fmt::format("{} tags: the KFP server stores at most {} per version and kfp-publish adds its digest "
+                      "tag, so at most {} may be given",
+                      keys.size(), limits::max_tags, limits::max_tags - 1),
+          "kfp-2.17.0 model/pipeline_tags.go:34");
+  }
+}
+
+void check_run_request(const RunRequest& request, const std::vector<package::InputParameter>* declared) {
+  const ServerLimits every = limits_of_every_release();
+  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
+                  every.pipeline_name));
+  if (request.version) {
+    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
+                    every.version_name));
+  }
+  take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
+                  every.experiment_name));
+  take(check_length(fmt::format("the run name {}", shown(request.run_name)), request.run_name,
+                    limits::run_name));
+  take(check_length("the service account", request.service_account, limits::run_service_account));
+  if (request.run_key && request.run_key->empty()) raise(util::ErrorKind::usage, "the run key is empty");
+  if (declared != nullptr) {
+    auto parameters = resolve_parameters(request.parameters, *declared);
+    if (!parameters) throw util::Error(parameters.error());
+  }
+}
+
+std::string run_description(const std::string& marker, const Provenance& provenance) {
+  std::string description = fmt::format("Started by kfp-publish. {}", marker);
+  // The marker is what a retry looks the run up by: it is never cut. The provenance is: first
+  // the CI run's URL gives way to its short id, then the repository is cut.
+  for (const auto& sentence : {provenance.sentence(), provenance.short_sentence()}) {
+    if (sentence.empty()) return description;
+    auto candidate = fmt::format("{} ({})", description, sentence);
+    if (candidate.size() <= limits::run_description.max) return candidate;
+  }
+  std::string rest;
+  if (!provenance.ci_run.empty()) rest = fmt::format("CI run {}, ", provenance.ci_run);
+  rest += fmt::format("from {}@{}", provenance.repository, provenance.commit.substr(0, 12));
+  const std::size_t room = limits::run_description.max - description.size() - 3;
+  return fmt::format("{} ({})", description, fit(rest, room));
+}
+
 Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
              http::Clock& clock)
     : api_(api), namespace_(std::move(namespace_name)), env_(env), log_(log), clock_(clock) {}
+
+void Flows::check_server_limits(const PublishRequest& request) const {
+  const ServerLimits server = limits_for(api_.server().version);
+  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
+                  server.pipeline_name));
+  if (request.version) {
+    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
+                    server.version_name));
+  }
+}
 
 void Flows::check_server_reads(const package::Package& package) const {
   const auto first = package.document.find_first_not_of(" \t\r\n");
@@ -103,20 +204,16 @@ PublishPlan Flows::plan_publish(const package::Package& package, const PublishRe
 
 Published Flows::publish(const package::Package& package, const PublishRequest& request,
                          report::Report& report) {
+  check_publish_request(request);
+  check_server_limits(request);
   check_server_reads(package);
   const Provenance provenance = provenance_from(env_);
-  std::map<std::string, std::string> tags = provenance.tags();
-  for (const auto& [key, value] : request.tags) {
-    if (key.empty() || key.size() > max_tag_chars || value.size() > max_tag_chars ||
-        key.find('.') != std::string::npos) {
-      raise(util::ErrorKind::usage,
-            fmt::format("--tag {}={}: keys and values are at most 63 characters and keys "
-                        "have no '.'",
-                        key, value));
-    }
-    tags[key] = value;
-  }
+  std::map<std::string, std::string> tags(request.tags.begin(), request.tags.end());
   tags[api::digest_tag_key] = api::digest_tag_value(package.digest);
+  for (const auto& [key, value] : provenance.tags()) {
+    // The server stores at most 20 tags: the given ones and the digest come first.
+    if (tags.size() < limits::max_tags) tags.emplace(key, value);
+  }
 
   Published published;
   published.inputs = package.inputs;
@@ -161,8 +258,12 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   description += fmt::format("\ndigest: {}", package.digest);
   upload.description = std::move(description);
   upload.tags = std::move(tags);
-  upload.code_source_url =
-      request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url;
+  upload.code_source_url = request.code_source_url;
+  if (upload.code_source_url.empty() &&
+      length(provenance.code_source_url, limits::version_code_source_url.count) <=
+          limits::version_code_source_url.max) {
+    upload.code_source_url = provenance.code_source_url;
+  }
   upload.filename = package.upload_filename;
   if (package.member.empty()) {
     const std::uint64_t size = package.document.empty() ? package.document_size : package.document.size();
@@ -193,6 +294,9 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
 
 void Flows::run(const RunRequest& request, report::Report& report, const Published* published) {
   // Everything that can be checked is checked before anything is created.
+  check_run_request(request, published != nullptr ? &published->inputs : nullptr);
+  take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
+                  limits_for(api_.server().version).experiment_name));
   api::Pipeline pipeline;
   api::PipelineVersion version;
   std::vector<package::InputParameter> inputs;
@@ -270,15 +374,14 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
               run.id);
   } else {
     api::CreateRun create;
-    create.name =
-        request.run_name.empty()
-            ? fmt::format("{}-{}", request.pipeline,
-                          provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run)
-            : request.run_name;
-    std::string description = fmt::format("Started by kfp-publish. {}", marker);
-    if (auto sentence = provenance.sentence(); !sentence.empty())
-      description += fmt::format(" ({})", sentence);
-    create.description = std::move(description);
+    create.name = request.run_name;
+    if (create.name.empty()) {
+      create.name =
+          fit(fmt::format("{}-{}", request.pipeline,
+                          provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run),
+              limits::run_name.max);
+    }
+    create.description = run_description(marker, provenance);
     create.experiment_id = experiment->id;
     create.pipeline_id = pipeline.id;
     create.version_id = version.id;
@@ -303,58 +406,114 @@ void Flows::cancel(const std::string& run_id, std::string_view why) {
   if (!terminated) log_.error("could not terminate run {}: {}", run_id, terminated.error().message);
 }
 
+util::Result<api::Run> Flows::poll(const std::string& run_id) {
+  return api_.get_run(run_id);
+}
+
 void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& report) {
-  const auto start = clock_.now();
-  auto last_report = start;
-  auto interval = first_poll;
-  std::string last_state;
+  using TimePoint = http::Clock::TimePoint;
+  const TimePoint start = clock_.now();
+  // Without --wait-timeout the deadline is never reached.
+  const TimePoint deadline = request.wait_timeout ? start + *request.wait_timeout : TimePoint::max();
   const std::string url = api_.run_url(run.id);
+  auto since = [&](TimePoint from) {
+    return std::chrono::duration_cast<util::Milliseconds>(clock_.now() - from);
+  };
+
+  auto interval = first_poll;
+  auto failure_pause = first_failure_pause;
+  TimePoint next_poll = start + interval;
+  TimePoint next_heartbeat = start;
+  std::string reported_state;
+  // While status checks fail: since when, and the last failure.
+  std::optional<TimePoint> failing_since;
+  std::optional<util::Failure> last_failure;
+
   for (;;) {
-    const auto elapsed = std::chrono::duration_cast<util::Milliseconds>(clock_.now() - start);
-    if (run.state != last_state || clock_.now() - last_report >= heartbeat) {
-      log_.progress(
-          fmt::format("run {} {} ({}) {}", run.id, run.state,
-                      util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(elapsed)), url));
-      last_state = run.state;
-      last_report = clock_.now();
+    if (!failing_since) {
+      report.run->state = run.state;
+      if (run.state == "SUCCEEDED" || run.state == "SKIPPED") {
+        log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, seconds_text(since(start)), url));
+        return;
+      }
+      if (run.state == "FAILED") {
+        raise(util::ErrorKind::run_failed,
+              fmt::format("run {} ended FAILED{}", run.id, run.error.empty() ? "" : ": " + run.error),
+              fmt::format("see the run's logs at {}", url));
+      }
+      if (run.state == "CANCELED")
+        raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
+      if (run.state == "PAUSED") {
+        raise(util::ErrorKind::run_canceled,
+              fmt::format("run {} is PAUSED and will not finish by itself", run.id),
+              fmt::format("resume it at {}", url));
+      }
     }
-    report.run->state = run.state;
-    if (run.state == "SUCCEEDED" || run.state == "SKIPPED") return;
-    if (run.state == "FAILED") {
-      raise(util::ErrorKind::run_failed,
-            fmt::format("run {} ended FAILED{}", run.id, run.error.empty() ? "" : ": " + run.error),
-            fmt::format("see the run's logs at {}", url));
-    }
-    if (run.state == "CANCELED")
-      raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
-    if (run.state == "PAUSED") {
-      raise(util::ErrorKind::run_canceled,
-            fmt::format("run {} is PAUSED and will not finish by itself", run.id),
-            fmt::format("resume it at {}", url));
+    if (clock_.now() >= next_heartbeat || (!failing_since && run.state != reported_state)) {
+      if (failing_since) {
+        log_.progress(fmt::format("run {} state unknown for {}: {}; status checks go on for up to {} ({}) {}",
+                                  run.id, seconds_text(since(*failing_since)), last_failure->message,
+                                  seconds_text(request.status_failure_budget), seconds_text(since(start)),
+                                  url));
+      } else {
+        log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, seconds_text(since(start)), url));
+        reported_state = run.state;
+      }
+      next_heartbeat = clock_.now() + heartbeat_interval;
     }
     if (util::interrupted()) {
       if (request.on_interrupt == OnInterrupt::cancel) cancel(run.id, "interrupted");
       raise(util::ErrorKind::interrupted,
             fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
     }
-    if (request.wait_timeout && elapsed >= *request.wait_timeout) {
+    if (clock_.now() >= deadline) {
       if (request.on_timeout == OnTimeout::cancel) cancel(run.id, "--wait-timeout reached");
+      const std::string state =
+          failing_since ? fmt::format("state unknown: {}", last_failure->message) : "state " + run.state;
       raise(util::ErrorKind::timeout,
-            fmt::format("run {} did not finish within {} (state {})", run.id,
-                        util::format_duration(*request.wait_timeout), run.state),
+            fmt::format("run {} did not finish within {} ({})", run.id,
+                        util::format_duration(*request.wait_timeout), state),
             request.on_timeout == OnTimeout::cancel
                 ? ""
                 : "it is still running; --cancel-on-timeout terminates it");
     }
-    auto pause = interval;
-    if (request.wait_timeout)
-      pause = std::min(pause, std::max(util::Milliseconds{1}, *request.wait_timeout - elapsed));
-    if (clock_.sleep_for(pause) == http::SleepOutcome::interrupted) continue;  // the loop notices the flag
-    interval = std::min(max_poll, interval * 3 / 2);
-    auto polled = api_.get_run(run.id);
+    // Sleep until the next poll, waking for the heartbeat and the deadline.
+    const TimePoint wake = std::min({next_poll, next_heartbeat, deadline});
+    const auto pause = std::chrono::duration_cast<util::Milliseconds>(wake - clock_.now());
+    if (pause > util::Milliseconds{0} && clock_.sleep_for(pause) == http::SleepOutcome::interrupted) {
+      continue;  // the loop notices the flag
+    }
+    if (clock_.now() < next_poll) continue;
+
+    const TimePoint asked = clock_.now();
+    auto polled = poll(run.id);
     // A signal that cut the poll short is handled at the top of the loop (cancel, exit 130).
     if (!polled && polled.error().kind == util::ErrorKind::interrupted && util::interrupted()) continue;
-    run = take(std::move(polled));
+    if (polled) {
+      if (failing_since) log_.info("run {}: status checks answer again", run.id);
+      run = std::move(*polled);
+      failing_since.reset();
+      failure_pause = first_failure_pause;
+      interval = std::min(max_poll, interval * 3 / 2);
+      next_poll = clock_.now() + interval;
+      continue;
+    }
+    if (!transient(polled.error())) throw util::Error(polled.error());
+    if (!failing_since) {
+      failing_since = asked;
+      log_.warning("run {}: status check failed ({}); retrying for up to {}", run.id, polled.error().message,
+                   seconds_text(request.status_failure_budget));
+    }
+    last_failure = polled.error();
+    if (since(*failing_since) >= request.status_failure_budget) {
+      util::Failure failure = polled.error();
+      failure.message = fmt::format("run {}: status checks failed for {}: {}", run.id,
+                                    seconds_text(since(*failing_since)), failure.message);
+      failure.hint = fmt::format("the run may still be going: see {}", url);
+      throw util::Error(failure);
+    }
+    next_poll = clock_.now() + failure_pause;
+    failure_pause = std::min(max_failure_pause, failure_pause * 2);
   }
 }
 

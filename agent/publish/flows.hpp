@@ -6,6 +6,7 @@
 #include "http/retry.hpp"
 #include "package/package.hpp"
 #include "publish/parameters.hpp"
+#include "publish/provenance.hpp"
 #include "report/report.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
@@ -29,6 +30,14 @@ struct PublishRequest {
 enum class OnTimeout { keep_running, cancel };
 enum class OnInterrupt { keep_running, cancel };
 
+// How a wait rides out a server that stops answering (an API server restart, a UI proxy's 504s):
+// failing status checks are retried until they have failed for this long without one success.
+// An API server pod restarts in well under a minute (its readiness probe, manifests
+// ml-pipeline deployment); five minutes also covers a rescheduled pod pulling its image.
+inline constexpr util::Milliseconds default_status_failure_budget{5 * 60 * 1000};
+// A wait prints a line at least this often (stderr; -q silences it), so CI logs never look dead.
+inline constexpr util::Milliseconds heartbeat_interval{25'000};
+
 struct RunRequest {
   std::string pipeline;
   std::optional<std::string> version;  // else the version just published, else the latest
@@ -42,6 +51,7 @@ struct RunRequest {
   OnTimeout on_timeout = OnTimeout::keep_running;
   OnInterrupt on_interrupt = OnInterrupt::keep_running;
   std::optional<std::string> run_key;  // else the CI's identity, else one for this invocation
+  util::Milliseconds status_failure_budget = default_status_failure_budget;
 };
 
 // What publish found or made, for a following run.
@@ -64,6 +74,17 @@ struct PublishPlan {
 // The version name used when --version is not given: from the content digest.
 [[nodiscard]] std::string derived_version_name(const std::string& digest);
 
+// Checks what needs no server, before any request: names and values against the limits every
+// KFP release shares (publish/limits.hpp), the tags, and, when `declared` is given (publish
+// --run), the run's parameters against the package's inputs. Throws util::Error: kind usage
+// (exit 2) for names and values, invalid_parameters (exit 3) for parameters.
+void check_publish_request(const PublishRequest& request);
+void check_run_request(const RunRequest& request, const std::vector<package::InputParameter>* declared);
+
+// The run's description: the run-key marker always whole, then as much of the provenance as the
+// server stores (run descriptions are VARCHAR(255) on every release).
+[[nodiscard]] std::string run_description(const std::string& marker, const Provenance& provenance);
+
 class Flows {
  public:
   Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
@@ -80,10 +101,14 @@ class Flows {
 
  private:
   void check_server_reads(const package::Package& package) const;
+  // The limits of the server's release (healthz named it): checked before any write.
+  void check_server_limits(const PublishRequest& request) const;
   std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
                                                                              const package::Package& package,
                                                                              const PublishRequest& request);
   void wait_for(const RunRequest& request, api::Run run, report::Report& report);
+  // The run's state, or the failure of a status check that may pass if tried again later.
+  util::Result<api::Run> poll(const std::string& run_id);
   void cancel(const std::string& run_id, std::string_view why);
 
   api::KfpApi& api_;

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace kfp::publish {
 
@@ -47,9 +48,36 @@ std::string_view json_kind(const boost::json::value& value) {
   return "a value";
 }
 
+// JSON has no infinity or NaN: a value such as 1e999 parses to infinity, which the server cannot
+// read back (Go's encoding/json refuses such numbers). Depth is bounded by the parsers' limits.
+bool finite(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_: return std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : value.get_array())
+        if (!finite(item)) return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& item : value.get_object())
+        if (!finite(item.value())) return false;
+      return true;
+    default: return true;
+  }
+}
+
+util::Result<boost::json::value> require_finite(const std::string& name,
+                                                util::Result<boost::json::value> value,
+                                                std::string_view shown) {
+  if (value && !finite(*value)) {
+    return invalid(
+        fmt::format("parameter {}: {} is out of range (a JSON number must be finite)", name, shown));
+  }
+  return value;
+}
+
 // Checks (and where lossless, converts) a typed value from a params file.
-util::Result<boost::json::value> check_typed(const std::string& name, const boost::json::value& value,
-                                             package::ParameterType type) {
+util::Result<boost::json::value> check_typed_value(const std::string& name, const boost::json::value& value,
+                                                   package::ParameterType type) {
   using package::ParameterType;
   auto wrong = [&] {
     return invalid(fmt::format("parameter {} must be {}, got {} ({})", name, package::to_string(type),
@@ -85,6 +113,11 @@ util::Result<boost::json::value> check_typed(const std::string& name, const boos
   return wrong();
 }
 
+util::Result<boost::json::value> check_typed(const std::string& name, const boost::json::value& value,
+                                             package::ParameterType type) {
+  return require_finite(name, check_typed_value(name, value, type), boost::json::serialize(value));
+}
+
 // The file as one YAML/JSON mapping (JSON is YAML), through the guarded loader and the one
 // converter. A value written as a scalar keeps its text, so it is typed against the declared input
 // exactly as --param name=value is; lists and mappings are YAML values.
@@ -105,8 +138,10 @@ util::Result<boost::json::object> read_params_file(const std::filesystem::path& 
 
 }  // namespace
 
-util::Result<boost::json::value> convert_text(const std::string& name, const std::string& text,
-                                              package::ParameterType type) {
+namespace {
+
+util::Result<boost::json::value> convert_text_value(const std::string& name, const std::string& text,
+                                                    package::ParameterType type) {
   using package::ParameterType;
   auto wrong = [&](std::string_view expected) {
     return invalid(fmt::format("parameter {} must be {} ({}), got '{}'", name, package::to_string(type),
@@ -147,6 +182,13 @@ util::Result<boost::json::value> convert_text(const std::string& name, const std
   return wrong("a value");
 }
 
+}  // namespace
+
+util::Result<boost::json::value> convert_text(const std::string& name, const std::string& text,
+                                              package::ParameterType type) {
+  return require_finite(name, convert_text_value(name, text, type), fmt::format("'{}'", text));
+}
+
 util::Result<boost::json::object> resolve_parameters(const ParameterInput& input,
                                                      const std::vector<package::InputParameter>& declared) {
   std::map<std::string, const package::InputParameter*> by_name;
@@ -169,12 +211,17 @@ util::Result<boost::json::object> resolve_parameters(const ParameterInput& input
       result[name] = std::move(*checked);
     }
   }
+  std::set<std::string> given;
   for (const auto& assignment : input.assignments) {
     auto equals = assignment.find('=');
     if (equals == std::string::npos || equals == 0) {
       return invalid(fmt::format("--param '{}' is not name=value", assignment), "e.g. --param epochs=3");
     }
     const std::string name = assignment.substr(0, equals);
+    if (!given.insert(name).second) {
+      return invalid(fmt::format("--param {} is given more than once", name),
+                     "give each parameter once: which value was meant cannot be guessed");
+    }
     auto it = by_name.find(name);
     if (it == by_name.end()) return unknown(name);
     auto converted = convert_text(name, assignment.substr(equals + 1), it->second->type);

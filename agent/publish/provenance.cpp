@@ -43,16 +43,26 @@ std::map<std::string, std::string> Provenance::tags() const {
   return out;
 }
 
-std::string Provenance::sentence() const {
+namespace {
+
+std::string sentence_with(const Provenance& provenance, const std::string& ci_run) {
   std::string out;
-  if (!repository.empty() || !commit.empty()) {
-    out = fmt::format("from {}@{}", repository.empty() ? "?" : repository, commit.substr(0, 12));
+  if (!provenance.repository.empty() || !provenance.commit.empty()) {
+    out = fmt::format("from {}@{}", provenance.repository.empty() ? "?" : provenance.repository,
+                      provenance.commit.substr(0, 12));
   }
-  if (!ci_run_url.empty())
-    out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run_url);
-  else if (!ci_run.empty())
-    out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run);
+  if (!ci_run.empty()) out += fmt::format("{}CI run {}", out.empty() ? "" : ", ", ci_run);
   return out;
+}
+
+}  // namespace
+
+std::string Provenance::sentence() const {
+  return sentence_with(*this, ci_run_url.empty() ? ci_run : ci_run_url);
+}
+
+std::string Provenance::short_sentence() const {
+  return sentence_with(*this, ci_run);
 }
 
 std::optional<std::string> ci_run_key(const util::Environment& env) {

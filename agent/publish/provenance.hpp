@@ -20,6 +20,8 @@ struct Provenance {
   [[nodiscard]] std::map<std::string, std::string> tags() const;
   // One sentence for descriptions: "from owner/repo@abc1234, CI run URL".
   [[nodiscard]] std::string sentence() const;
+  // The same with the CI run's short id instead of its URL: "from owner/repo@abc1234, CI run github-1-1".
+  [[nodiscard]] std::string short_sentence() const;
 };
 
 [[nodiscard]] Provenance provenance_from(const util::Environment& env);

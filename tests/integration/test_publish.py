@@ -194,6 +194,76 @@ class RunTest(PublishTestCase):
         self.assertEqual(parameters["optimizer"], {"name": "sgd"})
 
 
+class NothingSentTest(PublishTestCase):
+    """Names, values and parameters the server would refuse stop the command before any request
+    (issue 15 "Nothing sent when nothing should be", issue 14 point 5)."""
+
+    def assert_refused_before_any_request(self, code, *args, env=None):
+        self.emu.clear_requests()
+        result = self.kfp(*args, "-o", "json", env=env)
+        self.assertEqual(result.code, code, result)
+        self.assertEqual(self.emu.requests_log(), [], f"{args}: nothing may be sent")
+        return result
+
+    def test_names_and_values_the_server_refuses_are_exit_2_before_any_request(self):
+        pkg = self.package()
+        cases = [
+            ("publish", pkg, "--pipeline", "p" * 256),
+            ("publish", pkg, "--pipeline", ""),
+            ("publish", pkg, "--pipeline", "hello", "--version", "v" * 256),
+            ("publish", pkg, "--pipeline", "hello", "--code-source-url", "https://x/" + "u" * 250),
+            ("publish", pkg, "--pipeline", "hello", "--tag", "k" * 64 + "=v"),
+            ("publish", pkg, "--pipeline", "hello", *[a for i in range(20) for a in ("--tag", f"k{i}=v")]),
+            ("publish", pkg, "--pipeline", "hello", "--run", "--experiment", "e" * 256, "--param", "message=hi"),
+            ("publish", pkg, "--pipeline", "hello", "--run", "--experiment", "ci", "--param", "message=hi",
+             "--run-name", "r" * 256),
+            ("run", "--pipeline", "hello", "--experiment", "ci", "--run-name", "r" * 256),
+            ("run", "--pipeline", "hello", "--experiment", "ci", "--service-account", "s" * 256),
+        ]
+        for args in cases:
+            with self.subTest(args=[a if len(str(a)) < 40 else f"{str(a)[:20]}…({len(str(a))})" for a in args]):
+                result = self.assert_refused_before_any_request(2, *args)
+                self.assertEqual(result.report()["error"]["kind"], "usage")
+
+    def test_bad_parameters_of_publish_run_are_exit_3_before_anything_is_sent(self):
+        pkg = self.package("training-pipeline.yaml")
+        required = ["--param", "dataset_uri=s3://x"]
+        for params in (["--param", "colour=red"], ["--param", "epochs=three"],
+                       ["--param", "validation_split=1e999"], ["--param", "epochs=1", "--param", "epochs=2"]):
+            with self.subTest(params=params):
+                result = self.assert_refused_before_any_request(
+                    3, "publish", pkg, "--pipeline", "train", "--run", "--experiment", "ci", *required, *params)
+                self.assertEqual(result.report()["error"]["kind"], "invalid_parameters")
+        self.assertEqual(self.state().get("pipelines", []), [])
+
+    def test_a_version_name_over_the_releases_limit_is_refused_before_any_write(self):
+        # 2.15+ stores version names of at most 127 bytes (validation/length.go:47): 200 passes the
+        # limit every release shares, so healthz is asked, and nothing is written.
+        self.emu.clear_requests()
+        result = self.kfp("publish", self.package(), "--pipeline", "hello", "--version", "v" * 200, "-o", "json")
+        self.assertEqual(result.code, 2, result)
+        self.assertIn("127", result.report()["error"]["message"])
+        self.assertEqual([r for r in self.emu.requests_log() if r["method"] != "GET"], [])
+
+    def test_a_long_repository_name_still_gives_a_run_description_the_server_stores(self):
+        repository = "an-organisation-with-a-long-name/" + "a-repository-name-that-goes-on-" * 3
+        env = {"GITHUB_REPOSITORY": repository, "GITHUB_SHA": "c" * 40, "GITHUB_RUN_ID": "98765432101",
+               "GITHUB_RUN_ATTEMPT": "2", "GITHUB_JOB": "publish", "GITHUB_SERVER_URL": "https://github.example.com"}
+        result = self.kfp("publish", self.package(), "--pipeline", "hello", "--run", "--experiment", "ci",
+                          "--param", "message=hi", "-o", "json", env=env)
+        self.assertEqual(result.code, 0, result)
+        runs = self.state()["runs"]
+        self.assertEqual(len(runs), 1)
+        description = runs[0]["description"]
+        self.assertLessEqual(len(description), 255, description)
+        self.assertRegex(description, r"kfp-publish-run-key:[0-9a-f]{32}")
+        again = self.kfp("publish", self.package(), "--pipeline", "hello", "--run", "--experiment", "ci",
+                         "--param", "message=hi", "-o", "json", env=env)
+        self.assertEqual(again.code, 0, again)
+        self.assertEqual(again.report()["run"]["id"], result.report()["run"]["id"], "the run key still finds it")
+        self.assertEqual(len(self.state()["runs"]), 1)
+
+
 class AuthTest(PublishTestCase):
     def publish(self, **kw):
         return self.kfp("publish", self.package(), "--pipeline", "hello", "-o", "json", **kw)

@@ -1,5 +1,7 @@
 #include "api/connection.hpp"
 
+#include "api/calls.hpp"
+
 #include "unit/api/fake_transport.hpp"
 
 #include <doctest/doctest.h>
@@ -41,13 +43,8 @@ TEST_CASE("requests go to the base URL with its prefix, the bearer token and a J
   Fixture f;
   f.tokens.tokens = {"tok-123456789"};
   f.transport.answer(200, R"({"pipeline_id":"p1"})");
-  api::ApiRequest request{http::Method::post,
-                          "/apis/v2beta1/pipelines",
-                          {{"namespace", "team-a"}},
-                          boost::json::value({{"name", "x"}}),
-                          {},
-                          {},
-                          api::Endpoint::json_api};
+  auto request = api::with_query(api::post_json_request("/apis/v2beta1/pipelines", {{"name", "x"}}),
+                                 {{"namespace", "team-a"}});
   auto reply = f.connection.call(request, "create pipeline x");
   REQUIRE(reply.has_value());
   CHECK(reply->json.at("pipeline_id").as_string() == "p1");
@@ -62,10 +59,7 @@ TEST_CASE("requests go to the base URL with its prefix, the bearer token and a J
 TEST_CASE("no token means no Authorization header") {
   Fixture f;
   f.transport.answer(200, "{}");
-  REQUIRE(f.connection
-              .call({http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api},
-                    "healthz")
-              .has_value());
+  REQUIRE(f.connection.call(api::get_request("/apis/v2beta1/healthz"), "healthz").has_value());
   CHECK_FALSE(f.transport.sent[0].headers.get("authorization").has_value());
 }
 
@@ -74,8 +68,7 @@ TEST_CASE("a 401 re-reads the token once and retries") {
   f.tokens.tokens = {"old-token-aaaa", "new-token-bbbb"};
   f.transport.answer(401, R"({"code":16,"message":"token expired"})");
   f.transport.answer(200, "{}");
-  auto reply = f.connection.call(
-      {http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
+  auto reply = f.connection.call(api::get_request("/apis/v2beta1/runs/r1"), "get run");
   REQUIRE(reply.has_value());
   REQUIRE(f.transport.sent.size() == 2);
   CHECK(f.transport.sent[1].headers.get("authorization") ==
@@ -87,93 +80,10 @@ TEST_CASE("idempotent calls retry 503 with backoff, then succeed") {
   f.transport.answer(503, "upstream connect error", "text/plain");
   f.transport.fail_network();
   f.transport.answer(200, "{}");
-  auto reply = f.connection.call(
-      {http::Method::get, "/apis/v2beta1/runs/r1", {}, {}, {}, {}, api::Endpoint::json_api}, "get run");
+  auto reply = f.connection.call(api::get_request("/apis/v2beta1/runs/r1"), "get run");
   REQUIRE(reply.has_value());
   CHECK(f.transport.sent.size() == 3);
   CHECK(f.clock.slept.size() == 2);
-}
-
-TEST_CASE("a create whose response was lost is looked up before being sent again") {
-  Fixture f;
-  f.transport.fail_network();  // the create took effect, the reply was lost
-  int lookups = 0;
-  auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-    ++lookups;
-    return std::optional<boost::json::value>(boost::json::value({{"run_id", "r-1"}}));
-  };
-  auto reply = f.connection.create({http::Method::post,
-                                    "/apis/v2beta1/runs",
-                                    {},
-                                    boost::json::value({{"display_name", "x"}}),
-                                    {},
-                                    {},
-                                    api::Endpoint::json_api},
-                                   "create run", lookup);
-  REQUIRE(reply.has_value());
-  CHECK(reply->json.at("run_id").as_string() == "r-1");
-  CHECK(lookups == 1);
-  CHECK(f.transport.sent.size() == 1);  // never re-sent
-}
-
-TEST_CASE("a create whose lost attempt did not take effect is sent again after the look-up") {
-  Fixture f;
-  f.transport.fail_network();
-  f.transport.answer(200, R"({"run_id":"r-2"})");
-  int lookups = 0;
-  auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-    ++lookups;
-    return std::optional<boost::json::value>();
-  };
-  auto reply = f.connection.create({http::Method::post,
-                                    "/apis/v2beta1/runs",
-                                    {},
-                                    boost::json::value({{"a", 1}}),
-                                    {},
-                                    {},
-                                    api::Endpoint::json_api},
-                                   "create run", lookup);
-  REQUIRE(reply.has_value());
-  CHECK(reply->json.at("run_id").as_string() == "r-2");
-  CHECK(lookups == 1);
-  CHECK(f.transport.sent.size() == 2);
-}
-
-TEST_CASE("a create answered 409 returns the object the look-up finds (a lost race)") {
-  Fixture f;
-  f.transport.answer(409, R"({"code":6,"message":"Please specify a new name"})");
-  auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-    return std::optional<boost::json::value>(boost::json::value({{"experiment_id", "e-1"}}));
-  };
-  auto reply = f.connection.create({http::Method::post,
-                                    "/apis/v2beta1/experiments",
-                                    {},
-                                    boost::json::value({{"a", 1}}),
-                                    {},
-                                    {},
-                                    api::Endpoint::json_api},
-                                   "create experiment", lookup);
-  REQUIRE(reply.has_value());
-  CHECK(reply->json.at("experiment_id").as_string() == "e-1");
-}
-
-TEST_CASE("a create is not re-sent when the look-up itself fails") {
-  Fixture f;
-  f.transport.fail_network();
-  auto lookup = [&]() -> util::Result<std::optional<boost::json::value>> {
-    return util::fail(util::ErrorKind::network, "connection refused");
-  };
-  auto reply = f.connection.create({http::Method::post,
-                                    "/apis/v2beta1/runs",
-                                    {},
-                                    boost::json::value({{"a", 1}}),
-                                    {},
-                                    {},
-                                    api::Endpoint::json_api},
-                                   "create run", lookup);
-  REQUIRE_FALSE(reply.has_value());
-  CHECK(reply.error().kind == util::ErrorKind::network);
-  CHECK(f.transport.sent.size() == 1);
 }
 
 TEST_CASE("responses are classified into error kinds with hints") {
@@ -237,8 +147,7 @@ TEST_CASE("responses are classified into error kinds with hints") {
 TEST_CASE("a 2xx answer that is not JSON is a server error naming the content type") {
   Fixture f;
   f.transport.answer(200, "<html>Kubeflow</html>", "text/html");
-  auto reply = f.connection.call(
-      {http::Method::get, "/apis/v2beta1/healthz", {}, {}, {}, {}, api::Endpoint::json_api}, "healthz");
+  auto reply = f.connection.call(api::get_request("/apis/v2beta1/healthz"), "healthz");
   REQUIRE_FALSE(reply.has_value());
   CHECK(reply.error().kind == util::ErrorKind::server);
   CHECK(reply.error().message.find("text/html") != std::string::npos);
@@ -249,19 +158,11 @@ TEST_CASE("answers that carry pipeline specs may be as large as a package; other
   f.transport.answer(200, "{}");
   f.transport.answer(200, "{}");
   REQUIRE(f.connection
-              .call({http::Method::get,
-                     "/apis/v2beta1/pipelines/p/versions",
-                     {},
-                     {},
-                     {},
-                     {},
-                     api::Endpoint::json_api_with_specs},
+              .call(api::get_request("/apis/v2beta1/pipelines/p/versions", {},
+                                     api::Endpoint::json_api_with_specs),
                     "list versions")
               .has_value());
-  REQUIRE(f.connection
-              .call({http::Method::get, "/apis/v2beta1/runs/r", {}, {}, {}, {}, api::Endpoint::json_api},
-                    "get run")
-              .has_value());
+  REQUIRE(f.connection.call(api::get_request("/apis/v2beta1/runs/r"), "get run").has_value());
   CHECK(f.transport.sent[0].max_response_bytes == api::max_spec_response_bytes);
   CHECK(f.transport.sent[0].max_response_bytes > std::size_t{32} << 20);
   CHECK(f.transport.sent[1].max_response_bytes == 0);

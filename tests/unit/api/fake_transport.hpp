@@ -4,9 +4,11 @@
 #include "api/connection.hpp"
 #include "http/retry.hpp"
 #include "http/transport.hpp"
+#include "util/log.hpp"
 
 #include <deque>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,5 +69,30 @@ class FixedTokens final : public api::TokenProvider {
   std::vector<std::string> tokens;
   int reads = 0;
 };
+
+// A Connection over the fakes above, with what a test needs to read back.
+struct FakeConnection {
+  explicit FakeConnection(api::ConnectionOptions options)
+      : connection(transport, tokens, clock, log, std::move(options)) {}
+
+  [[nodiscard]] const http::Request& sent(std::size_t index) const {
+    if (index >= transport.sent.size()) throw std::out_of_range("no such request was sent");
+    return transport.sent[index];
+  }
+
+  FakeTransport transport;
+  FixedTokens tokens;
+  FakeClock clock;
+  util::MemoryLog log;
+  api::Connection connection;
+};
+
+// Options with a base URL and a small retry budget.
+inline api::ConnectionOptions connection_options(std::string base_url, int max_retries) {
+  api::ConnectionOptions options;
+  options.base_url = std::move(base_url);
+  options.retry.max_retries = max_retries;
+  return options;
+}
 
 }  // namespace kfp::test

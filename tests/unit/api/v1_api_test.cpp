@@ -2,6 +2,7 @@
 
 #include "package/package.hpp"
 #include "unit/api/fake_transport.hpp"
+#include "unit/api/sent_request.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>
@@ -10,9 +11,12 @@
 #include <map>
 
 using namespace kfp;
-using test::FakeClock;
-using test::FakeTransport;
-using test::FixedTokens;
+using test::body_of;
+using test::filter_of;
+using test::path_of;
+using test::percent_decode;
+using test::query_of;
+using test::raw_body;
 
 namespace {
 
@@ -26,89 +30,19 @@ api::ServerInfo server_info(std::string version, bool multi_user = true) {
   return info;
 }
 
-struct Fixture {
+struct Fixture : test::FakeConnection {
   explicit Fixture(std::string version = "1.8.5")
-      : api(api::make_v1_api(connection, server_info(std::move(version)))) {}
+      : FakeConnection(test::connection_options(host, 2)),
+        api(api::make_v1_api(connection, server_info(std::move(version)))) {}
 
-  FakeTransport transport;
-  FixedTokens tokens;
-  FakeClock clock;
-  util::MemoryLog log;
-  api::Connection connection{transport, tokens, clock, log, options()};
   std::unique_ptr<api::KfpApi> api;
-
-  static api::ConnectionOptions options() {
-    api::ConnectionOptions o;
-    o.base_url = host;
-    o.retry.max_retries = 2;
-    return o;
-  }
-
-  [[nodiscard]] const http::Request& sent(std::size_t index) const {
-    REQUIRE(transport.sent.size() > index);
-    return transport.sent[index];
-  }
 };
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-std::string path_of(const http::Request& request) {
-  std::string url = request.url.substr(std::string(host).size());
-  return url.substr(0, url.find('?'));
-}
-
-// The query parameters as the server's gateway sees them (decoded once).
-std::map<std::string, std::string> query_of(const http::Request& request) {
-  std::map<std::string, std::string> out;
-  auto mark = request.url.find('?');
-  if (mark == std::string::npos) return out;
-  std::string_view rest = std::string_view(request.url).substr(mark + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    auto pair = rest.substr(0, amp);
-    auto eq = pair.find('=');
-    out[percent_decode(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-  }
-  return out;
-}
-
-// The filter as the server parses it: it unescapes the decoded value once more.
-boost::json::value filter_of(const http::Request& request) {
-  return boost::json::parse(percent_decode(query_of(request).at("filter")));
-}
 
 boost::json::value predicate(std::string key, std::string op, std::string value) {
   return boost::json::value{
       {"predicates",
        boost::json::array{boost::json::object{
            {"key", std::move(key)}, {"op", std::move(op)}, {"string_value", std::move(value)}}}}};
-}
-
-boost::json::value body_of(const http::Request& request) {
-  std::string text;
-  for (const auto& piece : request.body.pieces) text += std::get<std::string>(piece.content);
-  return boost::json::parse(text);
-}
-
-std::string raw_body(const http::Request& request) {
-  std::string text;
-  for (const auto& piece : request.body.pieces) {
-    if (const auto* s = std::get_if<std::string>(&piece.content)) text += *s;
-  }
-  return text;
 }
 
 api::UploadVersion upload(std::string pipeline_id, std::string name, std::string description) {
@@ -525,4 +459,40 @@ TEST_CASE("v1: a run we terminated, or seen Terminating, that ends Failed is rep
 TEST_CASE("v1: the run URL is the UI's run page") {
   Fixture f;
   CHECK(f.api->run_url("r1") == std::string(host) + "/#/runs/details/r1");
+}
+
+TEST_CASE("v1: every run with a run key is listed oldest first; a refused filter falls back to a scan") {
+  SUBCASE("filtered") {
+    Fixture f;
+    f.transport.answer(200, R"({"runs":[
+        {"id":"r2","name":"x","status":"Running","created_at":"2024-01-01T00:00:05Z","description":"k kfp-publish-run-key:0123"},
+        {"id":"r1","name":"x","status":"","created_at":"2024-01-01T00:00:01Z","description":"k kfp-publish-run-key:0123"}]})");
+    auto runs = f.api->list_runs_with_marker("e1", "team-a", "kfp-publish-run-key:0123");
+    REQUIRE(runs.has_value());
+    REQUIRE(runs->size() == 2);
+    CHECK((*runs)[0].id == "r1");
+    CHECK((*runs)[0].created_at == "2024-01-01T00:00:01Z");
+    CHECK((*runs)[1].state == "RUNNING");
+    auto query = query_of(f.sent(0));
+    CHECK(query["resource_reference_key.type"] == "EXPERIMENT");
+    CHECK(query["resource_reference_key.id"] == "e1");
+    CHECK(query["sort_by"] == "created_at");
+    CHECK(filter_of(f.sent(0)) == predicate("description", "IS_SUBSTRING", "kfp-publish-run-key:0123"));
+  }
+  SUBCASE("scanned") {
+    Fixture f;
+    f.transport.answer(400, R"({"error":"Invalid input error: failed to parse valid filter","code":3})");
+    f.transport.answer(200, R"({"runs":[
+        {"id":"r3","created_at":"2024-01-01T00:00:09Z","description":"kfp-publish-run-key:0123"},
+        {"id":"r4","created_at":"2024-01-01T00:00:01Z","description":"another key"}],"next_page_token":"T"})");
+    f.transport.answer(200, R"({"runs":[
+        {"id":"r5","created_at":"2024-01-01T00:00:02Z","description":"x kfp-publish-run-key:0123"}]})");
+    auto runs = f.api->list_runs_with_marker("e1", "team-a", "kfp-publish-run-key:0123");
+    REQUIRE(runs.has_value());
+    REQUIRE(runs->size() == 2);
+    CHECK((*runs)[0].id == "r5");
+    CHECK((*runs)[1].id == "r3");
+    CHECK_FALSE(query_of(f.sent(1)).contains("filter"));
+    CHECK(query_of(f.sent(2))["page_token"] == "T");
+  }
 }

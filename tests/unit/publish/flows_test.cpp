@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 
 using namespace kfp;
@@ -99,6 +100,7 @@ class FakeApi final : public api::KfpApi {
     return runs.back().first;
   }
   util::Result<api::Run> get_run(const std::string& id) override {
+    if (get_run_hook) return get_run_hook(id);
     api::Run run{id, "", states.empty() ? "RUNNING" : states.front(), {}};
     if (states.size() > 1) states.pop_front();
     return run;
@@ -117,6 +119,8 @@ class FakeApi final : public api::KfpApi {
   std::vector<api::Experiment> experiments;
   std::vector<std::pair<api::Run, std::string>> runs;
   std::deque<std::string> states;
+  // When set, answers get_run instead of `states` (failures, time passing).
+  std::function<util::Result<api::Run>(const std::string&)> get_run_hook;
   std::vector<std::string> writes;
   boost::json::object last_parameters;
 };
@@ -137,12 +141,34 @@ package::Package make_package(std::string document) {
   return pkg;
 }
 
+// Records when (on the fake clock) each line was logged.
+class TimedLog final : public util::Log {
+ public:
+  explicit TimedLog(const http::Clock& clock) : clock_(clock) {}
+  void write(util::LogLevel level, std::string_view message) override {
+    lines.push_back({clock_.now(), level, std::string(message), false});
+  }
+  void progress(std::string_view message) override {
+    lines.push_back({clock_.now(), util::LogLevel::info, std::string(message), true});
+  }
+  struct Line {
+    http::Clock::TimePoint at;
+    util::LogLevel level;
+    std::string text;
+    bool progress;
+  };
+  std::vector<Line> lines;
+
+ private:
+  const http::Clock& clock_;
+};
+
 struct Fixture {
   explicit Fixture(bool tags = true) : api(tags) {}
   FakeApi api;
   util::MapEnvironment env{{{"KFP_RUN_KEY", "ci-run-1"}}};
-  util::MemoryLog log;
   test::FakeClock clock;
+  TimedLog log{clock};
   publish::Flows flows{api, "team-a", env, log, clock};
 };
 
@@ -296,5 +322,240 @@ TEST_CASE("wait: the timeout is exit 8, and --cancel-on-timeout terminates the r
     }
     const bool terminated = f.api.writes.back().rfind("terminate_run", 0) == 0;
     CHECK(terminated == (on_timeout == publish::OnTimeout::cancel));
+  }
+}
+
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Publishes, then starts a waited run whose status checks `get_run` answers.
+std::optional<util::Failure> wait_with(Fixture& f,
+                                       std::function<util::Result<api::Run>(const std::string&)> get_run,
+                                       std::optional<util::Milliseconds> timeout = std::nullopt) {
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.get_run_hook = std::move(get_run);
+  auto request = run_request();
+  request.wait = true;
+  request.wait_timeout = timeout;
+  report::Report report;
+  try {
+    f.flows.run(request, report, &published);
+  } catch (const util::Error& e) {
+    return e.failure();
+  }
+  return std::nullopt;
+}
+
+util::Failure unavailable() {
+  util::Failure failure =
+      util::fail(util::ErrorKind::server, "get run: HTTP 503 from the server: upstream connect error");
+  failure.http_status = 503;
+  return failure;
+}
+
+api::Run run_in(std::string state) {
+  return api::Run{"r1", "", std::move(state), {}};
+}
+
+// The longest stretch of fake time without a progress line, from the first one to the last line.
+util::Milliseconds longest_silence(const TimedLog& log) {
+  util::Milliseconds longest{0};
+  std::optional<http::Clock::TimePoint> previous;
+  for (const auto& line : log.lines) {
+    if (!line.progress) continue;
+    if (previous)
+      longest = std::max(longest, std::chrono::duration_cast<util::Milliseconds>(line.at - *previous));
+    previous = line.at;
+  }
+  return longest;
+}
+
+}  // namespace
+
+TEST_CASE("wait: status checks failing for 4 minutes (an API server restart) are ridden out") {
+  for (bool network : {true, false}) {
+    CAPTURE(network);
+    Fixture f;
+    const auto start = f.clock.now();
+    auto outcome = wait_with(f, [&](const std::string&) -> util::Result<api::Run> {
+      const auto elapsed = f.clock.now() - start;
+      if (elapsed < seconds(20)) return run_in("RUNNING");
+      if (elapsed < minutes(4) + seconds(20)) {
+        if (network) return util::fail(util::ErrorKind::network, "connection refused");
+        return unavailable();
+      }
+      return run_in("SUCCEEDED");
+    });
+    CHECK_FALSE(outcome.has_value());
+    bool warned = false;
+    for (const auto& line : f.log.lines) warned = warned || line.level == util::LogLevel::warning;
+    CHECK(warned);
+  }
+}
+
+TEST_CASE("wait: status checks failing for longer than the budget end with their failure (exit 7)") {
+  Fixture f;
+  const auto start = f.clock.now();
+  auto outcome = wait_with(f, [&](const std::string&) -> util::Result<api::Run> { return unavailable(); });
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->kind == util::ErrorKind::server);
+  CHECK(outcome->message.find("status checks failed for") != std::string::npos);
+  const auto took = f.clock.now() - start;
+  CHECK(took >= publish::default_status_failure_budget);
+  CHECK(took <= publish::default_status_failure_budget + seconds(20));
+}
+
+TEST_CASE("wait: a failure that is an answer (403, 404) ends the wait at once") {
+  for (auto kind : {util::ErrorKind::forbidden, util::ErrorKind::not_found}) {
+    Fixture f;
+    const auto start = f.clock.now();
+    auto outcome = wait_with(f, [&](const std::string&) -> util::Result<api::Run> {
+      util::Failure failure = util::fail(kind, "no");
+      failure.http_status = kind == util::ErrorKind::forbidden ? 403 : 404;
+      return failure;
+    });
+    REQUIRE(outcome.has_value());
+    CHECK(outcome->kind == kind);
+    CHECK(f.clock.now() - start < seconds(5));
+  }
+}
+
+TEST_CASE("wait: a line at least every 30 s, while running and while status checks fail") {
+  Fixture f;
+  const auto start = f.clock.now();
+  auto outcome = wait_with(f, [&](const std::string&) -> util::Result<api::Run> {
+    f.clock.sleep_for(util::Milliseconds{700});  // each status check takes a while
+    const auto elapsed = f.clock.now() - start;
+    if (elapsed < minutes(10)) return run_in("RUNNING");
+    if (elapsed < minutes(13)) return util::fail(util::ErrorKind::network, "connection reset by peer");
+    if (elapsed < minutes(20)) return run_in("RUNNING");
+    return run_in("SUCCEEDED");
+  });
+  CHECK_FALSE(outcome.has_value());
+  CHECK(longest_silence(f.log) <= seconds(30));
+  std::size_t unknown = 0;
+  for (const auto& line : f.log.lines) {
+    if (!line.progress) continue;
+    CHECK(line.text.find("http://ui/#/runs/details/") != std::string::npos);
+    if (line.text.find("state unknown") != std::string::npos) ++unknown;
+  }
+  CHECK(unknown >= 3);  // three minutes of failures, a line at least every 30 s
+}
+
+TEST_CASE("wait: --wait-timeout is a deadline, also while status checks fail") {
+  for (bool failing : {false, true}) {
+    CAPTURE(failing);
+    Fixture f;
+    const auto start = f.clock.now();
+    const util::Milliseconds timeout{61'500};
+    auto outcome = wait_with(
+        f,
+        [&](const std::string&) -> util::Result<api::Run> {
+          if (failing) return util::fail(util::ErrorKind::network, "connection refused");
+          return run_in("RUNNING");
+        },
+        timeout);
+    REQUIRE(outcome.has_value());
+    CHECK(outcome->kind == util::ErrorKind::timeout);
+    CHECK(f.clock.now() - start >= timeout);
+    CHECK(f.clock.now() - start <= timeout + seconds(1));
+    if (failing) CHECK(outcome->message.find("state unknown") != std::string::npos);
+  }
+}
+
+TEST_CASE("run descriptions fit VARCHAR(255) whatever the repository, and keep the run-key marker whole") {
+  const std::string marker = publish::run_marker("github:o/r:1:1:job", "hello", "ci");
+  for (std::size_t repo_length : {1, 20, 60, 100, 140, 200, 300}) {
+    CAPTURE(repo_length);
+    util::MapEnvironment env{{{"GITHUB_REPOSITORY", "owner/" + std::string(repo_length, 'r')},
+                              {"GITHUB_SHA", std::string(40, 'c')},
+                              {"GITHUB_RUN_ID", "12345678901"},
+                              {"GITHUB_RUN_ATTEMPT", "3"}}};
+    const auto provenance = publish::provenance_from(env);
+    const std::string description = publish::run_description(marker, provenance);
+    CHECK(description.size() <= 255);
+    CHECK(description.find(marker) != std::string::npos);
+    const bool url = description.find("/actions/runs/12345678901/attempts/3") != std::string::npos;
+    const bool id = description.find("github-12345678901-3") != std::string::npos;
+    CHECK(url == (repo_length <= 20));
+    CHECK((url || id));  // the CI run is always named
+  }
+}
+
+TEST_CASE("publish: tags over the server's 20, and keys it refuses, stop before any request") {
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (int i = 0; i < 19; ++i) tags.emplace_back("k" + std::to_string(i), "v");
+  publish::PublishRequest request{"hello", std::nullopt, "", tags, ""};
+  CHECK_NOTHROW(publish::check_publish_request(request));
+  request.tags.emplace_back("k19", "v");
+  CHECK_THROWS_AS(publish::check_publish_request(request), util::Error);
+  for (const auto& bad : std::vector<std::pair<std::string, std::string>>{{"", "v"},
+                                                                          {"a.b", "v"},
+                                                                          {std::string(64, 'k'), "v"},
+                                                                          {"k", std::string(64, 'v')},
+                                                                          {"kfp-publish-digest", "x"}}) {
+    publish::PublishRequest one{"hello", std::nullopt, "", {bad}, ""};
+    try {
+      publish::check_publish_request(one);
+      FAIL("accepted " << bad.first << "=" << bad.second);
+    } catch (const util::Error& e) {
+      CHECK(e.kind() == util::ErrorKind::usage);
+    }
+  }
+  // 63 characters of two bytes each are within the limit: the server counts runes.
+  std::string wide;
+  for (int i = 0; i < 63; ++i) wide += "é";
+  CHECK_NOTHROW(publish::check_publish_request({"hello", std::nullopt, "", {{"k", wide}}, ""}));
+}
+
+TEST_CASE("publish: 19 given tags leave no room for provenance tags, the digest tag is kept") {
+  Fixture f;
+  f.env = util::MapEnvironment{{{"GITHUB_SHA", std::string(40, 'c')}, {"GITHUB_REPOSITORY", "o/r"}}};
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (int i = 0; i < 19; ++i) tags.emplace_back("k" + std::to_string(i), "v");
+  report::Report report;
+  f.flows.publish(make_package("a"), {"hello", std::nullopt, "", tags, ""}, report);
+  REQUIRE(f.api.versions.size() == 1);
+  CHECK(f.api.versions[0].tags.size() == 20);
+  CHECK(f.api.versions[0].tags.count(api::digest_tag_key) == 1);
+}
+
+TEST_CASE("names: empty or over the release's limit are usage errors before any write") {
+  SUBCASE("a 200-character version name: refused by 2.17 (127 bytes), stored by 2.5 (VARCHAR(255))") {
+    for (bool newer : {true, false}) {
+      Fixture f(newer);
+      report::Report report;
+      const publish::PublishRequest request{"hello", std::string(200, 'v'), "", {}, ""};
+      if (newer) {
+        try {
+          f.flows.publish(make_package("a"), request, report);
+          FAIL("accepted");
+        } catch (const util::Error& e) {
+          CHECK(e.kind() == util::ErrorKind::usage);
+          CHECK(e.failure().message.find("validation/length.go:47") != std::string::npos);
+        }
+        CHECK(f.api.writes.empty());
+      } else {
+        f.flows.publish(make_package("a"), request, report);
+        CHECK(f.api.writes.size() == 2);
+      }
+    }
+  }
+  SUBCASE("an empty experiment, a 256-character run name: refused before anything is written") {
+    Fixture f;
+    report::Report pub;
+    auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+    const auto writes = f.api.writes.size();
+    for (int which = 0; which < 2; ++which) {
+      auto request = run_request();
+      if (which == 0) request.experiment.clear();
+      if (which == 1) request.run_name = std::string(256, 'n');
+      report::Report report;
+      CHECK_THROWS_AS(f.flows.run(request, report, &published), util::Error);
+      CHECK(f.api.writes.size() == writes);
+    }
   }
 }

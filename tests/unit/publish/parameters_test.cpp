@@ -100,3 +100,28 @@ TEST_CASE("a params file gives typed values, and --param wins over it") {
   CHECK(unreadable.error().kind == util::ErrorKind::invalid_parameters);
   std::filesystem::remove(broken);
 }
+
+TEST_CASE("numbers out of range (1e999) are refused, in --param and in lists") {
+  std::vector<InputParameter> declared = training_inputs();
+  for (const char* assignment : {"lr=1e999", "lr=-1e999", "ids=[1,1e999]", R"(cfg={"k":1e999})"}) {
+    CAPTURE(assignment);
+    publish::ParameterInput input;
+    input.assignments = {"epochs=1", "name=n", assignment};
+    auto params = publish::resolve_parameters(input, declared);
+    REQUIRE_FALSE(params.has_value());
+    CHECK(params.error().kind == util::ErrorKind::invalid_parameters);
+    CHECK(params.error().message.find("out of range") != std::string::npos);
+  }
+  publish::ParameterInput fine;
+  fine.assignments = {"epochs=1", "name=n", "lr=1e300"};
+  CHECK(publish::resolve_parameters(fine, declared).has_value());
+}
+
+TEST_CASE("a parameter given twice with --param is an error, not the last one silently") {
+  publish::ParameterInput input;
+  input.assignments = {"epochs=1", "name=n", "epochs=2"};
+  auto params = publish::resolve_parameters(input, training_inputs());
+  REQUIRE_FALSE(params.has_value());
+  CHECK(params.error().kind == util::ErrorKind::invalid_parameters);
+  CHECK(params.error().message.find("epochs") != std::string::npos);
+}

@@ -1,0 +1,203 @@
+#include "api/kfp_api.hpp"
+
+#include "unit/api/fake_transport.hpp"
+#include "unit/api/sent_request.hpp"
+
+#include <doctest/doctest.h>
+#include <boost/json/parse.hpp>
+
+using namespace kfp;
+using test::body_of;
+using test::filter_of;
+using test::path_of;
+using test::query_of;
+
+namespace {
+
+api::ServerInfo server_info(std::string version) {
+  api::ServerInfo info;
+  info.api = "v2beta1";
+  info.version = std::move(version);
+  info.multi_user = true;
+  info.supports_tags = api::version_at_least(info.version, 2, 17);
+  return info;
+}
+
+struct Fixture : test::FakeConnection {
+  explicit Fixture(std::string version = "2.17.0")
+      : FakeConnection(test::connection_options("http://kfp.example:8888", 2)) {
+    auto made = api::make_api(connection, server_info(std::move(version)));
+    REQUIRE(made.has_value());
+    api = std::move(*made);
+  }
+
+  std::unique_ptr<api::KfpApi> api;
+};
+
+boost::json::value substring(std::string key, std::string value) {
+  return boost::json::value{{"predicates", boost::json::array{boost::json::object{{"key", std::move(key)},
+                                                                                  {"operation", "IS_SUBSTRING"},
+                                                                                  {"string_value", std::move(value)}}}}};
+}
+
+constexpr const char* marker = "kfp-publish-run-key:0123";
+
+}  // namespace
+
+TEST_CASE("v2: a pipeline is found by name in the namespace; 404 means there is none") {
+  Fixture f;
+  f.transport.answer(200, R"({"pipeline_id":"p1","name":"hello","display_name":"hello","namespace":"team-a"})");
+  f.transport.answer(404, R"({"code":5,"message":"Pipeline hello not found"})");
+  auto found = f.api->find_pipeline("hello world", "team-a");
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == "p1");
+  CHECK((*found)->namespace_name == "team-a");
+  CHECK(path_of(f.sent(0)) == "/apis/v2beta1/pipelines/names/hello%20world");
+  CHECK(query_of(f.sent(0))["namespace"] == "team-a");
+  auto missing = f.api->find_pipeline("hello", "team-a");
+  REQUIRE(missing.has_value());
+  CHECK_FALSE(missing->has_value());
+}
+
+TEST_CASE("v2: up to 2.5 a pipeline has only display_name, which is its name") {
+  Fixture f("2.5.0");
+  f.transport.answer(200, R"({"pipeline_id":"p1","display_name":"hello"})");
+  auto found = f.api->find_pipeline("hello", "");
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK((*found)->name == "hello");
+  CHECK_FALSE(query_of(f.sent(0)).contains("namespace"));
+}
+
+TEST_CASE("v2: a pipeline create whose answer was lost is found by name, not sent again") {
+  Fixture f;
+  f.transport.fail_network();
+  f.transport.answer(200, R"({"pipeline_id":"p7","name":"hello","namespace":"team-a"})");
+  auto made = f.api->create_pipeline("hello", "about", "team-a");
+  REQUIRE(made.has_value());
+  CHECK(made->id == "p7");
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(body_of(f.sent(0)) ==
+        boost::json::parse(R"({"name":"hello","display_name":"hello","description":"about","namespace":"team-a"})"));
+  CHECK(path_of(f.sent(1)) == "/apis/v2beta1/pipelines/names/hello");
+}
+
+TEST_CASE("v2: tags and the digest tag filter only where the server has tags (2.17+)") {
+  api::UploadVersion upload;
+  upload.pipeline_id = "p1";
+  upload.name = "sha256-abc";
+  upload.description = "digest: sha256:abc";
+  upload.tags = {{"kfp-publish-digest", "sha256:abc"}};
+  upload.filename = "pipeline.yaml";
+  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  const char* version = R"({"pipeline_version_id":"v1","pipeline_id":"p1","name":"sha256-abc"})";
+  SUBCASE("2.17") {
+    Fixture f("2.17.0");
+    f.transport.answer(200, version);
+    f.transport.answer(200, "{}");
+    REQUIRE(f.api->upload_version(upload).has_value());
+    CHECK(query_of(f.sent(0))["tags"] == R"({"kfp-publish-digest":"sha256:abc"})");
+    REQUIRE(f.api->find_version_by_digest("p1", "sha256:abc").has_value());
+    CHECK(filter_of(f.sent(1)).at("predicates").at(0).at("key") == "tags.kfp-publish-digest");
+  }
+  SUBCASE("2.5") {
+    Fixture f("2.5.0");
+    f.transport.answer(200, version);
+    f.transport.answer(200, "{}");
+    REQUIRE(f.api->upload_version(upload).has_value());
+    CHECK_FALSE(query_of(f.sent(0)).contains("tags"));
+    REQUIRE(f.api->find_version_by_digest("p1", "sha256:abc").has_value());
+    CHECK(filter_of(f.sent(1)) == substring("description", "sha256:abc"));
+  }
+}
+
+TEST_CASE("v2: every run with a run key is listed, across pages, oldest first with ties broken by id") {
+  Fixture f;
+  f.transport.answer(200, R"({"runs":[
+      {"run_id":"r-b","display_name":"x","state":"RUNNING","created_at":"2025-05-01T10:00:01Z"},
+      {"run_id":"r-c","display_name":"x","state":"PENDING","created_at":"2025-05-01T10:00:00Z"}],
+    "next_page_token":"T1"})");
+  f.transport.answer(200, R"({"runs":[
+      {"run_id":"r-a","display_name":"x","created_at":"2025-05-01T10:00:01Z"}]})");
+  auto runs = f.api->list_runs_with_marker("e1", "team-a", marker);
+  REQUIRE(runs.has_value());
+  REQUIRE(runs->size() == 3);
+  CHECK((*runs)[0].id == "r-c");
+  CHECK((*runs)[1].id == "r-a");  // same second as r-b: the id decides, as the server's sort does
+  CHECK((*runs)[2].id == "r-b");
+  CHECK((*runs)[0].created_at == "2025-05-01T10:00:00Z");
+  CHECK((*runs)[1].state == "PENDING");
+  const auto query = query_of(f.sent(0));
+  CHECK(path_of(f.sent(0)) == "/apis/v2beta1/runs");
+  CHECK(query.at("experiment_id") == "e1");
+  CHECK(query.at("namespace") == "team-a");
+  CHECK(query.at("sort_by") == "created_at");
+  CHECK(query.at("page_size") == "200");
+  CHECK(filter_of(f.sent(0)) == substring("description", marker));
+  auto second = query_of(f.sent(1));
+  CHECK(second.at("page_token") == "T1");
+  CHECK(second.at("filter") == query.at("filter"));  // the server refuses a token with other criteria
+}
+
+TEST_CASE("v2: no run with the key is an empty list, not a failure") {
+  Fixture f;
+  f.transport.answer(200, "{}");
+  auto runs = f.api->list_runs_with_marker("e1", "team-a", marker);
+  REQUIRE(runs.has_value());
+  CHECK(runs->empty());
+}
+
+TEST_CASE("v2: find_run asks for the oldest run with the key") {
+  Fixture f;
+  f.transport.answer(200, R"({"runs":[{"run_id":"r1","created_at":"2025-05-01T10:00:00Z","state":"SUCCEEDED"}]})");
+  auto found = f.api->find_run("e1", "team-a", marker);
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == "r1");
+  CHECK((*found)->created_at == "2025-05-01T10:00:00Z");
+  auto query = query_of(f.sent(0));
+  CHECK(query.at("sort_by") == "created_at");
+  CHECK(query.at("page_size") == "1");
+}
+
+TEST_CASE("v2: a run carries typed parameters in runtime_config; a lost create is found by its key") {
+  Fixture f;
+  f.transport.fail_network();
+  f.transport.answer(200, R"({"runs":[{"run_id":"r5","display_name":"hello-1","state":"RUNNING"}]})");
+  api::CreateRun create;
+  create.name = "hello-1";
+  create.description = std::string("Started by kfp-publish. ") + marker;
+  create.experiment_id = "e1";
+  create.pipeline_id = "p1";
+  create.version_id = "v1";
+  create.parameters = {{"epochs", 3}, {"flag", true}};
+  create.pipeline_root = "minio://mlpipeline/v2";
+  auto run = f.api->create_run(create, "team-a", marker);
+  REQUIRE(run.has_value());
+  CHECK(run->id == "r5");
+  CHECK(run->state == "RUNNING");
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(body_of(f.sent(0)) == boost::json::parse(R"({
+    "display_name":"hello-1","description":"Started by kfp-publish. kfp-publish-run-key:0123",
+    "experiment_id":"e1","pipeline_version_reference":{"pipeline_id":"p1","pipeline_version_id":"v1"},
+    "runtime_config":{"parameters":{"epochs":3,"flag":true},"pipeline_root":"minio://mlpipeline/v2"}})"));
+  CHECK(filter_of(f.sent(1)) == substring("description", marker));
+}
+
+TEST_CASE("v2: terminate uses the colon verb; recurring runs are listed under recurringRuns") {
+  Fixture f;
+  f.transport.answer(200, "{}");
+  f.transport.answer(200, R"({"recurringRuns":[{"recurring_run_id":"j1","display_name":"nightly",
+    "max_concurrency":"2","mode":"ENABLE","trigger":{"periodic_schedule":{"interval_second":"3600"}}}]})");
+  REQUIRE(f.api->terminate_run("r1").has_value());
+  CHECK(path_of(f.sent(0)) == "/apis/v2beta1/runs/r1:terminate");
+  CHECK(f.sent(0).method == http::Method::post);
+  auto job = f.api->find_recurring_run("nightly", "team-a");
+  REQUIRE(job.has_value());
+  REQUIRE(job->has_value());
+  CHECK((*job)->id == "j1");
+  CHECK((*job)->max_concurrency == 2);
+  CHECK((*job)->interval_seconds == 3600);
+  CHECK((*job)->enabled);
+}
