@@ -23,6 +23,10 @@ std::string problems(const std::string& text) {
 }
 
 const std::string header = "apiVersion: kfp-publish/v1\nkind: Apply\n";
+// A header, pipeline a (hello-world) and experiment e: what runs and recurring runs refer to.
+const std::string declared = header +
+                             "pipelines: [{name: a, package: hello-world.yaml}]\n"
+                             "experiments: [{name: e}]\n";
 
 }  // namespace
 
@@ -126,9 +130,7 @@ TEST_CASE("packages and parameters are judged before any request") {
 }
 
 TEST_CASE("true/false, integers and cron are read with the one scalar resolution") {
-  const std::string base = header +
-                           "pipelines: [{name: a, package: hello-world.yaml}]\n"
-                           "experiments: [{name: e}]\n"
+  const std::string base = declared +
                            "recurringRuns:\n"
                            "  - name: n\n"
                            "    pipeline: a\n"
@@ -150,9 +152,7 @@ TEST_CASE("true/false, integers and cron are read with the one scalar resolution
 }
 
 TEST_CASE("merge keys share settings between entries, the entry's own keys first") {
-  auto file = parse(header +
-                    "pipelines: [{name: a, package: hello-world.yaml}]\n"
-                    "experiments: [{name: e}]\n"
+  auto file = parse(declared +
                     "recurringRuns:\n"
                     "  - &nightly {name: n1, pipeline: a, experiment: e, cron: '0 0 2 * * *',\n"
                     "              parameters: &params {message: hi, other: 1}}\n"
@@ -186,9 +186,7 @@ TEST_CASE("parameters keep the text of scalars, as --param does; lists and mappi
   REQUIRE_MESSAGE(file.has_value(), file.error().message);
   CHECK(file->runs[0].parameters == std::vector<std::string>{"version=1.10", "count=010", "when=2024-01-01",
                                                              "list=[1,16]", "map={\"k\":true}"});
-  const std::string run = header +
-                          "pipelines: [{name: a, package: hello-world.yaml}]\n"
-                          "experiments: [{name: e}]\n"
+  const std::string run = declared +
                           "runs:\n"
                           "  - {name: r, pipeline: a, experiment: e, parameters: ";
   CHECK(problems(run + "{message: }}\n").find("apply.yaml:6:55: parameter 'message' has no value") !=

@@ -71,7 +71,8 @@ TEST_CASE("a scalar means what it means in --param name=value: the declared type
   REQUIRE(quoted.has_value());
   CHECK(quoted->at("version") == "2024-01-01");
   CHECK(quoted->at("epochs") == 7);
-  CHECK(file.refused("shuffle: yes\n", ParamsFile::Names::parameter).find("must be BOOLEAN") != std::string::npos);
+  CHECK(file.refused("shuffle: yes\n", ParamsFile::Names::parameter).find("must be BOOLEAN") !=
+        std::string::npos);
   CHECK(file.refused("epochs: 0x10\n", ParamsFile::Names::parameter).find("must be NUMBER_INTEGER") !=
         std::string::npos);
 }
@@ -97,6 +98,7 @@ TEST_CASE("a params file that is not one mapping is refused with its location") 
   ParamsFile file;
   CHECK(file.refused("- epochs\n").find(":1:1: the parameters file must be a mapping") != std::string::npos);
   CHECK(file.refused("").find("must be a mapping") != std::string::npos);
-  CHECK(file.refused("epochs: 1\n---\nepochs: 2\n").find(":2:1: a second YAML document") != std::string::npos);
+  CHECK(file.refused("epochs: 1\n---\nepochs: 2\n").find(":2:1: a second YAML document") !=
+        std::string::npos);
   CHECK(file.refused("epochs: [1,\n").find("invalid YAML") != std::string::npos);
 }

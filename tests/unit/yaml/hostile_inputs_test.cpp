@@ -46,14 +46,16 @@ std::string merge_bomb(int levels, int width) {
   for (int level = 1; level < levels; ++level) {
     const std::string name = "m" + std::to_string(level);
     text += name + ": &" + name + " {";
-    for (int i = 0; i < width; ++i) text += "k" + std::to_string(i) + ": *m" + std::to_string(level - 1) + ", ";
+    for (int i = 0; i < width; ++i)
+      text += "k" + std::to_string(i) + ": *m" + std::to_string(level - 1) + ", ";
     text += "<<: *m" + std::to_string(level - 1) + "}\n";
   }
   return text;
 }
 
 std::string seed(const std::string& name) {
-  std::ifstream in(std::filesystem::path(KFP_SOURCE_DIR) / "tests/fuzz/seeds/package" / name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(KFP_SOURCE_DIR) / "tests/fuzz/seeds/package" / name,
+                   std::ios::binary);
   REQUIRE(in);
   std::ostringstream out;
   out << in.rdbuf();
