@@ -86,7 +86,9 @@ enum class PackageLoading { load, skip };
 
 // Reads and checks the file: unknown keys, types, duplicates, references to undeclared pipelines or
 // experiments, schedules, tags; with PackageLoading::load also every package and every run's
-// parameters. Fails with kind invalid_package (exit 3), listing every problem with its location.
+// parameters. Fails with kind invalid_package (exit 3), listing every problem with its location; a
+// file the guarded YAML loader refuses (yaml/load.hpp: not UTF-8, too deep, an alias bomb, a second
+// document, a syntax error) fails on that alone, with its file:line:col.
 [[nodiscard]] util::Result<ApplyFile> load_file(const std::filesystem::path& path,
                                                 PackageLoading loading = PackageLoading::load);
 
