@@ -66,7 +66,7 @@ std::vector<Hostile> hostile_inputs() {
   std::string block_nesting;
   for (int i = 0; i < 100'000; ++i) block_nesting += "- ";
   std::string mapping_nesting;
-  for (int i = 0; i < 2000; ++i) mapping_nesting += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+  for (int i = 0; i < 600; ++i) mapping_nesting += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
   std::string documents;
   for (int i = 0; i < 5000; ++i) documents += "--- a\n";
   return {
@@ -76,7 +76,7 @@ std::vector<Hostile> hostile_inputs() {
       {"100,000 flow brackets", "a: " + std::string(100'000, '[') + std::string(100'000, ']') + "\n",
        "YAML nests deeper than"},
       {"100,000 block sequences", block_nesting + "x\n", "YAML nests deeper than"},
-      {"2,000 nested mappings", mapping_nesting, "YAML nests deeper than"},
+      {"600 nested mappings", mapping_nesting, "YAML nests deeper than"},
       {"a top-level ',' after a flow mapping", seed("regression-comma-after-flow-mapping"),
        "a ',' after a flow collection"},
       {"a top-level ',' after a JSON package", seed("regression-comma-after-flow-collection.json"),
@@ -148,7 +148,7 @@ TEST_CASE("a package, a params file and an apply file refuse every hostile input
 
 TEST_CASE("a huge scalar is read whole where the file kind allows its size, and refused past it") {
   test::TempDir dir("kfp-hostile");
-  const std::string huge(std::size_t{3} << 20, 'x');
+  const std::string huge(std::size_t{1} << 20, 'x');
 
   auto package_path = dir.path / "package.yaml";
   REQUIRE(util::write_file(package_path, "a: " + huge + "\n", util::WriteMode::replace).has_value());
@@ -167,7 +167,8 @@ TEST_CASE("a huge scalar is read whole where the file kind allows its size, and 
   REQUIRE(params.has_value());
   CHECK(params->at("message").as_string().size() == huge.size());
 
-  REQUIRE(util::write_file(params_path, "message: " + huge + huge, util::WriteMode::replace).has_value());
+  const std::string over_the_limit(std::size_t{5} << 20, 'x');  // params files are read up to 4 MiB
+  REQUIRE(util::write_file(params_path, "message: " + over_the_limit, util::WriteMode::replace).has_value());
   auto too_big = publish::resolve_parameters(parameters, {message});
   REQUIRE(too_big.has_error());
   CHECK(too_big.error().kind == util::ErrorKind::invalid_parameters);
