@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct Context {
 
 using Handler = std::function<Reply(Context&)>;
 
-// How a route reports failures: the gateway body, or the upload endpoints' own body.
+// How a route reports failures: the gateway body, or (the upload endpoints, plain Go handlers)
+// whatever the handler returns itself.
 enum class ErrorShape { gateway, upload };
 
 class App {
@@ -36,6 +38,9 @@ class App {
   explicit App(Options options);
 
   [[nodiscard]] Reply handle(const Request& request);
+  // How long the request travels before the server acts on it; the rest of --latency is added to
+  // the reply. Control endpoints (/_emulator/) are not delayed.
+  [[nodiscard]] std::chrono::milliseconds request_latency(const Request& request) const;
 
   // Registers `pattern` such as "/apis/v2beta1/runs/{}:terminate"; "{}" captures one segment.
   void add(std::string method, std::string pattern, ErrorShape shape, Handler handler);
@@ -47,10 +52,15 @@ class App {
   [[nodiscard]] Control& control() { return control_; }
   [[nodiscard]] Time now() const { return Clock::now(); }
 
-  // In multi-user mode: authenticates the caller and checks `verb` on `resource` in `ns`
-  // (throws ApiFailure 401/403). Single-user: does nothing.
+  // In multi-user mode: authenticates the caller and checks `verb` on `resource` in `ns` as the
+  // release's ResourceManager.IsAuthorized does; throws ApiFailure with its unwrapped error (the
+  // caller wraps it as its server does). Single-user: does nothing.
   void authorize(const Request& request, std::string_view resource, std::string_view verb,
-                 const std::string& ns);
+                 const std::string& ns, IdentitySources sources = IdentitySources::header_then_token);
+  // The same check, returning the failure instead of throwing it.
+  [[nodiscard]] std::optional<ApiError> check_access(
+      const Request& request, std::string_view resource, std::string_view verb, const std::string& ns,
+      IdentitySources sources = IdentitySources::header_then_token);
 
  private:
   struct Route {
@@ -62,7 +72,6 @@ class App {
 
   Reply dispatch(const Request& request);
   Reply control_endpoint(const Request& request);
-  Reply not_found(const Request& request) const;
 
   Options options_;
   Authenticator auth_;

@@ -62,11 +62,16 @@ int run(int argc, char** argv) {
                  "YAML list of {subject, namespace, allow: [\"*\"|\"resource/verb\"]} rules");
   cli.add_option("--istio-principals", principals,
                  "comma-separated cluster.local/ns/NS/sa/SA allowed by the mesh");
-  cli.add_option("--server-version", version, "KFP server to imitate: 2.17.0, 2.5.0 or 1.8.5")
-      ->check(CLI::IsMember({"2.17.0", "2.5.0", "1.8.5"}))
+  cli.add_option("--server-version", version, "KFP server release to imitate: " + server_version_list())
+      ->check([](const std::string& text) {
+        return parse_server_version(text) ? std::string{} : "not one of " + server_version_list();
+      })
       ->capture_default_str();
   cli.add_option("--run-duration", run_duration, "how long a run takes to finish")->capture_default_str();
-  cli.add_option("--latency", latency, "added to every API response")->capture_default_str();
+  cli.add_option("--latency", latency,
+                 "network latency of every API and upload request: half before the server acts, half "
+                 "before the reply")
+      ->capture_default_str();
   cli.add_option("--tls-cert", options.tls_cert_file, "serve HTTPS with this certificate chain (PEM)");
   cli.add_option("--tls-key", options.tls_key_file, "private key of --tls-cert (PEM)");
 

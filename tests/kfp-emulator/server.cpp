@@ -79,7 +79,22 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return close();
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
-    Reply reply = app_.handle(to_request(message));
+    request_ = to_request(message);
+    // --latency: the request's half passes before the server acts, so concurrent clients meet
+    // the race windows a real network gives them; the reply's half is added to the reply.
+    auto before = app_.request_latency(request_);
+    if (before.count() > 0) {
+      timer_.expires_after(before);
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code error) {
+        if (!error) self->respond();
+      });
+      return;
+    }
+    respond();
+  }
+
+  void respond() {
+    Reply reply = app_.handle(request_);
     if (reply.disposition == Disposition::reset) return reset();
     if (reply.delay.count() > 0) {
       timer_.expires_after(reply.delay);
@@ -121,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;
+  Request request_;
   bool keep_alive_ = true;
 };
 
