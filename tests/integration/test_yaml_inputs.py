@@ -98,12 +98,16 @@ class CronTest(PublishTestCase):
             " parameters: {message: hi}}",
             "  - {name: weekdays, pipeline: hello, experiment: ci, cron: '0 30 2 * * MON-fri',"
             " parameters: {message: hi}}",
+            "  - {name: every-90m, pipeline: hello, experiment: ci, cron: '@every 1h30m',"
+            " parameters: {message: hi}}",
+            "  - {name: monthly, pipeline: hello, experiment: ci, cron: '@monthly', parameters: {message: hi}}",
         ]) + "\n")
         result = self.kfp("apply", "-f", good, "-o", "json")
         self.assertEqual(result.code, 0, result)
         crons = {job["display_name"]: job["trigger"]["cron_schedule"]["cron"]
                  for job in self.state()["recurring_runs"]}
-        self.assertEqual(crons, {"every-5": "0 */5 * * * *", "weekdays": "0 30 2 * * MON-fri"})
+        self.assertEqual(crons, {"every-5": "0 */5 * * * *", "weekdays": "0 30 2 * * MON-fri",
+                                 "every-90m": "@every 1h30m", "monthly": "@monthly"})
 
         for cron, reason in [("0 0 * * 7", "End of range (7) above maximum (6): 7"),
                              ("0 0 0 31 feb ? *", "Expected 5 to 6 fields, found 7"),
