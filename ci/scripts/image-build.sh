@@ -30,7 +30,7 @@ cleanup() {
     buildah_cmd rm --all >/dev/null 2>&1 || true
     buildah_cmd rmi --all --force >/dev/null 2>&1 || true
     umount -R "$storage_dir/root/overlay" 2>/dev/null || true
-    rm -rf "$storage_dir"
+    rm -rf "$storage_dir" || echo "image-build: could not remove $storage_dir" >&2
   fi
 }
 trap cleanup EXIT
