@@ -46,9 +46,19 @@ readonly stuck_reasons=" ErrImagePull ImagePullBackOff InvalidImageName ErrImage
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 log() { echo "kfp-job: $*" >&2; }
-annotate() { if [[ -n "${GITHUB_ACTIONS:-}" ]]; then echo "::error title=kfp-job::$*"; else log "error: $*"; fi; }
+# A workflow command is one line: %, CR and LF are escaped as the runner expects (%25, %0D, %0A).
+annotate() {
+  local text="$*"
+  if [[ -n "${GITHUB_ACTIONS:-}" ]]; then
+    text=${text//%/%25}
+    text=${text//$'\r'/%0D}
+    echo "::error title=kfp-job::${text//$'\n'/%0A}"
+  else
+    log "error: $text"
+  fi
+}
 die() { annotate "$*"; exit "$exit_setup"; }
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit "$exit_setup"; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
 
 package=${KFP_JOB_PACKAGE:-}
 namespace=${KFP_JOB_NAMESPACE:-}
@@ -115,6 +125,7 @@ fi
 job="kfp-publish-$suffix"
 
 work=$(mktemp -d)
+creating=false
 job_created=false
 followers=()
 
@@ -232,9 +243,13 @@ stop_followers() {
 # shellcheck disable=SC2317  # called through the traps
 on_signal() {
   trap - INT TERM
-  if $job_created; then
+  if $job_created || $creating; then
+    # Only what this run created, by its unique names (a create cut short may or may not have
+    # happened: --ignore-not-found). The ConfigMaps go too, in case they were not yet the Job's.
     log "interrupted: deleting job/$job (its pod gets SIGTERM; a KFP run already started keeps running)"
-    kubectl delete job "$job" -n "$namespace" --wait=false --request-timeout=5s >&2 || true
+    kubectl delete job "$job" -n "$namespace" --ignore-not-found --wait=false --request-timeout=5s >&2 || true
+    kubectl delete configmap "kfp-publish-package-$suffix" "kfp-publish-settings-$suffix" -n "$namespace" \
+      --ignore-not-found --wait=false --request-timeout=5s >&2 || true
   fi
   for pid in "${followers[@]}" $pause_pid $kubectl_pid; do kill "$pid" 2>/dev/null || true; done
   followers=()
@@ -280,7 +295,9 @@ kubectl kustomize "$work" >"$work/rendered.yaml" 2>"$work/kustomize.err" ||
 # nothing is known to exist; the message names the Job to check.
 kc_tries=$kubectl_tries
 kubectl_tries=1
+creating=true
 kc create -f "$work/rendered.yaml" -o name || { kubectl_failure "create job/$job in $namespace" || exit $?; }
+creating=false
 kubectl_tries=$kc_tries
 created=$kubectl_out
 grep -qx "job.batch/$job" <<<"$created" || die "kubectl create made no job/$job: $created"

@@ -62,7 +62,8 @@ template <class Parse>
 
 // The items of the list field `list_key` in a list answer; empty when the server omitted it (it
 // omits empty lists).
-[[nodiscard]] const boost::json::array& list_items(const boost::json::value& answer, std::string_view list_key);
+[[nodiscard]] const boost::json::array& list_items(const boost::json::value& answer,
+                                                   std::string_view list_key);
 
 // The first item of the list the request answers with, parsed; nullopt for an empty list.
 template <class Parse>

@@ -27,8 +27,6 @@ import subprocess
 import sys
 import time
 
-import yaml
-
 SERVER = "10.96.0.1:443"
 ERRORS = {
     "refused": f"The connection to the server {SERVER} was refused - did you specify the right host or port?",
@@ -151,6 +149,7 @@ def handle(argv, state):
     output = option(argv, "-o", "--output", default="")
 
     if verb == "create":
+        import yaml  # here only: most calls need no YAML, and every call is a process start
         if fault_kind := fault(state, "create", "job"):
             raise_error(fault_kind, "job", "?", namespace, "create")
         with open(option(argv, "-f", "--filename"), encoding="utf-8") as f:
@@ -231,16 +230,25 @@ def handle(argv, state):
         raise_error("notfound", "pod", pod, namespace, "get")
 
     if verb == "delete":
-        resource, name = words[1], words[2]
+        resource, names = words[1], words[2:]
         if fault_kind := fault(state, "delete", resource):
-            raise_error(fault_kind, resource, name, namespace, "delete")
-        job = job_of(state, name, namespace)
-        job["deleted"] = True
-        return f'job.batch "{name}" deleted\n'
+            raise_error(fault_kind, resource, names[0], namespace, "delete")
+        out = []
+        for name in names:
+            kind = {"job": "Job", "configmap": "ConfigMap"}[resource]
+            found = state.get("objects", {}).get(f"{kind}/{namespace}/{name}")
+            if found is None or found.get("deleted"):
+                if "--ignore-not-found" in argv:
+                    continue
+                raise_error("notfound", resource, name, namespace, "delete")
+            found["deleted"] = True
+            out.append(f'{PLURAL[resource]} "{name}" deleted')
+        return "".join(line + "\n" for line in out)
 
     if verb == "apply":
         # kubectl apply -k DIR: the real kustomize output, applied in its order, one error per object
         # whose namespace does not exist (as the API server answers), exit 1 if any failed.
+        import yaml
         rendered = subprocess.run([os.environ["FAKE_KUBECTL_REAL"], "kustomize", option(argv, "-k")],
                                   capture_output=True, text=True, check=True).stdout
         out, errors = [], []

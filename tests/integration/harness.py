@@ -302,3 +302,37 @@ class EmulatorTestCase(unittest.TestCase):
         if shared is None:
             self.skipTest("skipped: ../shared (KFP_SHARED_DIR) is absent, no pipeline corpus")
         return shared.joinpath("pipelines-corpus", *parts)
+
+
+def parse_github_output(text):
+    """GITHUB_OUTPUT as the GitHub runner reads it (actions/runner, Runner.Worker/FileCommandManager.cs:
+    each non-empty line is NAME=VALUE, or NAME<<DELIMITER opening a block that ends at a line equal to
+    DELIMITER; whichever of '=' and '<<' comes first decides). Returns {name: value}; a later value
+    of the same name wins, as in the runner. Raises ValueError where the runner fails the step."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    outputs = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if line == "":
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line.split("=", 1)
+            outputs[name] = value
+        elif heredoc >= 0:
+            name, delimiter = line.split("<<", 1)
+            if not name or not delimiter:
+                raise ValueError(f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty")
+            body = []
+            while index < len(lines) and lines[index] != delimiter:
+                body.append(lines[index])
+                index += 1
+            if index >= len(lines):
+                raise ValueError(f"Invalid value. Matching delimiter not found '{delimiter}'")
+            index += 1
+            outputs[name] = "\n".join(body)
+        else:
+            raise ValueError(f"Invalid format '{line}'")
+    return outputs

@@ -32,6 +32,10 @@ def run_blocks(document):
     return [(f"{where}: {s.get('name', s.get('id', '?'))}", s["run"]) for where, s in steps if "run" in s]
 
 
+def setUpModule():
+    ds.skip_under_sanitizers()
+
+
 class GitHub(unittest.TestCase):
     def test_actionlint_passes_on_the_workflows(self):
         self.assertTrue(WORKFLOWS)

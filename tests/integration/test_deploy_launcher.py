@@ -44,6 +44,10 @@ def done(exit_code, message="", condition=None, reason=""):
 RUNNING = {"job": {"active": 1}, "pods": [{"name": "%JOB%-abcde", "state": {"running": {}}}]}
 
 
+def setUpModule():
+    ds.skip_under_sanitizers()
+
+
 def read_outputs(path):
     """$GITHUB_OUTPUT as the runner parses it: name=value lines and name<<DELIMITER blocks."""
     fields, lines = {}, path.read_text().split("\n") if path.exists() else []
@@ -232,6 +236,9 @@ class Launcher(LauncherCase):
             "quota": (quota, [{"kind": "Job", "name": "%JOB%", "reason": "FailedCreate",
                                "message": 'Error creating: pods "x" is forbidden: exceeded quota: compute'}],
                       "exceeded quota"),
+            "admission": (quota, [{"kind": "Job", "name": "%JOB%", "reason": "FailedCreate",
+                                   "message": 'Error creating: pods "x" is forbidden: violates PodSecurity '
+                                              '"restricted:latest": seccompProfile'}], "violates PodSecurity"),
         }
         for name, (step, events, message) in cases.items():
             with self.subTest(name):
@@ -307,8 +314,12 @@ class Cancellation(LauncherCase):
         started = time.monotonic()
         output = self.cancel_like_the_runner(process)
         deletes = [c for c in self.calls() if c[0] == "delete"]
-        self.assertEqual(len(deletes), 1, output)
-        self.assertEqual(deletes[0][1:3], ["job", "kfp-publish-4242-3"])
+        self.assertEqual([c[1:3] for c in deletes if c[1] == "job"], [["job", "kfp-publish-4242-3"]], output)
+        # Nothing else but what it created (its ConfigMaps, in case they were not yet the Job's).
+        named = [w for c in deletes for w in c[2:] if not w.startswith("-") and w != "team-q"]
+        self.assertEqual(sorted(named), ["kfp-publish-4242-3", "kfp-publish-package-4242-3",
+                                         "kfp-publish-settings-4242-3"])
+        self.assertTrue(self.state()["objects"]["Job/team-q/kfp-publish-4242-3"]["deleted"])
         self.assertEqual(process.returncode, EXIT_INTERRUPTED, output)
         self.assertLess(time.monotonic() - started, SIGINT_GRACE_S, "ended within SIGINT's grace")
         self.assertEqual(read_outputs(self.dir / "github_output")["exit_code"], str(EXIT_INTERRUPTED))
@@ -339,7 +350,7 @@ class WithThePod(LauncherCase):
         with harness.Emulator("--auth", "token", "--token-key", key, "--run-duration", "100ms") as emulator:
             token = emulator.mint_token(key, "system:serviceaccount:team-q:default-editor", aud="pipelines.kubeflow.org")
             self.package.write_text((ds.SOURCE_DIR / "pipelines-examples" / "hello-world.yaml").read_text())
-            params = ds.SOURCE_DIR / "pipelines-examples" / "params" / "hello-world.yaml"
+            params = ds.SOURCE_DIR / "ci" / "github" / "hello-world.params.yaml"
             scenario = {"kubelet": {"rootfs": str(rootfs), "token": token, "host": emulator.url,
                                     "node": str(self.dir / "node"), "dockerfile": str(ds.SOURCE_DIR / "Dockerfile")}}
             try:
@@ -351,8 +362,9 @@ class WithThePod(LauncherCase):
             self.assertEqual(len(runs), 1)
             self.assertEqual(runs[0]["runtime_config"]["parameters"],
                              {"message": "published by kfp-publish from CI"})
-            if fields.get("run_id"):  # once the client writes its JSON report to the termination log
-                self.assertEqual(fields["run_id"], runs[0]["run_id"])
+            # The report came back through the termination message into the step outputs.
+            self.assertEqual(fields["run_id"], runs[0]["run_id"])
+            self.assertEqual((fields["run_state"], fields["exit_code"]), ("SUCCEEDED", "0"))
 
     def test_a_pipeline_with_a_required_input_through_the_action(self):
         binary = harness.publish_bin()
@@ -364,7 +376,7 @@ class WithThePod(LauncherCase):
         with harness.Emulator() as emulator:
             inputs.update({"package": str(ds.SOURCE_DIR / "pipelines-examples" / "hello-world.yaml"),
                            "pipeline": "hello-action", "host": emulator.url, "binary": str(binary),
-                           "params-file": str(ds.SOURCE_DIR / "pipelines-examples" / "params" / "hello-world.yaml")})
+                           "params-file": str(ds.SOURCE_DIR / "ci" / "github" / "hello-world.params.yaml")})
             env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(self.dir), "GITHUB_OUTPUT": str(self.dir / "out")}
             for name, expression in step["env"].items():
                 input_name = re.fullmatch(r"\$\{\{ inputs\.([\w-]+) \}\}", expression).group(1)

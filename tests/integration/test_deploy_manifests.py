@@ -30,6 +30,10 @@ def env_of(container):
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def setUpModule():
+    ds.skip_under_sanitizers()
+
+
 class KustomizeBuilds(unittest.TestCase):
     def test_every_kustomization_builds_and_validates_against_the_schemas(self):
         ds.require_node_modules()
