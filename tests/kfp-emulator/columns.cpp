@@ -81,8 +81,9 @@ std::optional<std::string> insert_error(ServerVersion version, std::string_view 
   return std::nullopt;
 }
 
-std::optional<ApiError> model_length_error(ServerVersion version, std::string_view model,
-                                           const std::vector<std::pair<std::string_view, std::string>>& fields) {
+std::optional<ApiError> model_length_error(
+    ServerVersion version, std::string_view model,
+    const std::vector<std::pair<std::string_view, std::string>>& fields) {
   if (!checks_name_length(version)) return std::nullopt;
   for (const auto& [name, value] : fields)
     for (const auto& limit : model_limits)

@@ -31,13 +31,15 @@ struct Column {
 
 // The go-sql-driver error text for the first value over its column, if any:
 // "Error 1406 (22001): Data too long for column 'Description' at row 1".
-[[nodiscard]] std::optional<std::string> insert_error(ServerVersion version, std::string_view table,
-                                                      const std::vector<std::pair<std::string_view, std::string>>& values);
+[[nodiscard]] std::optional<std::string> insert_error(
+    ServerVersion version, std::string_view table,
+    const std::vector<std::pair<std::string_view, std::string>>& values);
 
 // validation.ValidateModel (2.15+): the first field over its limit, counted in bytes (Go len),
 // as the InvalidInputError "Model.Field length cannot exceed N"; nullopt when all fit or the
 // release does not validate.
-[[nodiscard]] std::optional<ApiError> model_length_error(ServerVersion version, std::string_view model,
-                                                         const std::vector<std::pair<std::string_view, std::string>>& fields);
+[[nodiscard]] std::optional<ApiError> model_length_error(
+    ServerVersion version, std::string_view model,
+    const std::vector<std::pair<std::string_view, std::string>>& fields);
 
 }  // namespace kfp::emulator

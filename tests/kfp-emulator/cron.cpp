@@ -34,17 +34,16 @@ constexpr Bounds months{1,
                           {"nov", 11},
                           {"dec", 12}}},
                         12};
-constexpr Bounds dow{0,
-                     6,
-                     {{{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}},
-                     7};
+constexpr Bounds dow{
+    0, 6, {{{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}}, 7};
 
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
     auto at = text.find(separator, start);
-    parts.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    parts.emplace_back(
+        text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) break;
     start = at + 1;
   }
@@ -105,11 +104,14 @@ std::optional<std::string> check_range(const std::string& expr, const Bounds& bo
     default: return "Too many slashes: " + expr;
   }
   if (start < bounds.min)
-    return "Beginning of range (" + std::to_string(start) + ") below minimum (" + std::to_string(bounds.min) + "): " + expr;
+    return "Beginning of range (" + std::to_string(start) + ") below minimum (" + std::to_string(bounds.min) +
+           "): " + expr;
   if (end > bounds.max)
-    return "End of range (" + std::to_string(end) + ") above maximum (" + std::to_string(bounds.max) + "): " + expr;
+    return "End of range (" + std::to_string(end) + ") above maximum (" + std::to_string(bounds.max) +
+           "): " + expr;
   if (start > end)
-    return "Beginning of range (" + std::to_string(start) + ") beyond end of range (" + std::to_string(end) + "): " + expr;
+    return "Beginning of range (" + std::to_string(start) + ") beyond end of range (" + std::to_string(end) +
+           "): " + expr;
   if (step == 0) return "Step of range should be a positive number: " + expr;
   return std::nullopt;
 }
@@ -133,10 +135,12 @@ std::optional<std::string> go_duration_error(std::string_view text) {
   while (!rest.empty()) {
     std::size_t digits = 0;
     bool seen = false;
-    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits, seen = true;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits])))
+      ++digits, seen = true;
     if (digits < rest.size() && rest[digits] == '.') {
       ++digits;
-      while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits, seen = true;
+      while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits])))
+        ++digits, seen = true;
     }
     if (!seen) return invalid();
     rest.remove_prefix(digits);

@@ -24,21 +24,24 @@ void check_v2_inputs(const std::vector<package::InputParameter>& inputs, const j
     const auto* value = given.if_contains(input.name);
     if (value == nullptr) {
       if (!input.optional && !input.default_value)
-        throw ApiFailure(invalid_input(fmt::format(
-            "parameter {} is not optional, yet has neither default value nor user provided value", input.name)));
+        throw ApiFailure(invalid_input(
+            fmt::format("parameter {} is not optional, yet has neither default value nor user provided value",
+                        input.name)));
       continue;
     }
     auto mismatch = [&](std::string_view type, std::string_view kind) {
-      throw ApiFailure(invalid_input(fmt::format(
-          "input parameter {} requires type {}, but the input parameter is not of {} value type", input.name, type, kind)));
+      throw ApiFailure(invalid_input(
+          fmt::format("input parameter {} requires type {}, but the input parameter is not of {} value type",
+                      input.name, type, kind)));
     };
     switch (input.type) {
       case package::ParameterType::number_integer:
       case package::ParameterType::number_double:
         if (!value->is_number())
-          throw ApiFailure(invalid_input(fmt::format("input parameter {} requires type double or integer, but the "
-                                                     "parameter value is not of number value type",
-                                                     input.name)));
+          throw ApiFailure(
+              invalid_input(fmt::format("input parameter {} requires type double or integer, but the "
+                                        "parameter value is not of number value type",
+                                        input.name)));
         break;
       case package::ParameterType::string:
         if (!value->is_string()) mismatch("string", "string");
@@ -101,10 +104,11 @@ RunTemplate run_template(App& app, const RunRequest& request) {
       throw ApiFailure(invalid_input("Failed to fetch a template with an empty pipeline spec manifest"));
     auto parsed = package::parse(manifest, "pipeline_spec");
     if (!parsed)
-      throw ApiFailure(wrap(api_error(Code::invalid_argument,
-                                      "InvalidInputError: " + parsed.error().message + ": pipeline spec is invalid",
-                                      parsed.error().message),
-                            "Failed to fetch a template with an invalid pipeline spec manifest"));
+      throw ApiFailure(
+          wrap(api_error(Code::invalid_argument,
+                         "InvalidInputError: " + parsed.error().message + ": pipeline spec is invalid",
+                         parsed.error().message),
+               "Failed to fetch a template with an invalid pipeline spec manifest"));
     tmpl.kind = parsed->kind;
     tmpl.inputs = parsed->inputs;
     if (!request.inline_spec.is_null()) tmpl.pipeline_spec = request.inline_spec;
@@ -116,13 +120,15 @@ RunTemplate run_template(App& app, const RunRequest& request) {
     if (version == nullptr) {
       auto error = wrap(resource_not_found("PipelineVersion", request.pipeline_version_id),
                         fmt::format("Failed to fetch a pipeline version {}", request.pipeline_version_id));
-      throw ApiFailure(internal_server(error.message, "Failed to create a run due to error fetching manifest"));
+      throw ApiFailure(
+          internal_server(error.message, "Failed to create a run due to error fetching manifest"));
     }
   } else {
     if (app.store().find_pipeline(request.pipeline_id) == nullptr) {
       auto error = wrap(resource_not_found("Pipeline", request.pipeline_id),
                         fmt::format("Failed to fetch pipeline {}", request.pipeline_id));
-      throw ApiFailure(internal_server(error.message, "Failed to create a run due to error fetching manifest"));
+      throw ApiFailure(
+          internal_server(error.message, "Failed to create a run due to error fetching manifest"));
     }
     // The pipeline's default version: the latest one.
     version = app.store().latest_version(request.pipeline_id);
@@ -138,7 +144,8 @@ RunTemplate run_template(App& app, const RunRequest& request) {
   return tmpl;
 }
 
-json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunRequest& request, json::object& provided) {
+json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunRequest& request,
+                                 json::object& provided) {
   const bool v1_server = is_v1_server(app.version());
   json::object parameters;
   provided.clear();
@@ -149,7 +156,8 @@ json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunReq
       if (!item.is_object()) continue;
       auto name = text_of(item.as_object(), "name");
       const auto* value = item.as_object().if_contains("value");
-      bool declared = std::any_of(tmpl.inputs.begin(), tmpl.inputs.end(), [&](const auto& input) { return input.name == name; });
+      bool declared = std::any_of(tmpl.inputs.begin(), tmpl.inputs.end(),
+                                  [&](const auto& input) { return input.name == name; });
       if (!declared) {
         auto error = wrap(invalid_input("Unrecognized input parameter: " + name),
                           v1_server ? "Failed to verify parameters." : "Failed to verify parameters");
@@ -163,8 +171,9 @@ json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunReq
       if (const auto* value = provided.if_contains(input.name))
         parameters[input.name] = *value;
       else if (input.default_value)
-        parameters[input.name] = input.default_value->is_string() ? *input.default_value
-                                                                  : json::value(json::serialize(*input.default_value));
+        parameters[input.name] = input.default_value->is_string()
+                                     ? *input.default_value
+                                     : json::value(json::serialize(*input.default_value));
     }
     return parameters;
   }
@@ -208,8 +217,9 @@ const Run& create_run(Context& context, RunRequest request) {
       auto error = wrap(resource_not_found("Experiment", request.experiment_id),
                         fmt::format("Failed to get experiment {}", request.experiment_id));
       if (v1_server) throw ApiFailure(wrap(error, "Failed to get experiment for job."));
-      throw ApiFailure(wrap(wrap(error, fmt::format("Failed to fetch namespace for experiment {}", request.experiment_id)),
-                            "Failed to create a run due to invalid experimentId and namespace combination"));
+      throw ApiFailure(
+          wrap(wrap(error, fmt::format("Failed to fetch namespace for experiment {}", request.experiment_id)),
+               "Failed to create a run due to invalid experimentId and namespace combination"));
     }
   }
   const std::string ns = experiment->ns;
@@ -217,12 +227,15 @@ const Run& create_run(Context& context, RunRequest request) {
     throw ApiFailure(invalid_input(v1_server ? "Job's experiment has no namespace."
                                              : "A run cannot have an empty namespace in multi-user mode"));
   if (auto denied = app.check_access(context.request, "runs", "create", ns)) {
-    if (v1_server) throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API resource references"),
-                                         "Failed to authorize the request"));
-    auto error = wrap(*denied, fmt::format("Failed to access run . Check if you have access to namespace {}", ns));
-    throw ApiFailure(wrap(error, fmt::format("Failed to create a run due to authorization error. Check if you have "
-                                             "write permissions to namespace {}",
-                                             ns)));
+    if (v1_server)
+      throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API resource references"),
+                            "Failed to authorize the request"));
+    auto error =
+        wrap(*denied, fmt::format("Failed to access run . Check if you have access to namespace {}", ns));
+    throw ApiFailure(
+        wrap(error, fmt::format("Failed to create a run due to authorization error. Check if you have "
+                                "write permissions to namespace {}",
+                                ns)));
   }
 
   // ResourceManager.CreateRun: the template, the workflow's parameters, the workflow, the INSERT.
@@ -233,8 +246,9 @@ const Run& create_run(Context& context, RunRequest request) {
     parameters = workflow_parameters(app, tmpl, request, provided);
   } catch (const ApiFailure& failure) {
     if (v1_server) throw;
-    throw failure.wrapped(tmpl.kind == package::Kind::argo_workflow ? "Failed to generate the ExecutionSpec"
-                                                                     : "Failed to generate the ExecutionSpec: invalid pipeline job inputs");
+    throw failure.wrapped(tmpl.kind == package::Kind::argo_workflow
+                              ? "Failed to generate the ExecutionSpec"
+                              : "Failed to generate the ExecutionSpec: invalid pipeline job inputs");
   }
 
   Run run;
@@ -252,12 +266,14 @@ const Run& create_run(Context& context, RunRequest request) {
   run.recurring_run_id = request.recurring_run_id;
   run.service_account = request.service_account;
   // setDefaultServiceAccount: DEFAULTPIPELINERUNNERSERVICEACCOUNT of the install.
-  if (run.service_account.empty()) run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
+  if (run.service_account.empty())
+    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
   run.created_at = app.now();
   run.started_at = run.created_at;
 
   Workflow workflow;
-  workflow.name = fmt::format("{}-{}", tmpl.kind == package::Kind::argo_workflow ? "run" : "pipeline", run.id.substr(0, 8));
+  workflow.name = fmt::format("{}-{}", tmpl.kind == package::Kind::argo_workflow ? "run" : "pipeline",
+                              run.id.substr(0, 8));
   workflow.run_id = run.id;
   workflow.ns = ns.empty() ? std::string(kfp_install_namespace) : ns;
   workflow.api = request.api == ApiFlavor::v1beta1 ? "v1beta1" : "v2beta1";

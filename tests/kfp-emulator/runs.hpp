@@ -17,10 +17,10 @@ struct RunRequest {
   ApiFlavor api = ApiFlavor::v2beta1;
   std::string display_name, description, experiment_id, service_account, recurring_run_id;
   std::string pipeline_id, pipeline_version_id;
-  boost::json::value inline_spec;   // v2beta1 pipeline_spec (an object), else null
-  std::string manifest;             // v1beta1 workflow_manifest / pipeline_manifest (JSON text)
-  boost::json::array v1_parameters;  // v1beta1 pipeline_spec.parameters: [{name, value}]
-  boost::json::value runtime_config; // {parameters, pipeline_root} or null
+  boost::json::value inline_spec;     // v2beta1 pipeline_spec (an object), else null
+  std::string manifest;               // v1beta1 workflow_manifest / pipeline_manifest (JSON text)
+  boost::json::array v1_parameters;   // v1beta1 pipeline_spec.parameters: [{name, value}]
+  boost::json::value runtime_config;  // {parameters, pipeline_root} or null
 };
 
 // Creates the run; throws ApiFailure with the chain up to the RunServer's own wrap (the caller
@@ -39,7 +39,8 @@ struct RunTemplate {
 // The workflow's parameters for `request` on `tmpl`, checked as the template's RunWorkflow /
 // ScheduledWorkflow does; throws ApiFailure (InvalidInputError) with the template's message.
 // `provided` receives the values the template took from the request.
-[[nodiscard]] boost::json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunRequest& request,
+[[nodiscard]] boost::json::object workflow_parameters(App& app, const RunTemplate& tmpl,
+                                                      const RunRequest& request,
                                                       boost::json::object& provided);
 
 }  // namespace kfp::emulator

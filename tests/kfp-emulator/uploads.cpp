@@ -32,7 +32,8 @@ Reply render(const UploadFailure& failure) {
 std::string form_file_error(const Request& request) {
   auto content_type = request.header("content-type").value_or("");
   for (char& c : content_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!content_type.starts_with("multipart/form-data")) return "request Content-Type isn't multipart/form-data";
+  if (!content_type.starts_with("multipart/form-data"))
+    return "request Content-Type isn't multipart/form-data";
   return "http: no such file";
 }
 
@@ -51,7 +52,8 @@ std::optional<ApiError> upload_access(Context& context, const std::string& ns) {
     auto user = context.request.header(std::string(user_id_header));
     if (!user) {
       return internal_server(
-          "SubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.user: Invalid value: \"\": at least "
+          "SubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.user: Invalid value: \"\": at "
+          "least "
           "one of user or group must be specified",
           "Failed to create SubjectAccessReview for user '' (request: " +
               resource_attributes(ns, "create", "pipelines") + ")");
@@ -63,7 +65,8 @@ std::optional<ApiError> upload_access(Context& context, const std::string& ns) {
 
 // A template failure as the resource manager reports it: InvalidInputError with the reason.
 ApiError template_error(const std::string& reason) {
-  return api_error(Code::invalid_argument, "InvalidInputError: " + reason + ": pipeline spec is invalid", reason);
+  return api_error(Code::invalid_argument, "InvalidInputError: " + reason + ": pipeline spec is invalid",
+                   reason);
 }
 
 PipelineVersion make_version(App& app, const std::string& pipeline_id, const std::string& ns,
@@ -146,7 +149,9 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   if (v1) {
     auto decoded = decoded_again(ns);
     if (!decoded)
-      return fail({400, "Invalid pipeline namespace.: InvalidInputError: Pipeline namespace in the query string has invalid format.: invalid URL escape"});
+      return fail({400,
+                   "Invalid pipeline namespace.: InvalidInputError: Pipeline namespace in the query string "
+                   "has invalid format.: invalid URL escape"});
     ns = *decoded;
   }
   if (checks_name_length(version) && ns.size() > max_namespace)
@@ -156,7 +161,8 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   if (auto denied = upload_access(context, ns)) {
     if (generic) return fail({400, "Failed to create a pipeline", false, true});
     ApiError error = wrap(*denied, v1 ? "Authorization Failure." : "Authorization Failure");
-    error = wrap(error, v1 ? "Authorization to namespace failed." : "Failed to create a pipeline due to authorization error");
+    error = wrap(error, v1 ? "Authorization to namespace failed."
+                           : "Failed to create a pipeline due to authorization error");
     return fail({400, error.message, false, error.go_error});
   }
 
@@ -165,13 +171,16 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   if (v1) {
     auto decoded = decoded_again(name);
     if (!decoded)
-      return fail({400, "Invalid pipeline name.: InvalidInputError: Pipeline name in the query string has invalid format.: invalid URL escape"});
+      return fail({400,
+                   "Invalid pipeline name.: InvalidInputError: Pipeline name in the query string has invalid "
+                   "format.: invalid URL escape"});
     name = *decoded;
   }
   if (name.empty()) name = display_name.empty() ? file->filename : display_name;
   if (display_name.empty()) display_name = name;
   if (v1 && name.size() > max_v1_upload_name)
-    return fail({400, fmt::format("Invalid pipeline name.: Invalid input error: Pipeline name too long. Support maximum length of {}",
+    return fail({400, fmt::format("Invalid pipeline name.: Invalid input error: Pipeline name too long. "
+                                  "Support maximum length of {}",
                                   max_v1_upload_name)});
   std::string description = context.request.param_or("description");
   if (v1) {
@@ -188,22 +197,25 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
     tags = std::move(*parsed);
   }
   if (checks_name_length(version) && name.size() > max_pipeline_name)
-    return fail({400, fmt::format("Invalid input error: Pipeline.Name length cannot exceed {}", max_pipeline_name), false,
-                 false, true});
+    return fail({400,
+                 fmt::format("Invalid input error: Pipeline.Name length cannot exceed {}", max_pipeline_name),
+                 false, false, true});
 
   // From here on (2.3+) the handler has set Content-Type: application/json.
   constexpr std::string_view generic_create = "Failed to create a pipeline and a pipeline version";
   auto create_error = [&](const ApiError& error) {
-    return fail(create_failure(version, error, generic_create,
-                               "Failed to create a pipeline and a pipeline version. The pipeline already exists",
-                               "Error creating pipeline"));
+    return fail(
+        create_failure(version, error, generic_create,
+                       "Failed to create a pipeline and a pipeline version. The pipeline already exists",
+                       "Error creating pipeline"));
   };
   if (auto problem = tags_problem(tags)) return create_error(invalid_input(*problem));
   auto judged = parse_template(*document, file->filename, version);
   if (!judged) {
     auto error = template_error(judged.error().message);
-    return create_error(wrap(error, v1 ? "Create pipeline failed"
-                                       : "Failed to create a pipeline and a pipeline version due to template creation error"));
+    return create_error(wrap(
+        error, v1 ? "Create pipeline failed"
+                  : "Failed to create a pipeline and a pipeline version due to template creation error"));
   }
   Pipeline pipeline;
   pipeline.id = new_uuid();
@@ -221,7 +233,8 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   try {
     stored = &store_pipeline(app, std::move(pipeline), std::move(first));
   } catch (const ApiFailure& failure) {
-    return create_error(wrap(failure.error(), v1 ? "Create pipeline failed" : "Failed to create a pipeline and a pipeline version"));
+    return create_error(wrap(failure.error(), v1 ? "Create pipeline failed"
+                                                 : "Failed to create a pipeline and a pipeline version"));
   }
   const auto* default_version = app.store().latest_version(stored->id);
   if (flavor == ApiFlavor::v1beta1) return json_reply(to_v1(*stored, default_version));
@@ -239,9 +252,10 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
   auto file = read_upload_file(context.request);
   if (!file) {
     if (generic) return fail({400, std::string(generic_message), false, true});
-    return fail({400, (v1 ? "Failed to read pipeline version from file: "
-                          : "Failed to create a pipeline version due to error parsing pipeline spec filename: ") +
-                          form_file_error(context.request),
+    return fail({400,
+                 (v1 ? "Failed to read pipeline version from file: "
+                     : "Failed to create a pipeline version due to error parsing pipeline spec filename: ") +
+                     form_file_error(context.request),
                  false, true});
   }
   auto document = read_pipeline_file(*file, version);
@@ -259,32 +273,40 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
     // (pipeline_upload_server.go:159-167), unlike the pipeline upload's.
     auto decoded = decoded_again(name);
     if (!decoded)
-      return fail({400, "Invalid pipeline version name.: InvalidInputError: Pipeline name in the query string has invalid format.: invalid URL escape"});
+      return fail({400,
+                   "Invalid pipeline version name.: InvalidInputError: Pipeline name in the query string has "
+                   "invalid format.: invalid URL escape"});
     name = *decoded;
     if (name.empty()) name = file->filename;
     if (name.size() > max_v1_upload_name)
-      return fail({400, fmt::format("Invalid pipeline version name.: Invalid input error: Pipeline name too long. "
-                                    "Support maximum length of {}",
-                                    max_v1_upload_name)});
+      return fail(
+          {400, fmt::format("Invalid pipeline version name.: Invalid input error: Pipeline name too long. "
+                            "Support maximum length of {}",
+                            max_v1_upload_name)});
   }
   std::string pipeline_id = context.request.param_or("pipelineid");
   if (pipeline_id.empty()) {
     if (generic) return fail({400, std::string(generic_message), false, true});
-    return fail({400, v1 ? "Please specify a pipeline id when creating versions."
-                         : "Failed to create a pipeline version due to error reading pipeline id",
+    return fail({400,
+                 v1 ? "Please specify a pipeline id when creating versions."
+                    : "Failed to create a pipeline version due to error reading pipeline id",
                  false, true});
   }
   if (name.empty()) name = display_name.empty() ? file->filename : display_name;
   if (display_name.empty()) display_name = name;
   if (checks_name_length(version) && name.size() > max_version_name)
-    return fail({400, fmt::format("Invalid input error: PipelineVersion.Name length cannot exceed {}", max_version_name),
-                 false, false, true});
+    return fail(
+        {400,
+         fmt::format("Invalid input error: PipelineVersion.Name length cannot exceed {}", max_version_name),
+         false, false, true});
 
   const Pipeline* pipeline = app.store().find_pipeline(pipeline_id);
   if (pipeline == nullptr) {
     if (generic) return fail({400, std::string(generic_message), false, true});
-    auto error = wrap(resource_not_found("Pipeline", pipeline_id), fmt::format("Failed to get a pipeline with id {}", pipeline_id));
-    return fail({400, (v1 ? "Failed to get namespace from pipelineId.: " : "Failed to create a pipeline version due to error reading namespace: ") +
+    auto error = wrap(resource_not_found("Pipeline", pipeline_id),
+                      fmt::format("Failed to get a pipeline with id {}", pipeline_id));
+    return fail({400, (v1 ? "Failed to get namespace from pipelineId.: "
+                          : "Failed to create a pipeline version due to error reading namespace: ") +
                           error.message});
   }
   if (auto denied = upload_access(context, pipeline->ns)) {
@@ -311,18 +333,20 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
   auto judged = parse_template(*document, file->filename, version);
   if (!judged) {
     auto error = template_error(judged.error().message);
-    return create_error(wrap(error, v1 ? "Create pipeline version failed"
-                                       : "Failed to create a pipeline version due to template creation error"));
+    return create_error(
+        wrap(error, v1 ? "Create pipeline version failed"
+                       : "Failed to create a pipeline version due to template creation error"));
   }
-  auto pipeline_version = make_version(app, pipeline->id, pipeline->ns, *judged, name, display_name,
-                                       context.request.param_or("description"),
-                                       context.request.param_or("code_source_url"));
+  auto pipeline_version =
+      make_version(app, pipeline->id, pipeline->ns, *judged, name, display_name,
+                   context.request.param_or("description"), context.request.param_or("code_source_url"));
   pipeline_version.tags = std::move(tags);
   const PipelineVersion* stored = nullptr;
   try {
     stored = &store_version(app, std::move(pipeline_version));
   } catch (const ApiFailure& failure) {
-    return create_error(wrap(failure.error(), v1 ? "Create pipeline version failed" : "Failed to create pipeline version in PipelineStore"));
+    return create_error(wrap(failure.error(), v1 ? "Create pipeline version failed"
+                                                 : "Failed to create pipeline version in PipelineStore"));
   }
   if (flavor == ApiFlavor::v1beta1) return json_reply(to_v1(*stored));
   return json_reply(to_v2(*stored, version));
