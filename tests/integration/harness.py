@@ -43,6 +43,19 @@ def _binary(env_name, build_relative):
     return None
 
 
+# The KFP server release the emulator imitates when a test does not name one: CTest registers the
+# release-sensitive suites once per release with KFP_EMULATOR_SERVER_VERSION set (CMakeLists.txt).
+SERVER_VERSIONS = ("1.8.5", "2.0.5", "2.3.0", "2.5.0", "2.15.0", "2.17.0")
+
+
+def server_version():
+    """The release under test: KFP_EMULATOR_SERVER_VERSION, else the emulator's default 2.17.0."""
+    version = os.environ.get("KFP_EMULATOR_SERVER_VERSION") or "2.17.0"
+    if version not in SERVER_VERSIONS:
+        raise RuntimeError(f"KFP_EMULATOR_SERVER_VERSION={version} is not one of {', '.join(SERVER_VERSIONS)}")
+    return version
+
+
 def emulator_bin():
     return _binary("KFP_EMULATOR_BIN", "tests/kfp-emulator/kfp-emulator")
 
@@ -104,7 +117,11 @@ class Emulator:
         self._connection = None
 
     def start(self):
-        argv = [str(self.binary), "--listen", "127.0.0.1:0", *self.flags]
+        flags = list(self.flags)
+        if "--server-version" not in flags and "--ui-proxy" not in flags:
+            flags += ["--server-version", server_version()]
+        self.server_version = flags[flags.index("--server-version") + 1] if "--server-version" in flags else None
+        argv = [str(self.binary), "--listen", "127.0.0.1:0", *flags]
         if self.tls:
             argv += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -58,8 +58,15 @@ App::App(Options options) : options_(std::move(options)), auth_(options_) {
   if (!multi_user() || is_v1_server(options_.version)) create_default_experiment(*this);
 }
 
-void App::add(std::string method, std::string pattern, ErrorShape shape, Handler handler) {
+void App::add(std::string method, std::string pattern, ErrorShape shape, RouteHandler handler) {
   routes_.push_back(Route{std::move(method), split_path(pattern), shape, std::move(handler)});
+}
+
+void App::add_plain_handlers(std::string_view base, RouteHandler healthz, RouteHandler upload,
+                             RouteHandler upload_version) {
+  add("*", std::string(base) + "/healthz", ErrorShape::gateway, std::move(healthz));
+  add("*", std::string(base) + "/pipelines/upload", ErrorShape::upload, std::move(upload));
+  add("*", std::string(base) + "/pipelines/upload_version", ErrorShape::upload, std::move(upload_version));
 }
 
 std::optional<ApiError> App::check_access(const Request& request, std::string_view resource,

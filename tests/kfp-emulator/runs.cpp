@@ -195,6 +195,27 @@ json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunReq
   return parameters;
 }
 
+RunSource run_source(App& app, const RunRequest& request, const RunTemplate& tmpl,
+                     const Experiment& experiment) {
+  RunSource source;
+  source.id = new_uuid();
+  source.display_name = request.display_name;
+  source.description = request.description;
+  source.experiment_id = experiment.id;
+  source.ns = experiment.ns;
+  source.pipeline_id = tmpl.pipeline_id;
+  source.pipeline_version_id = tmpl.pipeline_version_id;
+  source.pipeline_spec = tmpl.pipeline_spec;
+  source.runtime_config = request.runtime_config;
+  source.service_account = request.service_account;
+  // setDefaultServiceAccount: DEFAULTPIPELINERUNNERSERVICEACCOUNT of the install.
+  if (source.service_account.empty())
+    source.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
+  source.created_at = app.now();
+  source.seq = app.store().next_seq();
+  return source;
+}
+
 const Run& create_run(Context& context, RunRequest request) {
   App& app = context.app;
   const auto version = app.version();
@@ -252,23 +273,10 @@ const Run& create_run(Context& context, RunRequest request) {
   }
 
   Run run;
-  run.id = new_uuid();
-  run.display_name = request.display_name;
-  run.description = request.description;
-  run.experiment_id = experiment->id;
-  run.ns = ns;
-  run.pipeline_id = tmpl.pipeline_id;
-  run.pipeline_version_id = tmpl.pipeline_version_id;
-  run.pipeline_spec = request.inline_spec;
+  static_cast<RunSource&>(run) = run_source(app, request, tmpl, *experiment);
   run.pipeline_manifest = request.manifest;
-  run.runtime_config = request.runtime_config;
   run.v1_parameters = request.v1_parameters;
   run.recurring_run_id = request.recurring_run_id;
-  run.service_account = request.service_account;
-  // setDefaultServiceAccount: DEFAULTPIPELINERUNNERSERVICEACCOUNT of the install.
-  if (run.service_account.empty())
-    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
-  run.created_at = app.now();
   run.started_at = run.created_at;
 
   Workflow workflow;
@@ -297,10 +305,79 @@ const Run& create_run(Context& context, RunRequest request) {
   }
   run.outcome = app.control().next_outcome();
   run.duration = app.options().run_duration;
-  run.seq = store.next_seq();
   store.experiments[experiment->id].last_run_created_at = run.created_at;
   auto id = run.id;
   return store.runs.emplace(id, std::move(run)).first->second;
+}
+
+void terminate_run(App& app, Run& run) {
+  auto state = run_status(run, app.now()).state;
+  if (state != "PENDING" && state != "RUNNING" && state != "PAUSED" && !state.empty())
+    throw ApiFailure(
+        api_error(Code::invalid_argument,
+                  fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate run "
+                              "{}. Row not found",
+                              run.id, run.id),
+                  fmt::format("Failed to terminate run {}. Row not found", run.id)));
+  run.terminated_at = app.now();
+}
+
+void retry_run(App& app, Run& run) {
+  auto state = run_status(run, app.now()).state;
+  if (state != "FAILED" && state != "CANCELED")
+    throw ApiFailure(
+        internal_server("workflow cannot be retried",
+                        fmt::format("Failed to retry run {} as it does not allow reties", run.id)));
+  run.started_at = app.now();
+  run.terminated_at.reset();
+  run.outcome = app.control().next_outcome();
+  run.retried = true;
+}
+
+void set_run_archived(App& app, Run& run, bool archived) {
+  const auto* experiment = app.store().find_experiment(run.experiment_id);
+  if (!archived && experiment != nullptr && experiment->storage_state == "ARCHIVED")
+    throw ApiFailure(api_error(
+        Code::failed_precondition,
+        fmt::format(
+            "Failed to unarchive run {} as experiment {} must be un-archived first: Unarchive the experiment "
+            "first to allow the run to be restored",
+            run.id, run.experiment_id),
+        fmt::format("Failed to unarchive run {} as experiment {} must be un-archived first", run.id,
+                    run.experiment_id)));
+  run.storage_state = archived ? "ARCHIVED" : "AVAILABLE";
+}
+
+void set_experiment_archived(App& app, const std::string& experiment_id, bool archived) {
+  auto& store = app.store();
+  store.experiments.at(experiment_id).storage_state = archived ? "ARCHIVED" : "AVAILABLE";
+  if (!archived) return;
+  for (auto& [id, run] : store.runs)
+    if (run.experiment_id == experiment_id) run.storage_state = "ARCHIVED";
+  for (auto& [id, job] : store.recurring_runs)
+    if (job.experiment_id == experiment_id) job.mode = "DISABLE";
+}
+
+void register_actions(App& app, const ActionPaths& paths, RunFinder find_run,
+                      ExperimentFinder find_experiment) {
+  auto on_run = [&](const std::string& path, std::string_view verb, void (*act)(App&, Run&)) {
+    app.add("POST", path, ErrorShape::gateway, [find_run, verb, act](Context& context) {
+      act(context.app, find_run(context, verb));
+      return json_reply(json::object{});
+    });
+  };
+  on_run(paths.terminate, "terminate", terminate_run);
+  on_run(paths.retry, "retry", retry_run);
+  on_run(paths.archive, "archive", [](App& a, Run& r) { set_run_archived(a, r, true); });
+  on_run(paths.unarchive, "unarchive", [](App& a, Run& r) { set_run_archived(a, r, false); });
+  for (bool archived : {true, false}) {
+    app.add("POST", archived ? paths.archive_experiment : paths.unarchive_experiment, ErrorShape::gateway,
+            [find_experiment, archived](Context& context) {
+              const auto& experiment = find_experiment(context, archived ? "archive" : "unarchive");
+              set_experiment_archived(context.app, experiment.id, archived);
+              return json_reply(json::object{});
+            });
+  }
 }
 
 }  // namespace kfp::emulator

@@ -36,11 +36,39 @@ struct RunTemplate {
 };
 [[nodiscard]] RunTemplate run_template(App& app, const RunRequest& request);
 
+// The fields a new run or recurring run takes from its request, template and experiment; a new id
+// and the creation time. The service account defaults as setDefaultServiceAccount does.
+[[nodiscard]] RunSource run_source(App& app, const RunRequest& request, const RunTemplate& tmpl,
+                                   const Experiment& experiment);
+
 // The workflow's parameters for `request` on `tmpl`, checked as the template's RunWorkflow /
 // ScheduledWorkflow does; throws ApiFailure (InvalidInputError) with the template's message.
 // `provided` receives the values the template took from the request.
 [[nodiscard]] boost::json::object workflow_parameters(App& app, const RunTemplate& tmpl,
                                                       const RunRequest& request,
                                                       boost::json::object& provided);
+
+// Actions on stored runs and experiments shared by both APIs (storage/run_store.go,
+// resource/resource_manager.go). Each throws ApiFailure as the server refuses it.
+// TerminateRun: only PENDING, RUNNING or PAUSED runs ("Row not found" otherwise).
+void terminate_run(App& app, Run& run);
+// RetryRun: only a failed (or terminated) workflow can be retried; the run starts again.
+void retry_run(App& app, Run& run);
+// ArchiveRun / UnarchiveRun: unarchiving a run of an archived experiment fails its precondition.
+void set_run_archived(App& app, Run& run, bool archived);
+// ArchiveExperiment archives its runs and disables its recurring runs; unarchiving touches only
+// the experiment.
+void set_experiment_archived(App& app, const std::string& experiment_id, bool archived);
+
+// Registers POST routes for the run actions above and the experiment (un)archive, under `base`
+// ("/apis/v2beta1") with each API's path spelling. `find_run` / `find_experiment` look the object
+// up and authorize `verb` as that API does.
+struct ActionPaths {
+  std::string terminate, retry, archive, unarchive, archive_experiment, unarchive_experiment;
+};
+using RunFinder = Run& (*)(Context&, std::string_view verb);
+using ExperimentFinder = const Experiment& (*)(Context&, std::string_view verb);
+void register_actions(App& app, const ActionPaths& paths, RunFinder find_run,
+                      ExperimentFinder find_experiment);
 
 }  // namespace kfp::emulator

@@ -57,9 +57,19 @@ std::string v1_status(const RunStatus& status) {
   return "Unknown";
 }
 
+namespace {
+
+// The object stored under `id`, or null.
+template <class Map>
+auto* stored(Map& map, const std::string& id) {
+  auto it = map.find(id);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 const Pipeline* Store::find_pipeline(const std::string& id) const {
-  auto it = pipelines.find(id);
-  return it == pipelines.end() ? nullptr : &it->second;
+  return stored(pipelines, id);
 }
 
 const Pipeline* Store::find_pipeline_by_name(const std::string& name, const std::string& ns) const {
@@ -69,8 +79,7 @@ const Pipeline* Store::find_pipeline_by_name(const std::string& name, const std:
 }
 
 const PipelineVersion* Store::find_version(const std::string& id) const {
-  auto it = versions.find(id);
-  return it == versions.end() ? nullptr : &it->second;
+  return stored(versions, id);
 }
 
 const PipelineVersion* Store::find_version_by_name(const std::string& pipeline_id,
@@ -96,8 +105,7 @@ std::vector<const PipelineVersion*> Store::versions_of(const std::string& pipeli
 }
 
 const Experiment* Store::find_experiment(const std::string& id) const {
-  auto it = experiments.find(id);
-  return it == experiments.end() ? nullptr : &it->second;
+  return stored(experiments, id);
 }
 
 const Experiment* Store::find_experiment_by_name(const std::string& name, const std::string& ns) const {
@@ -107,8 +115,7 @@ const Experiment* Store::find_experiment_by_name(const std::string& name, const 
 }
 
 Run* Store::find_run(const std::string& id) {
-  auto it = runs.find(id);
-  return it == runs.end() ? nullptr : &it->second;
+  return stored(runs, id);
 }
 
 namespace {

@@ -63,32 +63,33 @@ struct Workflow {
   std::uint64_t seq = 0;
 };
 
-struct Run {
+// What a run and a recurring run share: who made it where, from which pipeline, with what.
+struct RunSource {
   std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
-  std::string service_account, recurring_run_id, workflow;
+  std::string service_account;
+  json::value runtime_config;  // object or null
+  json::value pipeline_spec;   // an inline spec; null when the run references a version
+  Time created_at{};
+  std::uint64_t seq = 0;
+};
+
+struct Run : RunSource {
+  std::string recurring_run_id, workflow;
   std::string storage_state = "AVAILABLE";
-  json::value runtime_config;     // object or null
-  json::value pipeline_spec;      // null when the run references a version
   json::array v1_parameters;      // pipeline_spec.parameters [{name, value}] of a v1beta1 request
   std::string pipeline_manifest;  // a v1 inline workflow_manifest / pipeline_manifest
   bool retried = false;
-  Time created_at{};
   Time started_at{};  // when the current attempt began (created_at, or the last :retry)
   std::optional<Time> terminated_at;
   Outcome outcome = Outcome::succeeded;
   std::chrono::milliseconds duration{0};
-  std::uint64_t seq = 0;
 };
 
-struct RecurringRun {
-  std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
-  std::string service_account, mode;
-  json::value runtime_config, trigger;
-  json::value pipeline_spec;  // null when the recurring run references a version
+struct RecurringRun : RunSource {
+  std::string mode;
+  json::value trigger;
   std::string max_concurrency;
   bool no_catchup = false;
-  Time created_at{};
-  std::uint64_t seq = 0;
 };
 
 // A run's state at a given time, with the transitions that led there.

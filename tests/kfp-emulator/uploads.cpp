@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <variant>
+
 namespace kfp::emulator {
 
 namespace json = boost::json;
@@ -88,22 +90,23 @@ PipelineVersion make_version(App& app, const std::string& pipeline_id, const std
   return version;
 }
 
-// 2.17 tags query parameter (pipeline_upload_server.go parses, model/pipeline_tags.go validates).
-std::optional<json::object> upload_tags(const Context& context, UploadFailure& failure) {
-  json::object tags;
+// 2.17 tags query parameter (pipeline_upload_server.go parses it; model/pipeline_tags.go checks it
+// in the create step). Other releases ignore it. The failure, if the parameter is not an object of
+// strings.
+std::optional<UploadFailure> upload_tags(const Context& context, json::object& tags) {
   auto text = context.request.param_or("tags");
-  if (text.empty()) return tags;
+  if (!has_tags(context.app.version()) || text.empty()) return std::nullopt;
   boost::system::error_code ec;
   auto value = json::parse(text, ec);
   bool strings = !ec && value.is_object();
   if (strings)
     for (const auto& [key, item] : value.as_object()) strings = strings && item.is_string();
-  if (!strings) {
-    failure = {400, "Failed to parse tags query parameter. Expected JSON object with string keys and values",
-               false, true, false};
-    return std::nullopt;
-  }
-  return value.as_object();
+  if (!strings)
+    return UploadFailure{
+        400, "Failed to parse tags query parameter. Expected JSON object with string keys and values", false,
+        true, false};
+  tags = value.as_object();
+  return std::nullopt;
 }
 
 // The create step's failure (resource manager error `error`), as each release reports it.
@@ -124,6 +127,79 @@ UploadFailure create_failure(ServerVersion version, const ApiError& error, std::
   return {500, std::string(generic) + ": " + error.message, json_type, false, false};
 }
 
+// The wording of one upload endpoint's create step per release.
+struct CreateTexts {
+  std::string_view generic;          // 2.15+ (and the 500 prefix before)
+  std::string_view conflict_prefix;  // 2.3-2.5's 409
+  std::string_view v1_prefix;        // 1.8's 500
+  std::string_view template_v1, template_v2;
+};
+
+// The create step up to the store: the tags (2.17) and the template. The package, or the reply
+// that refuses it.
+std::variant<JudgedPackage, Reply> judged_upload(ServerVersion version, const json::object& tags,
+                                                 const std::string& document, const std::string& filename,
+                                                 const CreateTexts& texts) {
+  auto refuse = [&](const ApiError& error) {
+    return render(create_failure(version, error, texts.generic, texts.conflict_prefix, texts.v1_prefix));
+  };
+  if (auto problem = tags_problem(tags)) return refuse(invalid_input(*problem));
+  auto judged = parse_template(document, filename, version);
+  if (!judged)
+    return refuse(wrap(template_error(judged.error().message),
+                       is_v1_server(version) ? texts.template_v1 : texts.template_v2));
+  return std::move(*judged);
+}
+
+// The first two steps of both upload handlers: the multipart file, then ReadPipelineFile.
+struct ReadTexts {
+  std::string_view generic_file, generic_read;  // 2.15+
+  std::string_view file_v1, file_v2;            // FormFile failure prefixes
+  std::string_view read_v1, read_v2;            // ReadPipelineFile failure prefixes
+};
+struct ReadUpload {
+  UploadedFile file;
+  std::string document;
+};
+
+std::variant<ReadUpload, Reply> read_upload(const Context& context, const ReadTexts& texts) {
+  const auto version = context.app.version();
+  const bool v1 = is_v1_server(version);
+  const bool generic = generic_upload_errors(version);
+  auto file = read_upload_file(context.request);
+  if (!file) {
+    if (generic) return render({400, std::string(texts.generic_file), false, true});
+    return render({400,
+                   std::string(v1 ? texts.file_v1 : texts.file_v2) + ": " + form_file_error(context.request),
+                   false, true});
+  }
+  auto document = read_pipeline_file(*file, version);
+  if (!document) {
+    if (generic) return render({400, std::string(texts.generic_read), false, true});
+    return render({400, std::string(v1 ? texts.read_v1 : texts.read_v2) + ": " + document.error().message});
+  }
+  return ReadUpload{std::move(*file), std::move(*document)};
+}
+
+// 1.8 GetPipelineName (server/util.go:37-49): the name decoded once more, else the filename, at
+// most 100 characters; `what` is "pipeline" or "pipeline version". Other releases: as given.
+std::variant<std::string, Reply> v1_upload_name(std::string name, const std::string& filename,
+                                                std::string_view what) {
+  auto decoded = query_unescape(name);
+  if (!decoded)
+    return render(
+        {400, fmt::format("Invalid {} name.: InvalidInputError: Pipeline name in the query string has "
+                          "invalid format.: invalid URL escape",
+                          what)});
+  name = decoded->empty() ? filename : *decoded;
+  if (name.size() > max_v1_upload_name)
+    return render(
+        {400, fmt::format("Invalid {} name.: Invalid input error: Pipeline name too long. Support maximum "
+                          "length of {}",
+                          what, max_v1_upload_name)});
+  return name;
+}
+
 }  // namespace
 
 Reply upload_pipeline(Context& context, ApiFlavor flavor) {
@@ -133,17 +209,13 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   const bool generic = generic_upload_errors(version);
   auto fail = [](UploadFailure failure) { return render(failure); };
 
-  auto file = read_upload_file(context.request);
-  if (!file) {
-    if (generic) return fail({400, "Failed to read pipeline from file", false, true});
-    return fail({400, "Failed to read pipeline from file: " + form_file_error(context.request), false, true});
-  }
-  auto document = read_pipeline_file(*file, version);
-  if (!document) {
-    if (generic) return fail({400, "Failed to read a pipeline spec file", false, true});
-    return fail({400, (v1 ? "Error read pipeline file.: " : "Failed to read a pipeline spec file: ") +
-                          document.error().message});
-  }
+  auto read =
+      read_upload(context, {"Failed to read pipeline from file", "Failed to read a pipeline spec file",
+                            "Failed to read pipeline from file", "Failed to read pipeline from file",
+                            "Error read pipeline file.", "Failed to read a pipeline spec file"});
+  if (auto* refused = std::get_if<Reply>(&read)) return std::move(*refused);
+  const auto& file = std::get<ReadUpload>(read).file;
+  const auto& document = std::get<ReadUpload>(read).document;
 
   std::string ns = context.request.param_or("namespace");
   if (v1) {
@@ -169,19 +241,12 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   std::string name = context.request.param_or("name");
   std::string display_name = has_separate_names(version) ? context.request.param_or("display_name") : "";
   if (v1) {
-    auto decoded = decoded_again(name);
-    if (!decoded)
-      return fail({400,
-                   "Invalid pipeline name.: InvalidInputError: Pipeline name in the query string has invalid "
-                   "format.: invalid URL escape"});
-    name = *decoded;
+    auto checked = v1_upload_name(name, file.filename, "pipeline");
+    if (auto* refused = std::get_if<Reply>(&checked)) return std::move(*refused);
+    name = std::get<std::string>(checked);
   }
-  if (name.empty()) name = display_name.empty() ? file->filename : display_name;
+  if (name.empty()) name = display_name.empty() ? file.filename : display_name;
   if (display_name.empty()) display_name = name;
-  if (v1 && name.size() > max_v1_upload_name)
-    return fail({400, fmt::format("Invalid pipeline name.: Invalid input error: Pipeline name too long. "
-                                  "Support maximum length of {}",
-                                  max_v1_upload_name)});
   std::string description = context.request.param_or("description");
   if (v1) {
     // 1.8 decodes the pipeline upload's description a second time (pipeline_upload_server.go:114).
@@ -190,33 +255,21 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
     description = *decoded;
   }
   json::object tags;
-  if (has_tags(version)) {
-    UploadFailure failure;
-    auto parsed = upload_tags(context, failure);
-    if (!parsed) return fail(failure);
-    tags = std::move(*parsed);
-  }
+  if (auto failure = upload_tags(context, tags)) return fail(*failure);
   if (checks_name_length(version) && name.size() > max_pipeline_name)
     return fail({400,
                  fmt::format("Invalid input error: Pipeline.Name length cannot exceed {}", max_pipeline_name),
                  false, false, true});
 
   // From here on (2.3+) the handler has set Content-Type: application/json.
-  constexpr std::string_view generic_create = "Failed to create a pipeline and a pipeline version";
-  auto create_error = [&](const ApiError& error) {
-    return fail(
-        create_failure(version, error, generic_create,
-                       "Failed to create a pipeline and a pipeline version. The pipeline already exists",
-                       "Error creating pipeline"));
-  };
-  if (auto problem = tags_problem(tags)) return create_error(invalid_input(*problem));
-  auto judged = parse_template(*document, file->filename, version);
-  if (!judged) {
-    auto error = template_error(judged.error().message);
-    return create_error(wrap(
-        error, v1 ? "Create pipeline failed"
-                  : "Failed to create a pipeline and a pipeline version due to template creation error"));
-  }
+  const CreateTexts texts{
+      "Failed to create a pipeline and a pipeline version",
+      "Failed to create a pipeline and a pipeline version. The pipeline already exists",
+      "Error creating pipeline", "Create pipeline failed",
+      "Failed to create a pipeline and a pipeline version due to template creation error"};
+  auto judged = judged_upload(version, tags, document, file.filename, texts);
+  if (auto* refused = std::get_if<Reply>(&judged)) return std::move(*refused);
+  const auto& package = std::get<JudgedPackage>(judged);
   Pipeline pipeline;
   pipeline.id = new_uuid();
   pipeline.name = name;
@@ -227,14 +280,14 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   pipeline.tags = std::move(tags);
   pipeline.seq = app.store().next_seq();
   // The first version: the pipeline's name, display name and description, and no tags.
-  auto first = make_version(app, pipeline.id, ns, *judged, name, display_name, description,
+  auto first = make_version(app, pipeline.id, ns, package, name, display_name, description,
                             context.request.param_or("code_source_url"));
   const Pipeline* stored = nullptr;
   try {
     stored = &store_pipeline(app, std::move(pipeline), std::move(first));
   } catch (const ApiFailure& failure) {
-    return create_error(wrap(failure.error(), v1 ? "Create pipeline failed"
-                                                 : "Failed to create a pipeline and a pipeline version"));
+    return fail(create_failure(version, wrap(failure.error(), v1 ? texts.template_v1 : texts.generic),
+                               texts.generic, texts.conflict_prefix, texts.v1_prefix));
   }
   const auto* default_version = app.store().latest_version(stored->id);
   if (flavor == ApiFlavor::v1beta1) return json_reply(to_v1(*stored, default_version));
@@ -249,40 +302,23 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
   auto fail = [](UploadFailure failure) { return render(failure); };
   constexpr std::string_view generic_message = "Failed to create a pipeline version";
 
-  auto file = read_upload_file(context.request);
-  if (!file) {
-    if (generic) return fail({400, std::string(generic_message), false, true});
-    return fail({400,
-                 (v1 ? "Failed to read pipeline version from file: "
-                     : "Failed to create a pipeline version due to error parsing pipeline spec filename: ") +
-                     form_file_error(context.request),
-                 false, true});
-  }
-  auto document = read_pipeline_file(*file, version);
-  if (!document) {
-    if (generic) return fail({400, std::string(generic_message), false, true});
-    return fail({400, (v1 ? "Error read pipeline version file.: "
-                          : "Failed to create a pipeline version due to error reading pipeline spec file: ") +
-                          document.error().message});
-  }
+  auto read =
+      read_upload(context, {generic_message, generic_message, "Failed to read pipeline version from file",
+                            "Failed to create a pipeline version due to error parsing pipeline spec filename",
+                            "Error read pipeline version file.",
+                            "Failed to create a pipeline version due to error reading pipeline spec file"});
+  if (auto* refused = std::get_if<Reply>(&read)) return std::move(*refused);
+  const auto& file = std::get<ReadUpload>(read).file;
+  const auto& document = std::get<ReadUpload>(read).document;
 
   std::string name = context.request.param_or("name");
   std::string display_name = has_separate_names(version) ? context.request.param_or("display_name") : "";
   if (v1) {
     // 1.8 GetPipelineName decodes the version name again; the description is NOT decoded again
     // (pipeline_upload_server.go:159-167), unlike the pipeline upload's.
-    auto decoded = decoded_again(name);
-    if (!decoded)
-      return fail({400,
-                   "Invalid pipeline version name.: InvalidInputError: Pipeline name in the query string has "
-                   "invalid format.: invalid URL escape"});
-    name = *decoded;
-    if (name.empty()) name = file->filename;
-    if (name.size() > max_v1_upload_name)
-      return fail(
-          {400, fmt::format("Invalid pipeline version name.: Invalid input error: Pipeline name too long. "
-                            "Support maximum length of {}",
-                            max_v1_upload_name)});
+    auto checked = v1_upload_name(name, file.filename, "pipeline version");
+    if (auto* refused = std::get_if<Reply>(&checked)) return std::move(*refused);
+    name = std::get<std::string>(checked);
   }
   std::string pipeline_id = context.request.param_or("pipelineid");
   if (pipeline_id.empty()) {
@@ -292,7 +328,7 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
                     : "Failed to create a pipeline version due to error reading pipeline id",
                  false, true});
   }
-  if (name.empty()) name = display_name.empty() ? file->filename : display_name;
+  if (name.empty()) name = display_name.empty() ? file.filename : display_name;
   if (display_name.empty()) display_name = name;
   if (checks_name_length(version) && name.size() > max_version_name)
     return fail(
@@ -317,36 +353,25 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
     return fail({400, error.message, false, error.go_error});
   }
   json::object tags;
-  if (has_tags(version)) {
-    UploadFailure failure;
-    auto parsed = upload_tags(context, failure);
-    if (!parsed) return fail(failure);
-    tags = std::move(*parsed);
-  }
+  if (auto failure = upload_tags(context, tags)) return fail(*failure);
 
-  auto create_error = [&](const ApiError& error) {
-    return fail(create_failure(version, error, generic_message,
-                               "Failed to create a pipeline version. The pipeline already exists",
-                               "Error creating pipeline version"));
-  };
-  if (auto problem = tags_problem(tags)) return create_error(invalid_input(*problem));
-  auto judged = parse_template(*document, file->filename, version);
-  if (!judged) {
-    auto error = template_error(judged.error().message);
-    return create_error(
-        wrap(error, v1 ? "Create pipeline version failed"
-                       : "Failed to create a pipeline version due to template creation error"));
-  }
+  const CreateTexts texts{generic_message, "Failed to create a pipeline version. The pipeline already exists",
+                          "Error creating pipeline version", "Create pipeline version failed",
+                          "Failed to create a pipeline version due to template creation error"};
+  auto judged = judged_upload(version, tags, document, file.filename, texts);
+  if (auto* refused = std::get_if<Reply>(&judged)) return std::move(*refused);
   auto pipeline_version =
-      make_version(app, pipeline->id, pipeline->ns, *judged, name, display_name,
+      make_version(app, pipeline->id, pipeline->ns, std::get<JudgedPackage>(judged), name, display_name,
                    context.request.param_or("description"), context.request.param_or("code_source_url"));
   pipeline_version.tags = std::move(tags);
   const PipelineVersion* stored = nullptr;
   try {
     stored = &store_version(app, std::move(pipeline_version));
   } catch (const ApiFailure& failure) {
-    return create_error(wrap(failure.error(), v1 ? "Create pipeline version failed"
-                                                 : "Failed to create pipeline version in PipelineStore"));
+    return fail(create_failure(
+        version,
+        wrap(failure.error(), v1 ? texts.template_v1 : "Failed to create pipeline version in PipelineStore"),
+        texts.generic, texts.conflict_prefix, texts.v1_prefix));
   }
   if (flavor == ApiFlavor::v1beta1) return json_reply(to_v1(*stored));
   return json_reply(to_v2(*stored, version));

@@ -186,24 +186,6 @@ Reply get_experiment(Context& context) {
   return json_reply(to_v1(existing_experiment(context, "get")));
 }
 
-Reply archive_experiment(Context& context) {
-  App& app = context.app;
-  const auto& experiment = existing_experiment(context, "archive");
-  auto& store = app.store();
-  store.experiments.at(experiment.id).storage_state = "ARCHIVED";
-  for (auto& [id, run] : store.runs)
-    if (run.experiment_id == experiment.id) run.storage_state = "ARCHIVED";
-  for (auto& [id, job] : store.recurring_runs)
-    if (job.experiment_id == experiment.id) job.mode = "DISABLE";
-  return json_reply(json::object{});
-}
-
-Reply unarchive_experiment(Context& context) {
-  const auto& experiment = existing_experiment(context, "unarchive");
-  context.app.store().experiments.at(experiment.id).storage_state = "AVAILABLE";
-  return json_reply(json::object{});
-}
-
 std::optional<FieldValue> experiment_field(const Experiment& e, const std::string& key) {
   if (key == "id") return e.id;
   if (key == "name") return e.display_name;
@@ -315,46 +297,6 @@ Reply get_run(Context& context) {
   return json_reply(run_detail(existing_run(context, "get"), context.app));
 }
 
-Reply terminate_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "terminate");
-  auto state = run_status(run, app.now()).state;
-  if (state != "PENDING" && state != "RUNNING" && state != "PAUSED")
-    throw ApiFailure(
-        api_error(Code::invalid_argument,
-                  fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate run "
-                              "{}. Row not found",
-                              run.id, run.id),
-                  fmt::format("Failed to terminate run {}. Row not found", run.id)));
-  run.terminated_at = app.now();
-  return json_reply(json::object{});
-}
-
-Reply retry_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "retry");
-  auto state = run_status(run, app.now()).state;
-  if (state != "FAILED" && state != "CANCELED")
-    throw ApiFailure(
-        internal_server("workflow cannot be retried",
-                        fmt::format("Failed to retry run {} as it does not allow reties", run.id)));
-  run.started_at = app.now();
-  run.terminated_at.reset();
-  run.outcome = app.control().next_outcome();
-  run.retried = true;
-  return json_reply(json::object{});
-}
-
-Reply archive_run(Context& context) {
-  existing_run(context, "archive").storage_state = "ARCHIVED";
-  return json_reply(json::object{});
-}
-
-Reply unarchive_run(Context& context) {
-  existing_run(context, "unarchive").storage_state = "AVAILABLE";
-  return json_reply(json::object{});
-}
-
 Reply list_runs(Context& context) {
   App& app = context.app;
   auto experiment_id = query_reference(context.request, "resource_reference_key", "EXPERIMENT");
@@ -391,13 +333,10 @@ Reply list_runs(Context& context) {
 }  // namespace
 
 void register_v1_routes(App& app) {
-  auto add = [&](const char* method, std::string_view path, Handler handler,
-                 ErrorShape shape = ErrorShape::gateway) {
-    app.add(method, route(path), shape, std::move(handler));
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler) {
+    app.add(method, route(path), ErrorShape::gateway, std::move(handler));
   };
-  add("*", "/healthz", healthz);
-  add("*", "/pipelines/upload", upload, ErrorShape::upload);
-  add("*", "/pipelines/upload_version", upload_version, ErrorShape::upload);
+  app.add_plain_handlers(v1, healthz, upload, upload_version);
   add("GET", "/pipelines", list_pipelines);
   add("GET", "/pipelines/{}", get_pipeline);
   add("GET", "/pipeline_versions", list_versions);
@@ -405,15 +344,14 @@ void register_v1_routes(App& app) {
   add("POST", "/experiments", create_experiment);
   add("GET", "/experiments", list_experiments);
   add("GET", "/experiments/{}", get_experiment);
-  add("POST", "/experiments/{}:archive", archive_experiment);
-  add("POST", "/experiments/{}:unarchive", unarchive_experiment);
   add("POST", "/runs", post_run);
   add("GET", "/runs", list_runs);
+  register_actions(app,
+                   ActionPaths{route("/runs/{}/terminate"), route("/runs/{}/retry"),
+                               route("/runs/{}:archive"), route("/runs/{}:unarchive"),
+                               route("/experiments/{}:archive"), route("/experiments/{}:unarchive")},
+                   existing_run, existing_experiment);
   add("GET", "/runs/{}", get_run);
-  add("POST", "/runs/{}:archive", archive_run);
-  add("POST", "/runs/{}:unarchive", unarchive_run);
-  add("POST", "/runs/{}/terminate", terminate_run);
-  add("POST", "/runs/{}/retry", retry_run);
 }
 
 }  // namespace kfp::emulator

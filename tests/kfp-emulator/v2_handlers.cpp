@@ -389,25 +389,6 @@ Reply delete_experiment(Context& context) {
   return json_reply(json::object{});
 }
 
-// resource_manager.go ArchiveExperiment: the experiment, its runs, and its recurring runs disabled.
-Reply archive_experiment(Context& context) {
-  App& app = context.app;
-  const auto& experiment = existing_experiment(context, "archive");
-  auto& store = app.store();
-  store.experiments.at(experiment.id).storage_state = "ARCHIVED";
-  for (auto& [id, run] : store.runs)
-    if (run.experiment_id == experiment.id) run.storage_state = "ARCHIVED";
-  for (auto& [id, job] : store.recurring_runs)
-    if (job.experiment_id == experiment.id) job.mode = "DISABLE";
-  return json_reply(json::object{});
-}
-
-Reply unarchive_experiment(Context& context) {
-  const auto& experiment = existing_experiment(context, "unarchive");
-  context.app.store().experiments.at(experiment.id).storage_state = "AVAILABLE";
-  return json_reply(json::object{});
-}
-
 // --- runs ------------------------------------------------------------------------------------
 
 const std::initializer_list<std::string_view> run_fields = {"experiment_id",
@@ -542,59 +523,6 @@ Reply list_runs(Context& context) {
                               })));
 }
 
-Reply terminate_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "terminate");
-  auto state = run_status(run, app.now()).state;
-  if (state != "PENDING" && state != "RUNNING" && state != "PAUSED" && !state.empty())
-    throw ApiFailure(
-        api_error(Code::invalid_argument,
-                  fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate run "
-                              "{}. Row not found",
-                              run.id, run.id),
-                  fmt::format("Failed to terminate run {}. Row not found", run.id)));
-  run.terminated_at = app.now();
-  return json_reply(json::object{});
-}
-
-// resource_manager.go RetryRun: only a run whose workflow failed can be retried.
-Reply retry_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "retry");
-  auto state = run_status(run, app.now()).state;
-  if (state != "FAILED" && state != "CANCELED")
-    throw ApiFailure(
-        internal_server("workflow cannot be retried",
-                        fmt::format("Failed to retry run {} as it does not allow reties", run.id)));
-  run.started_at = app.now();
-  run.terminated_at.reset();
-  run.outcome = app.control().next_outcome();
-  run.retried = true;
-  return json_reply(json::object{});
-}
-
-Reply archive_run(Context& context) {
-  existing_run(context, "archive").storage_state = "ARCHIVED";
-  return json_reply(json::object{});
-}
-
-Reply unarchive_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "unarchive");
-  const auto* experiment = app.store().find_experiment(run.experiment_id);
-  if (experiment != nullptr && experiment->storage_state == "ARCHIVED")
-    throw ApiFailure(api_error(
-        Code::failed_precondition,
-        fmt::format(
-            "Failed to unarchive run {} as experiment {} must be un-archived first: Unarchive the experiment "
-            "first to allow the run to be restored",
-            run.id, run.experiment_id),
-        fmt::format("Failed to unarchive run {} as experiment {} must be un-archived first", run.id,
-                    run.experiment_id)));
-  run.storage_state = "AVAILABLE";
-  return json_reply(json::object{});
-}
-
 Reply delete_run(Context& context) {
   auto& run = existing_run(context, "delete");
   context.app.store().runs.erase(run.id);
@@ -716,23 +644,14 @@ Reply create_recurring_run(Context& context) {
         .wrapped("Failed to create a recurring run");
   }
   RecurringRun job;
-  job.id = new_uuid();
-  job.display_name = request.display_name;
-  job.description = request.description;
-  job.pipeline_id = tmpl.pipeline_id;
-  job.pipeline_version_id = tmpl.pipeline_version_id;
-  job.pipeline_spec = tmpl.pipeline_spec;
-  job.runtime_config = request.runtime_config;
-  job.experiment_id = experiment->id;
-  job.ns = experiment->ns;
+  static_cast<RunSource&>(job) = run_source(app, request, tmpl, *experiment);
+  // A recurring run keeps the service account it was given (empty: the server's default later).
   job.service_account = request.service_account;
   job.max_concurrency = std::to_string(concurrency);
   job.trigger = std::move(trigger);
   job.mode = text_of(body, "mode") == "ENABLE" ? "ENABLE" : "DISABLE";
   if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool())
     job.no_catchup = value->as_bool();
-  job.created_at = app.now();
-  job.seq = store.next_seq();
   // job_store.go CreateJob: the INSERT after the ScheduledWorkflow was created.
   if (auto error = insert_error(app.version(), "jobs",
                                 {{"DisplayName", job.display_name},
@@ -791,14 +710,10 @@ Reply list_recurring_runs(Context& context) {
 
 void register_v2_routes(App& app) {
   if (!serves_v2(app.version())) return;
-  auto add = [&](const char* method, std::string_view path, Handler handler,
-                 ErrorShape shape = ErrorShape::gateway) {
-    app.add(method, route(path), shape, std::move(handler));
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler) {
+    app.add(method, route(path), ErrorShape::gateway, std::move(handler));
   };
-  // Plain handlers on the top mux take any method (main.go HandleFunc without Methods).
-  add("*", "/healthz", healthz);
-  add("*", "/pipelines/upload", upload, ErrorShape::upload);
-  add("*", "/pipelines/upload_version", upload_version, ErrorShape::upload);
+  app.add_plain_handlers(v2, healthz, upload, upload_version);
   add("POST", "/pipelines/create", create_pipeline_and_version);
   add("GET", "/pipelines/names/{}", get_pipeline_by_name);
   add("POST", "/pipelines", create_pipeline);
@@ -813,14 +728,13 @@ void register_v2_routes(App& app) {
   add("GET", "/experiments", list_experiments);
   add("GET", "/experiments/{}", get_experiment);
   add("DELETE", "/experiments/{}", delete_experiment);
-  add("POST", "/experiments/{}:archive", archive_experiment);
-  add("POST", "/experiments/{}:unarchive", unarchive_experiment);
   add("POST", "/runs", post_run);
   add("GET", "/runs", list_runs);
-  add("POST", "/runs/{}:terminate", terminate_run);
-  add("POST", "/runs/{}:retry", retry_run);
-  add("POST", "/runs/{}:archive", archive_run);
-  add("POST", "/runs/{}:unarchive", unarchive_run);
+  register_actions(app,
+                   ActionPaths{route("/runs/{}:terminate"), route("/runs/{}:retry"),
+                               route("/runs/{}:archive"), route("/runs/{}:unarchive"),
+                               route("/experiments/{}:archive"), route("/experiments/{}:unarchive")},
+                   existing_run, existing_experiment);
   add("GET", "/runs/{}", get_run);
   add("DELETE", "/runs/{}", delete_run);
   add("POST", "/recurringruns", create_recurring_run);
