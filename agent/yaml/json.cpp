@@ -249,6 +249,11 @@ util::Result<json::value> to_json(const YAML::Node& node, NodeBudget& budget, co
   return Converter(budget, source, top_level).convert(node, 0);
 }
 
+util::Result<void> check_size(const YAML::Node& node, const Source& source) {
+  NodeBudget budget(source.limits.max_nodes);
+  return count_nodes(node, budget, source, 0);
+}
+
 util::Result<json::value> to_json(const YAML::Node& node, const Source& source, TopLevelScalars top_level) {
   NodeBudget budget(source.limits.max_nodes);
   return to_json(node, budget, source, top_level);
