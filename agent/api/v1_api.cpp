@@ -323,9 +323,10 @@ class V1Api final : public KfpApi {
                               boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
                                                  reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
     if (!run.service_account.empty()) body["service_account"] = run.service_account;
+    auto request = post_json_request(fmt::format("{}/runs", base), std::move(body));
+    request.refine_failure = parameter_refusal();
     return create_object(
-        connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
-        fmt::format("create run {}", run.name),
+        connection_, request, fmt::format("create run {}", run.name),
         [this](const boost::json::value& detail) { return to_run_of_detail(detail); },
         [&] { return find_run(run.experiment_id, ns, marker); });
   }

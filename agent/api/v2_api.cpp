@@ -262,8 +262,9 @@ class V2Api final : public KfpApi {
     boost::json::object runtime{{"parameters", run.parameters}};
     if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
     body["runtime_config"] = std::move(runtime);
-    return create_object(connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
-                         fmt::format("create run {}", run.name), to_run,
+    auto request = post_json_request(fmt::format("{}/runs", base), std::move(body));
+    request.refine_failure = parameter_refusal();
+    return create_object(connection_, request, fmt::format("create run {}", run.name), to_run,
                          [&] { return find_run(run.experiment_id, ns, marker); });
   }
 
@@ -306,8 +307,9 @@ class V2Api final : public KfpApi {
       body["trigger"] = {{"cron_schedule", {{"cron", job.cron}}}};
     }
     const std::string path = through_v1 ? "/apis/v1beta1/jobs" : fmt::format("{}/recurringruns", base);
-    auto created = create_object(connection_, post_json_request(path, std::move(body)),
-                                 fmt::format("create recurring run {}", job.name),
+    auto request = post_json_request(path, std::move(body));
+    request.refine_failure = parameter_refusal();
+    auto created = create_object(connection_, request, fmt::format("create recurring run {}", job.name),
                                  through_v1 ? v1_job_parser() : to_recurring_run,
                                  [&] { return find_recurring_run(job.name, ns); });
     if (created && created->name.empty()) created->name = job.name;
