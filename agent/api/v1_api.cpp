@@ -262,7 +262,7 @@ class V1Api final : public KfpApi {
     if (upload.pipeline_id.empty()) return upload_pipeline(upload);
     QueryParams query{{"name", upload_text(upload.name)}, {"pipelineid", upload.pipeline_id}};
     // 1.8's upload_version unescapes the name a second time (GetPipelineName) but not the
-    // description (pipeline_upload_server.go:165, a plain Query().Get): it is encoded once.
+    // description (pipeline_upload_server.go:167 @1.8.5, a plain Query().Get): it is encoded once.
     if (!upload.description.empty()) query.emplace_back("description", upload.description);
     auto version =
         create_upload(upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),

@@ -228,7 +228,7 @@ class UploadsIgnoreTheTokenOn18(ReleaseCase):
 
 class VersionDescriptionOn18(ReleaseCase):
     """Point 4. 1.8's upload_version unescapes the version name a second time (GetPipelineName) but
-    not the description (pipeline_upload_server.go:159-165 @1.8.5): sent encoded twice, the digest
+    not the description (pipeline_upload_server.go:159-167 @1.8.5): sent encoded twice, the digest
     is stored percent-encoded and never matches again."""
 
     def publish(self, package, *extra):
