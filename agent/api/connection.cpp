@@ -90,6 +90,7 @@ constexpr int payload_too_large = 413;
 constexpr int too_many_requests = 429;
 constexpr int client_closed_request = 499;
 constexpr int bad_request = 400;
+constexpr int internal_server_error = 500;
 constexpr int not_implemented = 501;
 
 }  // namespace
@@ -196,12 +197,23 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
             : "");
     return failure;
   }
+  if (status == internal_server_error && contains_any(message, {"unauthenticated:"}) &&
+      contains_any(message, {"user identity header", "review.status.authenticated", "token review"})) {
+    // KFP 1.8 answers a request no authenticator accepted with 500: AuthenticateRequest returns
+    // the authenticators' aggregate error, not a user error (server/util.go:361 @1.8.5).
+    set(util::ErrorKind::unauthenticated,
+        fmt::format("{}: HTTP 500, KFP 1.8's answer to a request it could not authenticate: {}", what,
+                    message),
+        "the KFP API rejected the token: use a projected service-account token with audience "
+        "pipelines.kubeflow.org (KF_PIPELINES_SA_TOKEN_PATH); run `kfp-publish doctor` for details");
+    return failure;
+  }
   set(util::ErrorKind::server, fmt::format("{}: HTTP {} from the server: {}", what, status, message));
   return failure;
 }
 
 void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent) {
-  if (failure.http_status != 401) return;
+  if (failure.kind != util::ErrorKind::unauthenticated) return;
   if (!token_sent) {
     failure.message += " (no token was sent: the token file is absent)";
     failure.hint =
@@ -284,7 +296,7 @@ util::Result<ApiReply> Connection::to_reply(util::Result<http::Response> respons
   if (response->status < 200 || response->status >= 300) {
     util::Failure failure = classify_response(*response, request.endpoint,
                                               Caller{options_.identity, options_.namespace_name}, what);
-    if (response->status == 401) explain_unauthenticated(failure, last_token_);
+    explain_unauthenticated(failure, last_token_);
     if (request.refine_failure) {
       boost::system::error_code ec;
       auto parsed = boost::json::parse(response->body, ec);

@@ -102,9 +102,9 @@ struct Caller {
 // the upload endpoints' {error_message,error_details}, or plain text.
 [[nodiscard]] std::string server_message(const http::Response& response);
 
-// Reads a 401 with what the client knows of the token it sent (the real server's words are
-// generic: "User identity is empty in the request header"): token_expired when its exp has
-// passed, wrong_audience when it lacks pipelines.kubeflow.org, unauthenticated otherwise.
+// Reads an unauthenticated failure with what the client knows of the token it sent (the real server's words
+// are generic: "User identity is empty in the request header"): token_expired when its exp has passed,
+// wrong_audience when it lacks pipelines.kubeflow.org, unauthenticated otherwise.
 void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent);
 
 // Looks for the object a create may have made: true when it is there (the caller keeps what it

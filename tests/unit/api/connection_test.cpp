@@ -256,3 +256,18 @@ TEST_CASE("a 2xx that the readiness check refuses is retried within the budget, 
   REQUIRE(ready.has_value());
   CHECK(g.transport.sent.size() == 2);
 }
+
+TEST_CASE("KFP 1.8's 500 for a request no authenticator accepted is unauthenticated, not a server error") {
+  // server/util.go:361 @1.8.5 returns AuthenticateRequest's aggregate error, which the gateway
+  // turns into codes.Internal.
+  const char* body =
+      R"({"error":"Internal error: [Unauthenticated: Request header error: there is no user identity header.: Request header error: there is no user identity header., Authentication failure: Unauthenticated: Review.Status.Authenticated is false: Failed to authenticate token review]","code":13,"message":"Internal error: [Unauthenticated: Request header error: there is no user identity header., Authentication failure: Unauthenticated: Review.Status.Authenticated is false]"})";
+  auto failure = api::classify_response(response(500, body, "application/json"), api::Endpoint::json_api,
+                                        api::Caller{}, "list pipelines");
+  CHECK(failure.kind == util::ErrorKind::unauthenticated);
+  CHECK(failure.http_status == 500);
+  auto other = api::classify_response(
+      response(500, R"({"code":13,"message":"Internal error: database is locked"})", "application/json"),
+      api::Endpoint::json_api, api::Caller{}, "list pipelines");
+  CHECK(other.kind == util::ErrorKind::server);
+}
