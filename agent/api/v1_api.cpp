@@ -417,11 +417,23 @@ class V1Api final : public KfpApi {
     TemplateFacts facts;
     boost::system::error_code ec;
     auto json = boost::json::parse(*text, ec);
+    std::string document = *text;
     if (!ec && json.is_object()) {
       facts.kind = kind_of_spec(json);
+      // KFP 1.8 stores a PipelineSpec under "pipeline/<name>" or "namespace/<ns>/pipeline/<name>"
+      // (template/v2_template.go OverrideV2PipelineName, resource_manager.go:262-264,1145-1151), a
+      // name no package may have: read the template under the name it was uploaded with.
+      if (auto* info = json.as_object().if_contains("pipelineInfo"); info != nullptr && info->is_object()) {
+        const auto name = string_field(info->as_object(), "name");
+        if (const auto slash = name.rfind('/'); slash != std::string::npos) {
+          auto uploaded = json;
+          uploaded.as_object()["pipelineInfo"].as_object()["name"] = name.substr(slash + 1);
+          document = boost::json::serialize(uploaded);
+        }
+      }
       facts.spec = std::move(json);
     }
-    auto parsed = package::parse(*text, fmt::format("the template of version {}", version_id));
+    auto parsed = package::parse(document, fmt::format("the template of version {}", version_id));
     if (parsed) {
       facts.kind = parsed->kind == package::Kind::argo_workflow ? PipelineKind::argo_workflow
                                                                 : PipelineKind::pipeline_spec;

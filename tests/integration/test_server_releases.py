@@ -65,12 +65,6 @@ class ReleaseCase(PublishTestCase):
     def posts(self, prefix):
         return [r for r in self.emu.requests_log() if r["method"] == "POST" and r["path"].startswith(prefix)]
 
-    def templates_served(self):
-        """Whether the emulator serves GET /apis/v1beta1/pipeline_versions/{id}/templates
-        (pipeline.proto:148-149 @2.3.0, :139 @1.8.5), which the v1 path reads a PipelineSpec's
-        declared inputs from."""
-        return self.emu.get("/apis/v1beta1/pipeline_versions/none/templates", token=self.token).status != 404
-
 
 class RunParametersArrive(ReleaseCase):
     """Point 1. An Argo workflow reads only the v1-style parameters (argo_template.go RunWorkflow), a
@@ -110,8 +104,6 @@ class RunParametersArrive(ReleaseCase):
         for release in ("2.3.0", "2.17.0"):
             with self.subTest(release=release):
                 self.restart(release)
-                if self.emu.post("/apis/v1beta1/jobs", {}, token=self.token).status == 404:
-                    self.skipTest("the emulator does not serve POST /apis/v1beta1/jobs (job.proto:68 @2.3.0)")
                 self.argo()
                 apply_file = self.write("apply.yaml", (
                     "apiVersion: kfp-publish/v1\nkind: Apply\n"
@@ -135,8 +127,6 @@ class RunParametersArrive(ReleaseCase):
 
     def test_a_pipeline_specs_parameters_reach_it_through_v1beta1_on_2x(self):
         self.restart("2.3.0")
-        if not self.templates_served():
-            self.skipTest("the emulator does not serve /apis/v1beta1/pipeline_versions/{id}/templates")
         result = self.kfp("publish", self.package(), "--pipeline", "hello", "--run", "--experiment", "ci",
                           "--param", "message=from-ci", "--run-key", "k", "--api", "v1beta1", "-o", "json")
         self.assertEqual(result.code, 0, result)
@@ -148,8 +138,6 @@ class RunParametersArrive(ReleaseCase):
         # 1.8's v1beta1 runtime_config Value has int_value, double_value and string_value only
         # (backend/api/pipeline_spec.proto @1.8.5); template.go toPipelineJobRuntimeConfig refuses others.
         self.restart("1.8.5", auth=False)
-        if not self.templates_served():
-            self.skipTest("the emulator does not serve /apis/v1beta1/pipeline_versions/{id}/templates")
         spec = self.write("flag.json", json.dumps({
             "pipelineInfo": {"name": "flag"}, "schemaVersion": "2.1.0", "sdkVersion": "kfp-2.7.0",
             "deploymentSpec": {"executors": {}}, "components": {},

@@ -202,7 +202,7 @@ Reply App::control_endpoint(const Request& request) {
     return json_reply(json::object{{"requests", control_.log_json()}});
   }
   if (path == "/_emulator/state" && method == "GET") {
-    json::array pipelines, versions, experiments, runs, recurring, workflows;
+    json::array pipelines, versions, experiments, runs, recurring, workflows, scheduled;
     for (const auto& [id, item] : store_.pipelines) pipelines.push_back(to_v2(item, options_.version));
     for (const auto& [id, item] : store_.versions) versions.push_back(to_v2(item, options_.version));
     for (const auto& [id, item] : store_.experiments) experiments.push_back(to_v2(item));
@@ -212,12 +212,14 @@ Reply App::control_endpoint(const Request& request) {
     for (const auto& [name, item] : store_.workflows) ordered.push_back(&item);
     std::sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) { return a->seq < b->seq; });
     for (const auto* item : ordered) workflows.push_back(to_json(*item));
+    for (const auto& [name, item] : store_.scheduled_workflows) scheduled.push_back(to_json(item));
     return json_reply(json::object{{"pipelines", pipelines},
                                    {"pipeline_versions", versions},
                                    {"experiments", experiments},
                                    {"runs", runs},
                                    {"recurring_runs", recurring},
                                    {"workflows", workflows},
+                                   {"scheduled_workflows", scheduled},
                                    {"server_version", to_string(options_.version)},
                                    {"multi_user", multi_user()}});
   }

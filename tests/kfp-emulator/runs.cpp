@@ -1,5 +1,7 @@
 #include "runs.hpp"
 
+#include "templates.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -86,6 +88,8 @@ json::value from_api_value(const json::value& value) {
   return value;
 }
 
+}  // namespace
+
 json::object runtime_parameters(const json::value& runtime_config) {
   if (!runtime_config.is_object()) return {};
   const auto* parameters = runtime_config.as_object().if_contains("parameters");
@@ -93,9 +97,7 @@ json::object runtime_parameters(const json::value& runtime_config) {
   return parameters->as_object();
 }
 
-}  // namespace
-
-RunTemplate run_template(App& app, const RunRequest& request) {
+RunTemplate run_template(App& app, const RunRequest& request, std::string_view fetch_failure) {
   RunTemplate tmpl;
   std::string manifest = request.manifest;
   if (!request.inline_spec.is_null()) manifest = json::serialize(request.inline_spec);
@@ -111,6 +113,7 @@ RunTemplate run_template(App& app, const RunRequest& request) {
                "Failed to fetch a template with an invalid pipeline spec manifest"));
     tmpl.kind = parsed->kind;
     tmpl.inputs = parsed->inputs;
+    tmpl.manifest = manifest;
     if (!request.inline_spec.is_null()) tmpl.pipeline_spec = request.inline_spec;
     return tmpl;
   }
@@ -120,25 +123,25 @@ RunTemplate run_template(App& app, const RunRequest& request) {
     if (version == nullptr) {
       auto error = wrap(resource_not_found("PipelineVersion", request.pipeline_version_id),
                         fmt::format("Failed to fetch a pipeline version {}", request.pipeline_version_id));
-      throw ApiFailure(
-          internal_server(error.message, "Failed to create a run due to error fetching manifest"));
+      throw ApiFailure(internal_server(error.message, std::string(fetch_failure)));
     }
   } else {
     if (app.store().find_pipeline(request.pipeline_id) == nullptr) {
       auto error = wrap(resource_not_found("Pipeline", request.pipeline_id),
                         fmt::format("Failed to fetch pipeline {}", request.pipeline_id));
-      throw ApiFailure(
-          internal_server(error.message, "Failed to create a run due to error fetching manifest"));
+      throw ApiFailure(internal_server(error.message, std::string(fetch_failure)));
     }
     // The pipeline's default version: the latest one.
     version = app.store().latest_version(request.pipeline_id);
     if (version == nullptr)
       throw ApiFailure(internal_server(
           fmt::format("ResourceNotFoundError: PipelineVersion {} not found.", request.pipeline_id),
-          "Failed to create a run due to error fetching manifest"));
+          std::string(fetch_failure)));
   }
   tmpl.pipeline_id = version->pipeline_id;
   tmpl.pipeline_version_id = version->id;
+  tmpl.version_name = version->name;
+  tmpl.manifest = template_text(*version, app.version());
   tmpl.kind = version->kind;
   tmpl.inputs = version->inputs;
   return tmpl;
@@ -158,13 +161,9 @@ json::object workflow_parameters(App& app, const RunTemplate& tmpl, const RunReq
       const auto* value = item.as_object().if_contains("value");
       bool declared = std::any_of(tmpl.inputs.begin(), tmpl.inputs.end(),
                                   [&](const auto& input) { return input.name == name; });
-      if (!declared) {
-        auto error = wrap(invalid_input("Unrecognized input parameter: " + name),
-                          v1_server ? "Failed to verify parameters." : "Failed to verify parameters");
-        // 1.8 turns every RunWorkflow failure into an internal error (resource_manager.go:359-362).
-        if (v1_server) throw ApiFailure(internal_server(error.message, "failed to generate the workflow."));
-        throw ApiFailure(error);
-      }
+      if (!declared)
+        throw ApiFailure(wrap(invalid_input("Unrecognized input parameter: " + name),
+                              v1_server ? "Failed to verify parameters." : "Failed to verify parameters"));
       provided[name] = value != nullptr && value->is_string() ? *value : json::value("");
     }
     for (const auto& input : tmpl.inputs) {
@@ -216,37 +215,47 @@ RunSource run_source(App& app, const RunRequest& request, const RunTemplate& tmp
   return source;
 }
 
+const Experiment& owning_experiment(App& app, const std::string& experiment_id, std::string_view what) {
+  const bool v1_server = is_v1_server(app.version());
+  auto& store = app.store();
+  const std::string combination =
+      fmt::format("Failed to create a {} due to invalid experimentId and namespace combination", what);
+  const Experiment* experiment = nullptr;
+  if (experiment_id.empty()) {
+    if (app.multi_user()) {
+      if (v1_server) throw ApiFailure(invalid_input("Job has no experiment."));
+      throw ApiFailure(wrap(invalid_input("Experiment id can not be empty in multi-user mode"), combination));
+    }
+    if (store.default_experiment_id.empty()) create_default_experiment(app);
+    experiment = store.find_experiment(store.default_experiment_id);
+  } else {
+    experiment = store.find_experiment(experiment_id);
+    if (experiment == nullptr) {
+      auto error = wrap(resource_not_found("Experiment", experiment_id),
+                        fmt::format("Failed to get experiment {}", experiment_id));
+      if (v1_server) throw ApiFailure(wrap(error, "Failed to get experiment for job."));
+      throw ApiFailure(
+          wrap(wrap(error, fmt::format("Failed to fetch namespace for experiment {}", experiment_id)),
+               combination));
+    }
+  }
+  if (app.multi_user() && experiment->ns.empty()) {
+    if (v1_server) throw ApiFailure(invalid_input("Job's experiment has no namespace."));
+    throw ApiFailure(invalid_input(what == "run"
+                                       ? "A run cannot have an empty namespace in multi-user mode"
+                                       : "Recurring run cannot have an empty namespace in multi-user mode"));
+  }
+  return *experiment;
+}
+
 const Run& create_run(Context& context, RunRequest request) {
   App& app = context.app;
   const auto version = app.version();
   const bool v1_server = is_v1_server(version);
   auto& store = app.store();
 
-  // The experiment and namespace (2.x GetValidExperimentNamespacePair; 1.8 run_server.go:112-133).
-  const Experiment* experiment = nullptr;
-  if (request.experiment_id.empty()) {
-    if (app.multi_user()) {
-      if (v1_server) throw ApiFailure(invalid_input("Job has no experiment."));
-      throw ApiFailure(wrap(invalid_input("Experiment id can not be empty in multi-user mode"),
-                            "Failed to create a run due to invalid experimentId and namespace combination"));
-    }
-    if (store.default_experiment_id.empty()) create_default_experiment(app);
-    experiment = store.find_experiment(store.default_experiment_id);
-  } else {
-    experiment = store.find_experiment(request.experiment_id);
-    if (experiment == nullptr) {
-      auto error = wrap(resource_not_found("Experiment", request.experiment_id),
-                        fmt::format("Failed to get experiment {}", request.experiment_id));
-      if (v1_server) throw ApiFailure(wrap(error, "Failed to get experiment for job."));
-      throw ApiFailure(
-          wrap(wrap(error, fmt::format("Failed to fetch namespace for experiment {}", request.experiment_id)),
-               "Failed to create a run due to invalid experimentId and namespace combination"));
-    }
-  }
-  const std::string ns = experiment->ns;
-  if (app.multi_user() && ns.empty())
-    throw ApiFailure(invalid_input(v1_server ? "Job's experiment has no namespace."
-                                             : "A run cannot have an empty namespace in multi-user mode"));
+  const Experiment& experiment = owning_experiment(app, request.experiment_id, "run");
+  const std::string ns = experiment.ns;
   if (auto denied = app.check_access(context.request, "runs", "create", ns)) {
     if (v1_server)
       throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API resource references"),
@@ -260,20 +269,22 @@ const Run& create_run(Context& context, RunRequest request) {
   }
 
   // ResourceManager.CreateRun: the template, the workflow's parameters, the workflow, the INSERT.
-  auto tmpl = run_template(app, request);
+  auto tmpl = run_template(app, request, "Failed to create a run due to error fetching manifest");
   json::object provided;
   json::object parameters;
   try {
     parameters = workflow_parameters(app, tmpl, request, provided);
   } catch (const ApiFailure& failure) {
-    if (v1_server) throw;
+    // 1.8 turns every RunWorkflow failure into an internal error (resource_manager.go:359-362).
+    if (v1_server)
+      throw ApiFailure(internal_server(failure.error().message, "failed to generate the workflow."));
     throw failure.wrapped(tmpl.kind == package::Kind::argo_workflow
                               ? "Failed to generate the ExecutionSpec"
                               : "Failed to generate the ExecutionSpec: invalid pipeline job inputs");
   }
 
   Run run;
-  static_cast<RunSource&>(run) = run_source(app, request, tmpl, *experiment);
+  static_cast<RunSource&>(run) = run_source(app, request, tmpl, experiment);
   run.pipeline_manifest = request.manifest;
   run.v1_parameters = request.v1_parameters;
   run.recurring_run_id = request.recurring_run_id;
@@ -305,7 +316,7 @@ const Run& create_run(Context& context, RunRequest request) {
   }
   run.outcome = app.control().next_outcome();
   run.duration = app.options().run_duration;
-  store.experiments[experiment->id].last_run_created_at = run.created_at;
+  store.experiments[experiment.id].last_run_created_at = run.created_at;
   auto id = run.id;
   return store.runs.emplace(id, std::move(run)).first->second;
 }

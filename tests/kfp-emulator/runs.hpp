@@ -23,18 +23,31 @@ struct RunRequest {
   boost::json::value runtime_config;  // {parameters, pipeline_root} or null
 };
 
+// The experiment a run or recurring run (`what`: "run", "recurring run") goes into and its
+// namespace, checked as 2.x GetValidExperimentNamespacePair and createRun/createJob, or 1.8's
+// run_server.go:112-133 and job_server.go:92-104, do: the experiment named, else (single-user) the
+// default one. Throws ApiFailure with the chain before the server's outer wrap.
+const Experiment& owning_experiment(App& app, const std::string& experiment_id, std::string_view what);
+
 // Creates the run; throws ApiFailure with the chain up to the RunServer's own wrap (the caller
 // adds its API's "Failed to create a new run" prefix).
 const Run& create_run(Context& context, RunRequest request);
 
+// runtime_config.parameters of a request; empty when absent.
+[[nodiscard]] boost::json::object runtime_parameters(const boost::json::value& runtime_config);
+
 // The template a run or recurring run uses: the pipeline version's, or the inline spec's.
 struct RunTemplate {
   std::string pipeline_id, pipeline_version_id;
+  std::string version_name;  // the version's name (a v1 job's pipeline_name on 2.x)
   package::Kind kind = package::Kind::pipeline_spec;
   std::vector<package::InputParameter> inputs;
   boost::json::value pipeline_spec;  // the inline spec (recurring runs return it)
+  std::string manifest;              // the template text a job keeps (templates.hpp template_text)
 };
-[[nodiscard]] RunTemplate run_template(App& app, const RunRequest& request);
+// `fetch_failure`: the message the caller's ResourceManager wraps a failed version lookup in as an
+// internal error ("Failed to create a run due to error fetching manifest").
+[[nodiscard]] RunTemplate run_template(App& app, const RunRequest& request, std::string_view fetch_failure);
 
 // The fields a new run or recurring run takes from its request, template and experiment; a new id
 // and the creation time. The service account defaults as setDefaultServiceAccount does.
@@ -42,7 +55,8 @@ struct RunTemplate {
                                    const Experiment& experiment);
 
 // The workflow's parameters for `request` on `tmpl`, checked as the template's RunWorkflow /
-// ScheduledWorkflow does; throws ApiFailure (InvalidInputError) with the template's message.
+// ScheduledWorkflow does; throws ApiFailure (InvalidInputError) with the template's own chain
+// (Argo: "Failed to verify parameters[.]: …"), which the caller wraps as its release does.
 // `provided` receives the values the template took from the request.
 [[nodiscard]] boost::json::object workflow_parameters(App& app, const RunTemplate& tmpl,
                                                       const RunRequest& request,

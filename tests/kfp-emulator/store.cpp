@@ -128,6 +128,19 @@ json::object owner_reference(std::string_view type, const std::string& id) {
   return json::object{{"key", json::object{{"type", type}, {"id", id}}}, {"relationship", "OWNER"}};
 }
 
+// v1 parameters [{name, value}] as a runtime config's {name: "value"} (toMapProtoStructParameters).
+json::object parameters_as_strings(const json::array& v1_parameters) {
+  json::object parameters;
+  for (const auto& item : v1_parameters) {
+    if (!item.is_object()) continue;
+    const auto* name = item.as_object().if_contains("name");
+    const auto* value = item.as_object().if_contains("value");
+    if (name != nullptr && name->is_string())
+      parameters[name->as_string()] = value != nullptr && value->is_string() ? *value : json::value("");
+  }
+  return parameters;
+}
+
 }  // namespace
 
 json::object to_v2(const Pipeline& pipeline, ServerVersion version) {
@@ -189,15 +202,7 @@ json::object to_v2(const Run& run, Time now) {
     out["runtime_config"] = run.runtime_config;
   } else if (!run.v1_parameters.empty()) {
     // api_converter.go toApiRun: without a runtime config, the v1 parameters as strings.
-    json::object parameters;
-    for (const auto& item : run.v1_parameters) {
-      if (!item.is_object()) continue;
-      const auto* name = item.as_object().if_contains("name");
-      const auto* value = item.as_object().if_contains("value");
-      if (name != nullptr && name->is_string())
-        parameters[name->as_string()] = value != nullptr && value->is_string() ? *value : json::value("");
-    }
-    out["runtime_config"] = json::object{{"parameters", std::move(parameters)}};
+    out["runtime_config"] = json::object{{"parameters", parameters_as_strings(run.v1_parameters)}};
   }
   put_if(out, "service_account", run.service_account);
   out["created_at"] = rfc3339(run.created_at);
@@ -227,6 +232,9 @@ json::object to_v2(const RecurringRun& recurring_run) {
   }
   if (recurring_run.runtime_config.is_object() && !recurring_run.runtime_config.as_object().empty())
     out["runtime_config"] = recurring_run.runtime_config;
+  else if (!recurring_run.v1_parameters.empty())
+    // api_converter.go toApiRecurringRun: without a runtime config, the v1 parameters as strings.
+    out["runtime_config"] = json::object{{"parameters", parameters_as_strings(recurring_run.v1_parameters)}};
   put_if(out, "service_account", recurring_run.service_account);
   out["max_concurrency"] = recurring_run.max_concurrency;
   if (!recurring_run.trigger.is_null()) out["trigger"] = recurring_run.trigger;
@@ -241,14 +249,18 @@ json::object to_v2(const RecurringRun& recurring_run) {
 }
 
 json::object to_json(const Workflow& workflow) {
-  return json::object{{"name", workflow.name},
-                      {"run_id", workflow.run_id},
-                      {"namespace", workflow.ns},
-                      {"api", workflow.api},
-                      {"kind", package::to_string(workflow.kind)},
-                      {"parameters", workflow.parameters},
-                      {"provided", workflow.provided},
-                      {"created_at", rfc3339(workflow.created_at)}};
+  json::object out{{"name", workflow.name}};
+  if (workflow.recurring_run_id.empty())
+    out["run_id"] = workflow.run_id;
+  else
+    out["recurring_run_id"] = workflow.recurring_run_id;
+  out["namespace"] = workflow.ns;
+  out["api"] = workflow.api;
+  out["kind"] = package::to_string(workflow.kind);
+  out["parameters"] = workflow.parameters;
+  out["provided"] = workflow.provided;
+  out["created_at"] = rfc3339(workflow.created_at);
+  return out;
 }
 
 json::array v1_parameters(const PipelineVersion& pipeline_version) {
@@ -337,6 +349,59 @@ json::object to_v1(const Run& run, Time now, ServerVersion /*version*/) {
   out["scheduled_at"] = rfc3339(run.created_at);
   out["finished_at"] = rfc3339(status.finished_at.value_or(Time{}));
   out["status"] = v1_status(status);
+  return out;
+}
+
+json::object to_v1(const RecurringRun& recurring_run, ServerVersion version) {
+  const bool v1_server = is_v1_server(version);
+  const bool enabled = recurring_run.mode == "ENABLE";
+  json::object out;
+  out["id"] = recurring_run.id;
+  put_if(out, "name", recurring_run.display_name);
+  put_if(out, "description", recurring_run.description);
+  json::object spec;
+  put_if(spec, "pipeline_id", recurring_run.pipeline_id);
+  put_if(spec, "pipeline_name", recurring_run.pipeline_name);
+  put_if(spec, recurring_run.kind == package::Kind::argo_workflow ? "workflow_manifest" : "pipeline_manifest",
+         recurring_run.manifest);
+  // The v1 parameters when there are any (1.8 lists a PipelineSpec's runtime config as such), else
+  // the runtime config (2.x toApiJobV1).
+  if (!recurring_run.v1_parameters.empty())
+    spec["parameters"] = recurring_run.v1_parameters;
+  else if (!v1_server && recurring_run.runtime_config.is_object() &&
+           !recurring_run.runtime_config.as_object().empty())
+    spec["runtime_config"] = recurring_run.runtime_config;
+  out["pipeline_spec"] = std::move(spec);
+  if (v1_server) {
+    if (!recurring_run.references.empty()) out["resource_references"] = recurring_run.references;
+  } else {
+    // model.Job ToV1: the references rebuilt from the job's fields, without names.
+    json::array references;
+    if (!recurring_run.ns.empty()) references.push_back(owner_reference("NAMESPACE", recurring_run.ns));
+    if (!recurring_run.experiment_id.empty())
+      references.push_back(owner_reference("EXPERIMENT", recurring_run.experiment_id));
+    auto creator = [](std::string_view type, const std::string& id) {
+      return json::object{{"key", json::object{{"type", type}, {"id", id}}}, {"relationship", "CREATOR"}};
+    };
+    if (!recurring_run.pipeline_id.empty())
+      references.push_back(creator("PIPELINE", recurring_run.pipeline_id));
+    if (!recurring_run.pipeline_version_id.empty())
+      references.push_back(creator("PIPELINE_VERSION", recurring_run.pipeline_version_id));
+    if (!references.empty()) out["resource_references"] = std::move(references);
+  }
+  put_if(out, "service_account", recurring_run.service_account);
+  out["max_concurrency"] = recurring_run.max_concurrency;
+  if (!recurring_run.trigger.is_null()) out["trigger"] = recurring_run.trigger;
+  out["created_at"] = rfc3339(recurring_run.created_at);
+  out["updated_at"] = rfc3339(recurring_run.created_at);
+  // The ScheduledWorkflow's condition as the persistence agent last reported it: none yet at
+  // creation (ConditionSummary "NO_STATUS"; 2.x maps it to STATUS_UNSPECIFIED).
+  if (v1_server)
+    out["status"] = !recurring_run.reported ? "NO_STATUS" : enabled ? "Enabled" : "Disabled";
+  else
+    out["status"] = !recurring_run.reported ? "STATUS_UNSPECIFIED" : enabled ? "ENABLED" : "DISABLED";
+  if (enabled) out["enabled"] = true;
+  if (recurring_run.no_catchup) out["no_catchup"] = true;
   return out;
 }
 

@@ -56,6 +56,7 @@ enum class Outcome { succeeded, failed, canceled, hang };
 // the run fails afterwards (resource_manager.go CreateRun creates the workflow before the INSERT).
 struct Workflow {
   std::string name, run_id, ns, api;
+  std::string recurring_run_id;  // set on a ScheduledWorkflow (a recurring run's), not on a run's
   package::Kind kind = package::Kind::pipeline_spec;
   json::object parameters;  // every root input with the value the run got (given, else default)
   json::object provided;    // the values the request delivered to the template
@@ -90,6 +91,15 @@ struct RecurringRun : RunSource {
   json::value trigger;
   std::string max_concurrency;
   bool no_catchup = false;
+  std::string k8s_name;  // the ScheduledWorkflow's name
+  package::Kind kind = package::Kind::pipeline_spec;
+  json::array v1_parameters;  // pipeline_spec.parameters [{name, value}] of a v1beta1 request
+  std::string manifest;       // the template text the job keeps (workflow/pipeline manifest)
+  std::string pipeline_name;  // the v1 pipeline_spec.pipeline_name
+  json::array references;     // 1.8: the request's resource references, with names
+  // Whether the persistence agent has reported the ScheduledWorkflow's status yet: until then the
+  // v1 status is the controller's "NO_STATUS" (1.8) / STATUS_UNSPECIFIED (2.x).
+  bool reported = false;
 };
 
 // A run's state at a given time, with the transitions that led there.
@@ -114,6 +124,7 @@ class Store {
   std::map<std::string, Run> runs;
   std::map<std::string, RecurringRun> recurring_runs;
   std::map<std::string, Workflow> workflows;
+  std::map<std::string, Workflow> scheduled_workflows;  // by name
   std::string default_experiment_id;
 
   [[nodiscard]] std::uint64_t next_seq() { return ++seq_; }
@@ -147,6 +158,8 @@ class Store {
 [[nodiscard]] json::object to_v1(const PipelineVersion& pipeline_version);
 [[nodiscard]] json::object to_v1(const Experiment& experiment);
 [[nodiscard]] json::object to_v1(const Run& run, Time now, ServerVersion version);
+// A recurring run as the v1beta1 Job (1.8 ToApiJob; 2.x toApiJobV1).
+[[nodiscard]] json::object to_v1(const RecurringRun& recurring_run, ServerVersion version);
 
 // v1 `parameters` of a version: [{name, value(default)}] of an Argo workflow's arguments; none for
 // a v2 PipelineSpec (template ParametersJSON returns "[]" in every release).

@@ -1,5 +1,7 @@
 #include "upload.hpp"
 
+#include "templates.hpp"
+
 #include "package/archive.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -188,6 +190,9 @@ util::Result<JudgedPackage> parse_template(const std::string& document, const st
   JudgedPackage judged;
   try {
     judged.pipeline_spec = yaml_to_json(document);
+    // The server keeps an Argo Workflow as Go writes the struct it decoded (argo_template.go Bytes).
+    if (parsed->kind == package::Kind::argo_workflow)
+      judged.pipeline_spec = argo_as_stored(judged.pipeline_spec);
   } catch (const std::exception& error) {
     return util::fail(ErrorKind::invalid_package,
                       std::string("unable to decode yaml document: ") + error.what());

@@ -3,6 +3,7 @@
 // FIDELITY.md "Uploads" cites each step.
 
 #include "resources.hpp"
+#include "templates.hpp"
 
 #include <fmt/format.h>
 
@@ -71,13 +72,13 @@ ApiError template_error(const std::string& reason) {
                    reason);
 }
 
-PipelineVersion make_version(App& app, const std::string& pipeline_id, const std::string& ns,
-                             const JudgedPackage& judged, std::string name, std::string display_name,
-                             std::string description, std::string code_source_url) {
+PipelineVersion make_version(App& app, const Pipeline& pipeline, const JudgedPackage& judged,
+                             std::string name, std::string display_name, std::string description,
+                             std::string code_source_url) {
   PipelineVersion version;
   version.id = new_uuid();
-  version.pipeline_id = pipeline_id;
-  version.ns = ns;
+  version.pipeline_id = pipeline.id;
+  version.ns = pipeline.ns;
   version.name = std::move(name);
   version.display_name = std::move(display_name);
   version.description = std::move(description);
@@ -86,6 +87,9 @@ PipelineVersion make_version(App& app, const std::string& pipeline_id, const std
   version.pipeline_spec = judged.pipeline_spec;
   version.inputs = judged.package.inputs;
   version.kind = judged.package.kind;
+  // 1.8 stores a PipelineSpec under its pipeline's name (resource_manager.go:262-264,1145-1151).
+  if (is_v1_server(app.version()) && version.kind == package::Kind::pipeline_spec)
+    override_v2_pipeline_name(version.pipeline_spec, pipeline.name, pipeline.ns);
   version.seq = app.store().next_seq();
   return version;
 }
@@ -280,7 +284,7 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   pipeline.tags = std::move(tags);
   pipeline.seq = app.store().next_seq();
   // The first version: the pipeline's name, display name and description, and no tags.
-  auto first = make_version(app, pipeline.id, ns, package, name, display_name, description,
+  auto first = make_version(app, pipeline, package, name, display_name, description,
                             context.request.param_or("code_source_url"));
   const Pipeline* stored = nullptr;
   try {
@@ -361,7 +365,7 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
   auto judged = judged_upload(version, tags, document, file.filename, texts);
   if (auto* refused = std::get_if<Reply>(&judged)) return std::move(*refused);
   auto pipeline_version =
-      make_version(app, pipeline->id, pipeline->ns, std::get<JudgedPackage>(judged), name, display_name,
+      make_version(app, *pipeline, std::get<JudgedPackage>(judged), name, display_name,
                    context.request.param_or("description"), context.request.param_or("code_source_url"));
   pipeline_version.tags = std::move(tags);
   const PipelineVersion* stored = nullptr;

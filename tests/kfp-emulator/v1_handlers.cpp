@@ -2,9 +2,11 @@
 // follow the release's server/*_server.go; FIDELITY.md cites each behaviour.
 
 #include "app.hpp"
+#include "jobs.hpp"
 #include "listing.hpp"
 #include "resources.hpp"
 #include "runs.hpp"
+#include "templates.hpp"
 
 #include <fmt/format.h>
 
@@ -136,6 +138,118 @@ Reply get_version(Context& context) {
   return json_reply(to_v1(*version));
 }
 
+// GET /pipelines/{id}/templates and /pipeline_versions/{id}/templates: the stored template text
+// (templates.hpp), {"template": text}. 1.8 checks the `list` verb and skips the check when the
+// object is unknown (it reads the namespace first and returns early on ""); 2.x checks `get` and
+// fails an unknown object in the check (pipeline_server.go GetTemplate/GetPipelineVersionTemplate).
+Reply template_reply(const PipelineVersion& version, ServerVersion server) {
+  json::object out;
+  if (auto text = template_text(version, server); !text.empty()) out["template"] = std::move(text);
+  return json_reply(out);
+}
+
+// The 2.x canAccessPipeline of a read: shared pipelines are not checked.
+void authorize_pipeline_read(Context& context, const Pipeline& pipeline) {
+  if (pipeline.ns.empty()) return;
+  if (auto denied = context.app.check_access(context.request, "pipelines", "get", pipeline.ns))
+    throw ApiFailure(
+        wrap(*denied, fmt::format("Failed to access pipeline {}. Check if you have access to namespace {}",
+                                  pipeline.id, pipeline.ns)));
+}
+
+// 1.8 CanAccessPipeline[Version] of the template endpoints: `list` on the pipeline's namespace.
+void authorize_template_v1_server(Context& context, const Pipeline* pipeline) {
+  if (pipeline == nullptr || pipeline->ns.empty()) return;
+  if (auto denied = context.app.check_access(context.request, "pipelines", "list", pipeline->ns))
+    throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API resource references"),
+                          "Failed to authorize the requests."));
+}
+
+Reply get_version_template(Context& context) {
+  App& app = context.app;
+  const auto& id = context.args[0];
+  const auto* version = app.store().find_version(id);
+  const auto* pipeline = version != nullptr ? app.store().find_pipeline(version->pipeline_id) : nullptr;
+  if (is_v1_server(app.version())) {
+    authorize_template_v1_server(context, pipeline);
+    if (version == nullptr)
+      throw ApiFailure(wrap(wrap(resource_not_found("Version", id), "Get pipeline version template failed"),
+                            "Get pipeline template failed."));
+    return template_reply(*version, app.version());
+  }
+  const std::string denied_prefix = fmt::format(
+      "Failed to get a pipeline template due to authorization error. Verify that you have access to pipeline "
+      "version {}",
+      id);
+  if (app.multi_user()) {
+    if (version == nullptr)
+      throw ApiFailure(wrap(wrap(wrap(resource_not_found("PipelineVersion", id),
+                                      fmt::format("Failed to get a pipeline version with id {}", id)),
+                                 fmt::format("Failed to access pipeline version {}. Check if it exists", id)),
+                            denied_prefix));
+    if (pipeline != nullptr) {
+      try {
+        authorize_pipeline_read(context, *pipeline);
+      } catch (const ApiFailure& failure) {
+        throw failure.wrapped(denied_prefix);
+      }
+    }
+  }
+  if (version == nullptr)
+    throw ApiFailure(
+        wrap(wrap(resource_not_found("PipelineVersion", id),
+                  fmt::format(
+                      "Failed to get pipeline version template as pipeline version id {} was not found", id)),
+             fmt::format("Failed to get a pipeline template for pipeline version {}", id)));
+  return template_reply(*version, app.version());
+}
+
+Reply get_pipeline_template(Context& context) {
+  App& app = context.app;
+  const auto& id = context.args[0];
+  const auto* pipeline = app.store().find_pipeline(id);
+  const auto* latest = pipeline != nullptr ? app.store().latest_version(id) : nullptr;
+  if (is_v1_server(app.version())) {
+    authorize_template_v1_server(context, pipeline);
+    if (pipeline == nullptr)
+      throw ApiFailure(wrap(wrap(resource_not_found("Pipeline", id), "Get pipeline template failed"),
+                            "Get pipeline template failed."));
+    // A pipeline always has its default version on 1.8 (created with it).
+    if (latest == nullptr) return json_reply(json::object{});
+    return template_reply(*latest, app.version());
+  }
+  const std::string outer =
+      fmt::format("Failed to get the default template (v1beta1) for pipeline {}. Check error stack", id);
+  if (app.multi_user()) {
+    const std::string denied_prefix = fmt::format(
+        "Failed to get the default template (v1beta1) due to authorization error. Verify that you have "
+        "access "
+        "to pipeline id {}",
+        id);
+    if (pipeline == nullptr)
+      throw ApiFailure(
+          wrap(wrap(resource_not_found("Pipeline", id),
+                    fmt::format("Failed to access pipeline {}. Check if it exists and have a namespace "
+                                "assigned",
+                                id)),
+               denied_prefix));
+    try {
+      authorize_pipeline_read(context, *pipeline);
+    } catch (const ApiFailure& failure) {
+      throw failure.wrapped(denied_prefix);
+    }
+  }
+  if (pipeline == nullptr)
+    throw ApiFailure(wrap(wrap(resource_not_found("Pipeline", id),
+                               "Failed to get the latest template as pipeline was not found"),
+                          outer));
+  if (latest == nullptr)
+    throw ApiFailure(wrap(
+        wrap(resource_not_found("PipelineVersion", id), "Failed to get the latest template for a pipeline"),
+        outer));
+  return template_reply(*latest, app.version());
+}
+
 // The authorization chain of the v1 experiment and run servers.
 void authorize_v1(Context& context, std::string_view resource, std::string_view verb, const std::string& ns) {
   if (auto denied = context.app.check_access(context.request, resource, verb, ns))
@@ -209,8 +323,10 @@ Reply list_experiments(Context& context) {
       select(app.store().experiments, [&](const Experiment& e) { return !app.multi_user() || e.ns == ns; })));
 }
 
-// toModelRun (2.x) / validateCreateRunRequest (1.8) for a v1beta1 body.
-RunRequest v1_request(const App& app, const json::object& body) {
+// The pipeline source of a v1beta1 run or job body (pipeline_spec and resource_references), as
+// toModelRun / toModelJob (2.x) read it; on 1.8 checked as ValidatePipelineSpecAndResourceReferences
+// (server/util.go:221-270) does. A 2.x run or job without a name takes pipeline_spec.pipeline_name.
+RunRequest v1_request(App& app, const json::object& body) {
   const bool v1_server = is_v1_server(app.version());
   RunRequest request;
   request.api = ApiFlavor::v1beta1;
@@ -241,32 +357,32 @@ RunRequest v1_request(const App& app, const json::object& body) {
     }
   }
   request.manifest = workflow_manifest.empty() ? pipeline_manifest : workflow_manifest;
-  if (v1_server) {
-    // server/util.go ValidatePipelineSpecAndResourceReferences (1.8).
-    auto fail = [](const std::string& message) {
-      throw ApiFailure(wrap(invalid_input(message), "Validate create run request failed."));
-    };
-    if (request.display_name.empty()) fail("The run name is empty. Please specify a valid name.");
-    if (!workflow_manifest.empty() && !pipeline_manifest.empty())
-      fail("Please don't specify both workflow manifest and pipeline manifest.");
-    if (!request.manifest.empty() && (!request.pipeline_id.empty() || !request.pipeline_version_id.empty()))
-      fail(
-          "Please don't specify a pipeline version or pipeline ID when you specify a workflow manifest or "
-          "pipeline "
-          "manifest.");
-    if (request.manifest.empty() && request.pipeline_id.empty() && request.pipeline_version_id.empty())
-      fail(
+  if (!v1_server) return request;
+  auto invalid = [](const std::string& message) { throw ApiFailure(invalid_input(message)); };
+  if (!workflow_manifest.empty() && !pipeline_manifest.empty())
+    invalid("Please don't specify both workflow manifest and pipeline manifest.");
+  if (!request.manifest.empty() && (!request.pipeline_id.empty() || !request.pipeline_version_id.empty()))
+    invalid(
+        "Please don't specify a pipeline version or pipeline ID when you specify a workflow manifest or "
+        "pipeline manifest.");
+  if (request.manifest.empty()) {
+    if (request.pipeline_id.empty() && request.pipeline_version_id.empty())
+      invalid(
           "Please specify a pipeline by providing a (workflow manifest or pipeline manifest) or (pipeline id "
-          "or/and "
-          "pipeline version).");
-    if (has_parameters && has_runtime_config)
-      fail("Please don't specify both parameters and runtime config.");
-  } else if (request.display_name.empty()) {
-    throw ApiFailure(
-        wrap(internal_server("Invalid input error: Run name cannot be empty",
-                             "Failed to convert a v1beta1 API run detail to its internal representation"),
-             "CreateJob(job.ToV2())Failed to create a v1beta1 run due to conversion error"));
+          "or/and pipeline version).");
+    if (!request.pipeline_id.empty() && app.store().find_pipeline(request.pipeline_id) == nullptr)
+      throw ApiFailure(wrap(resource_not_found("Pipeline", request.pipeline_id), "Get pipelineId failed."));
+    if (!request.pipeline_version_id.empty()) {
+      const auto* version = app.store().find_version(request.pipeline_version_id);
+      if (version == nullptr)
+        throw ApiFailure(wrap(resource_not_found("Version", request.pipeline_version_id),
+                              "Get pipelineVersionId failed."));
+      if (!request.pipeline_id.empty() && version->pipeline_id != request.pipeline_id)
+        invalid("pipeline ID should be parent of pipeline version.");
+    }
   }
+  if (has_parameters && has_runtime_config)
+    invalid("Please don't specify both parameters and runtime config.");
   return request;
 }
 
@@ -276,7 +392,25 @@ Reply post_run(Context& context) {
       app, context.request.body,
       {"id", "name", "storage_state", "description", "pipeline_spec", "resource_references",
        "service_account", "created_at", "scheduled_at", "finished_at", "status", "error", "metrics"});
-  auto request = v1_request(app, body);
+  const bool v1_server = is_v1_server(app.version());
+  RunRequest request;
+  if (v1_server) {
+    // validateCreateRunRequest (1.8 run_server.go:318-324): the name, then the pipeline source.
+    try {
+      if (text_of(body, "name").empty())
+        throw ApiFailure(invalid_input("The run name is empty. Please specify a valid name."));
+      request = v1_request(app, body);
+    } catch (const ApiFailure& failure) {
+      throw failure.wrapped("Validate create run request failed.");
+    }
+  } else {
+    request = v1_request(app, body);
+    if (request.display_name.empty())
+      throw ApiFailure(
+          wrap(internal_server("Invalid input error: Run name cannot be empty",
+                               "Failed to convert a v1beta1 API run detail to its internal representation"),
+               "CreateJob(job.ToV2())Failed to create a v1beta1 run due to conversion error"));
+  }
   try {
     const auto& run = create_run(context, std::move(request));
     return json_reply(run_detail(run, app));
@@ -330,6 +464,200 @@ Reply list_runs(Context& context) {
                               })));
 }
 
+// --- jobs (recurring runs) ---------------------------------------------------------------------
+
+const std::set<std::string> job_keys_v1_server = {"id", "name", "created_at", "package_id"};
+const std::set<std::string> job_keys = {"id",         "recurring_run_id", "name",       "display_name",
+                                        "created_at", "updated_at",       "description"};
+
+// 1.8 ToModelJob keeps the request's references, each with the name of what it points to, and adds
+// the default experiment's when there is none (getDefaultExperimentIfNoExperiment).
+json::array named_references(App& app, const json::object& body, const std::string& experiment_id) {
+  json::array out;
+  bool has_experiment = false;
+  if (const auto* references = body.if_contains("resource_references"); references && references->is_array())
+    for (const auto& item : references->as_array()) {
+      if (!item.is_object()) continue;
+      const auto* key = item.as_object().if_contains("key");
+      if (key == nullptr || !key->is_object()) continue;
+      auto type = text_of(key->as_object(), "type");
+      auto id = text_of(key->as_object(), "id");
+      std::string name;
+      if (type == "EXPERIMENT") {
+        has_experiment = true;
+        if (const auto* experiment = app.store().find_experiment(id)) name = experiment->display_name;
+      } else if (type == "PIPELINE_VERSION") {
+        if (const auto* version = app.store().find_version(id)) name = version->name;
+      } else if (type == "NAMESPACE") {
+        name = id;
+      }
+      json::object reference{{"key", json::object{{"type", type}, {"id", id}}}};
+      if (!name.empty()) reference["name"] = name;
+      reference["relationship"] = text_of(item.as_object(), "relationship");
+      out.push_back(std::move(reference));
+    }
+  if (!has_experiment && !experiment_id.empty())
+    out.push_back(json::object{{"key", json::object{{"type", "EXPERIMENT"}, {"id", experiment_id}}},
+                               {"name", "Default"},
+                               {"relationship", "OWNER"}});
+  return out;
+}
+
+Reply post_job(Context& context) {
+  App& app = context.app;
+  const auto version = app.version();
+  const bool v1_server = is_v1_server(version);
+  auto body = parse_body(app, context.request.body,
+                         {"id", "name", "description", "pipeline_spec", "resource_references",
+                          "service_account", "max_concurrency", "trigger", "mode", "created_at", "updated_at",
+                          "status", "error", "enabled", "no_catchup"});
+  JobRequest request;
+  const auto* enabled = body.if_contains("enabled");
+  request.enabled = enabled != nullptr && enabled->is_bool() && enabled->as_bool();
+  if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool())
+    request.no_catchup = value->as_bool();
+  if (v1_server) {
+    // validateCreateJobRequest (1.8 job_server.go:228-255): the pipeline source, then the schedule.
+    try {
+      request.run = v1_request(app, body);
+      request.max_concurrency = int64_field(body, "max_concurrency").value_or(0);
+      request.trigger = trigger_of(body);
+      check_schedule(version, request.max_concurrency, request.trigger);
+    } catch (const ApiFailure& failure) {
+      throw failure.wrapped("Validate create job request failed.");
+    }
+    auto& job = create_job(context, std::move(request));
+    job.references = named_references(app, body, job.experiment_id);
+    auto reply = json_reply(to_v1(job, version));
+    job.reported = true;
+    return reply;
+  }
+  // toModelJob's v1beta1 branch: the name (else pipeline_spec.pipeline_name), `enabled` (else the
+  // mode), the v1 parameters AND the runtime config, then the schedule.
+  const std::string conversion = "Failed to create a recurring run due to conversion error";
+  request.run = v1_request(app, body);
+  if (request.run.display_name.empty())
+    throw ApiFailure(wrap(internal_server("Invalid input error: Job name cannot be empty",
+                                          "Failed to convert a v1beta1 API recurring run to its internal "
+                                          "representation"),
+                          conversion));
+  if (!request.enabled) request.enabled = text_of(body, "mode") == "ENABLED";
+  try {
+    request.max_concurrency = int64_field(body, "max_concurrency").value_or(0);
+    request.trigger = trigger_of(body);
+    check_schedule(version, request.max_concurrency, request.trigger);
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(conversion);
+  }
+  try {
+    auto& job = create_job(context, std::move(request));
+    auto reply = json_reply(to_v1(job, version));
+    job.reported = true;
+    return reply;
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create a recurring run");
+  }
+}
+
+// A job action of the v1beta1 API: 2.x wraps the failure, 1.8 returns it as it is.
+RecurringRun& existing_v1_job(Context& context, JobAction action, std::string_view outer) {
+  try {
+    return existing_job(context, action);
+  } catch (const ApiFailure& failure) {
+    if (is_v1_server(context.app.version())) throw;
+    throw failure.wrapped(outer);
+  }
+}
+
+Reply get_job(Context& context) {
+  return json_reply(to_v1(existing_v1_job(context, JobAction::get, "Failed to fetch a v1beta1 recurring run"),
+                          context.app.version()));
+}
+
+Reply remove_job(Context& context) {
+  // job_server.go DeleteJob wraps its failures as a disable's (2.x).
+  const auto& job = existing_v1_job(context, JobAction::remove, "Failed to disable a recurring run");
+  delete_job(context.app, std::string(job.id));
+  return json_reply(json::object{});
+}
+
+Reply enable_job(Context& context) {
+  existing_v1_job(context, JobAction::enable, "Failed to enable a v1beta1 recurring run").mode = "ENABLE";
+  return json_reply(json::object{});
+}
+
+Reply disable_job(Context& context) {
+  existing_v1_job(context, JobAction::disable, "Failed to disable a v1beta1 recurring run").mode = "DISABLE";
+  return json_reply(json::object{});
+}
+
+// ListJobs: the namespace or experiment reference, then authorization (1.8 job_server.go:132-185;
+// 2.x ListJobs and listJobs).
+Reply list_jobs(Context& context) {
+  App& app = context.app;
+  const auto version = app.version();
+  const bool v1_server = is_v1_server(version);
+  std::string experiment_id = query_reference(context.request, "resource_reference_key", "EXPERIMENT");
+  std::string ns = query_reference(context.request, "resource_reference_key", "NAMESPACE");
+  const auto* experiment = experiment_id.empty() ? nullptr : app.store().find_experiment(experiment_id);
+  if (!experiment_id.empty() && experiment == nullptr) {
+    auto missing = resource_not_found("Experiment", experiment_id);
+    if (v1_server) throw ApiFailure(wrap(missing, "Failed to get namespace for job's experiment."));
+    throw ApiFailure(wrap(
+        wrap(missing,
+             fmt::format("Failed to list recurring runs due to error fetching namespace for experiment {}. "
+                         "Try filtering based on namespace",
+                         experiment_id)),
+        "Failed to list jobs"));
+  }
+  if (experiment != nullptr) ns = experiment->ns;
+  if (!app.multi_user()) ns.clear();
+  if (app.multi_user()) {
+    if (v1_server) {
+      if (experiment == nullptr && ns.empty())
+        throw ApiFailure(invalid_input("ListJobs must filter by resource reference in multi-user mode."));
+      if (auto denied = app.check_access(context.request, "jobs", "list", ns))
+        throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API resource references"),
+                              experiment != nullptr
+                                  ? "Failed to authorize with namespace in experiment resource reference."
+                                  : "Failed to authorize with namespace resource reference."));
+    } else {
+      const std::string denied_prefix = fmt::format(
+          "Failed to list recurring runs due to authorization error. Check if you have permission to access "
+          "namespace {}",
+          ns);
+      if (ns.empty())
+        throw ApiFailure(
+            wrap(wrap(invalid_input("a recurring run cannot have an empty namespace in multi-user mode"),
+                      denied_prefix),
+                 "Failed to list jobs"));
+      if (auto denied = app.check_access(context.request, "jobs", "list", ns))
+        throw ApiFailure(
+            wrap(wrap(wrap(*denied, "failed to authorize with API"), denied_prefix), "Failed to list jobs"));
+    }
+  }
+  FieldGetter<RecurringRun> field = [](const RecurringRun& r,
+                                       const std::string& key) -> std::optional<FieldValue> {
+    if (key == "id" || key == "recurring_run_id") return r.id;
+    if (key == "name" || key == "display_name") return r.display_name;
+    if (key == "created_at" || key == "updated_at") return unix_seconds(r.created_at);
+    if (key == "description") return r.description;
+    if (key == "package_id") return r.pipeline_id;
+    return std::nullopt;
+  };
+  Listing<RecurringRun> listing{"jobs",
+                                v1_server ? job_keys_v1_server : job_keys,
+                                FilterDialect::v1beta1,
+                                false,
+                                field,
+                                [version](const RecurringRun& r) { return to_v1(r, version); }};
+  return json_reply(
+      list_json(context.request, listing, select(app.store().recurring_runs, [&](const RecurringRun& r) {
+                  return (experiment_id.empty() || r.experiment_id == experiment_id) &&
+                         (!app.multi_user() || r.ns == ns);
+                })));
+}
+
 }  // namespace
 
 void register_v1_routes(App& app) {
@@ -341,6 +669,8 @@ void register_v1_routes(App& app) {
   add("GET", "/pipelines/{}", get_pipeline);
   add("GET", "/pipeline_versions", list_versions);
   add("GET", "/pipeline_versions/{}", get_version);
+  add("GET", "/pipelines/{}/templates", get_pipeline_template);
+  add("GET", "/pipeline_versions/{}/templates", get_version_template);
   add("POST", "/experiments", create_experiment);
   add("GET", "/experiments", list_experiments);
   add("GET", "/experiments/{}", get_experiment);
@@ -352,6 +682,12 @@ void register_v1_routes(App& app) {
                                route("/experiments/{}:archive"), route("/experiments/{}:unarchive")},
                    existing_run, existing_experiment);
   add("GET", "/runs/{}", get_run);
+  add("POST", "/jobs", post_job);
+  add("GET", "/jobs", list_jobs);
+  add("GET", "/jobs/{}", get_job);
+  add("DELETE", "/jobs/{}", remove_job);
+  add("POST", "/jobs/{}/enable", enable_job);
+  add("POST", "/jobs/{}/disable", disable_job);
 }
 
 }  // namespace kfp::emulator

@@ -2,14 +2,12 @@
 // server/*_server.go; FIDELITY.md cites each behaviour.
 
 #include "app.hpp"
-#include "cron.hpp"
+#include "jobs.hpp"
 #include "listing.hpp"
 #include "resources.hpp"
 #include "runs.hpp"
 
 #include <fmt/format.h>
-
-#include <charconv>
 
 namespace kfp::emulator {
 
@@ -18,7 +16,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view v2 = "/apis/v2beta1";
-constexpr std::int64_t max_concurrency_limit = 10;
 
 std::string route(std::string_view suffix) {
   return std::string(v2) + std::string(suffix);
@@ -531,49 +528,6 @@ Reply delete_run(Context& context) {
 
 // --- recurring runs ------------------------------------------------------------------------------
 
-// int64 fields travel as JSON strings (protojson); numbers are accepted on input.
-std::optional<std::int64_t> int64_field(const json::object& object, std::string_view name) {
-  const auto* value = object.if_contains(name);
-  if (value == nullptr) {
-    std::string camel;
-    bool upper = false;
-    for (char c : name) {
-      if (c == '_') {
-        upper = true;
-        continue;
-      }
-      camel.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-      upper = false;
-    }
-    value = object.if_contains(camel);
-  }
-  if (value == nullptr) return std::nullopt;
-  if (value->is_int64()) return value->as_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(value->as_uint64());
-  if (value->is_string()) {
-    std::int64_t number = 0;
-    auto text = value->as_string();
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec == std::errc{} && end == text.data() + text.size()) return number;
-  }
-  throw ApiFailure(invalid_input(fmt::format("invalid value for int64 field {}", name)));
-}
-
-// The trigger as the server stores and returns it: int64 as strings.
-json::value normalized_trigger(const json::object& trigger) {
-  json::object out = trigger;
-  for (auto key : {"periodic_schedule", "periodicSchedule"}) {
-    auto* periodic = out.if_contains(key);
-    if (periodic == nullptr || !periodic->is_object()) continue;
-    auto& object = periodic->as_object();
-    if (auto seconds = int64_field(object, "interval_second")) {
-      object.erase("intervalSecond");
-      object["interval_second"] = std::to_string(*seconds);
-    }
-  }
-  return out;
-}
-
 Reply create_recurring_run(Context& context) {
   App& app = context.app;
   auto body = parse_body(app, context.request.body,
@@ -581,115 +535,62 @@ Reply create_recurring_run(Context& context) {
                           "pipeline_spec", "pipeline_version_reference", "runtime_config", "service_account",
                           "max_concurrency", "trigger", "mode", "created_at", "updated_at", "status", "error",
                           "no_catchup", "namespace", "experiment_id", "plugins_input"});
+  // toModelJob: the schedule before anything else; `mode` omitted is disabled (toModelJobEnabled).
+  JobRequest request;
+  request.run = v2_request(app, body);
   const std::string conversion = "Failed to create a recurring run due to conversion error";
-  auto request = v2_request(app, body);
-  // toModelJob: max concurrency, the cron spec and the period, before anything else.
-  auto concurrency = int64_field(body, "max_concurrency").value_or(0);
-  if (concurrency < 1 || concurrency > max_concurrency_limit)
-    throw ApiFailure(wrap(
-        invalid_input(fmt::format(
-            "Max concurrency of a recurring run must be at leas 1 and at most 10. Received {}", concurrency)),
-        conversion));
-  json::value trigger;
-  if (const auto* value = body.if_contains("trigger"); value && value->is_object()) {
-    const auto& object = value->as_object();
-    for (auto key : {"cron_schedule", "cronSchedule"})
-      if (const auto* cron = object.if_contains(key); cron && cron->is_object())
-        if (const auto* spec = cron->as_object().if_contains("cron"); spec && spec->is_string())
-          if (auto error = cron_parse_error(std::string(spec->as_string())))
-            throw ApiFailure(wrap(invalid_input("Schedule cron is not a supported "
-                                                "format(https://godoc.org/github.com/robfig/cron). Error: " +
-                                                *error),
-                                  conversion));
-    for (auto key : {"periodic_schedule", "periodicSchedule"})
-      if (const auto* periodic = object.if_contains(key); periodic && periodic->is_object())
-        if (auto seconds = int64_field(periodic->as_object(), "interval_second"); seconds && *seconds < 1)
-          throw ApiFailure(wrap(
-              invalid_input(fmt::format(
-                  "Found invalid period schedule interval {}. Set at interval to least 1 second", *seconds)),
-              conversion));
-    trigger = normalized_trigger(object);
-  }
-  if (request.display_name.empty())
-    throw ApiFailure(wrap(invalid_input("Recurring run name is empty. Please specify a valid name"),
-                          "Failed to create a recurring run"));
-  // createJob: the experiment and namespace, then authorization, then the template.
-  auto& store = app.store();
-  const Experiment* experiment = nullptr;
-  if (request.experiment_id.empty()) {
-    if (app.multi_user())
-      throw ApiFailure(
-          wrap(wrap(invalid_input("Experiment id can not be empty in multi-user mode"),
-                    "Failed to create a recurring run due to invalid experimentId and namespace combination"),
-               "Failed to create a recurring run"));
-    if (store.default_experiment_id.empty()) create_default_experiment(app);
-    experiment = store.find_experiment(store.default_experiment_id);
-  } else {
-    experiment = store.find_experiment(request.experiment_id);
-    if (experiment == nullptr) not_found("Experiment", request.experiment_id);
-  }
-  if (auto denied = app.check_access(context.request, "jobs", "create", experiment->ns))
+  if (request.run.display_name.empty())
     throw ApiFailure(
-        wrap(wrap(wrap(*denied, "failed to authorize with API"),
-                  fmt::format("Failed to create a recurring run due to authorization error. Check if you "
-                              "have write permission to namespace {}",
-                              experiment->ns)),
-             "Failed to create a recurring run"));
-  auto tmpl = run_template(app, request);
-  json::object provided;
-  try {
-    (void)workflow_parameters(app, tmpl, request, provided);
-  } catch (const ApiFailure& failure) {
-    throw failure.wrapped("Failed to create a recurring run during scheduled workflow creation")
-        .wrapped("Failed to create a recurring run");
-  }
-  RecurringRun job;
-  static_cast<RunSource&>(job) = run_source(app, request, tmpl, *experiment);
-  // A recurring run keeps the service account it was given (empty: the server's default later).
-  job.service_account = request.service_account;
-  job.max_concurrency = std::to_string(concurrency);
-  job.trigger = std::move(trigger);
-  job.mode = text_of(body, "mode") == "ENABLE" ? "ENABLE" : "DISABLE";
+        wrap(internal_server("Invalid input error: Recurring run's name cannot be empty",
+                             "Failed to convert a API recurring run to its internal representation"),
+             conversion));
+  request.max_concurrency = int64_field(body, "max_concurrency").value_or(0);
+  request.trigger = trigger_of(body);
+  request.enabled = text_of(body, "mode") == "ENABLE";
   if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool())
-    job.no_catchup = value->as_bool();
-  // job_store.go CreateJob: the INSERT after the ScheduledWorkflow was created.
-  if (auto error = insert_error(app.version(), "jobs",
-                                {{"DisplayName", job.display_name},
-                                 {"Description", job.description},
-                                 {"ServiceAccount", job.service_account}}))
-    throw ApiFailure(
-        wrap(internal_server(*error, fmt::format("Failed to store job {} to table", job.display_name)),
-             "Failed to create a recurring run"));
-  auto id = job.id;
-  return json_reply(to_v2(store.recurring_runs.emplace(id, std::move(job)).first->second));
+    request.no_catchup = value->as_bool();
+  try {
+    check_schedule(app.version(), request.max_concurrency, request.trigger);
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(conversion);
+  }
+  try {
+    auto& job = create_job(context, std::move(request));
+    job.reported = true;
+    return json_reply(to_v2(job));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create a recurring run");
+  }
 }
 
-RecurringRun& existing_recurring_run(Context& context, std::string_view verb) {
-  auto& runs = context.app.store().recurring_runs;
-  auto it = runs.find(context.args[0]);
-  if (it == runs.end()) not_found("Job", context.args[0]);
-  if (auto denied = context.app.check_access(context.request, "jobs", verb, it->second.ns))
-    throw ApiFailure(wrap(*denied, "failed to authorize with API"));
-  return it->second;
+// A job action of the v2beta1 API, with its outer wrap.
+RecurringRun& existing_recurring_run(Context& context, JobAction action, std::string_view outer) {
+  try {
+    return existing_job(context, action);
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(outer);
+  }
 }
 
 Reply get_recurring_run(Context& context) {
-  return json_reply(to_v2(existing_recurring_run(context, "get")));
+  return json_reply(
+      to_v2(existing_recurring_run(context, JobAction::get, "Failed to fetch a recurring run")));
 }
 
 Reply delete_recurring_run(Context& context) {
-  const auto& job = existing_recurring_run(context, "delete");
-  context.app.store().recurring_runs.erase(job.id);
+  // job_server.go DeleteRecurringRun wraps its failures as a disable's.
+  const auto& job = existing_recurring_run(context, JobAction::remove, "Failed to disable a recurring run");
+  delete_job(context.app, std::string(job.id));
   return json_reply(json::object{});
 }
 
 // POST /recurringruns/{id}:enable and :disable switch the mode; the answer is an empty object.
 Reply enable_recurring_run(Context& context) {
-  existing_recurring_run(context, "enable").mode = "ENABLE";
+  existing_recurring_run(context, JobAction::enable, "Failed to enable a recurring run").mode = "ENABLE";
   return json_reply(json::object{});
 }
 Reply disable_recurring_run(Context& context) {
-  existing_recurring_run(context, "disable").mode = "DISABLE";
+  existing_recurring_run(context, JobAction::disable, "Failed to disable a recurring run").mode = "DISABLE";
   return json_reply(json::object{});
 }
 
