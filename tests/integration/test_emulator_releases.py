@@ -429,6 +429,355 @@ class TestEndpoints(ReleaseCase):
                 self.assertEqual(b", " in v2.body, version != "2.17.0")
 
 
+# The Argo test workflow as KFP stores it (argo_template.go Bytes -> util.Workflow.ToStringForStore,
+# Go's json.Marshal of the Workflow struct): the field order and always-written zero structs of
+# KFP's own expectation in pipeline_upload_server_test.go.
+ARGO_STORED = ('{"kind":"Workflow","apiVersion":"argoproj.io/v1alpha1","metadata":{"generateName":"hello-world-",'
+               '"creationTimestamp":null},"spec":{"templates":[{"name":"hello","inputs":{},"outputs":{},"metadata":{},'
+               '"container":{"name":"","image":"alpine:3.19","command":["echo","{{workflow.parameters.message}}"],'
+               '"resources":{}}}],"entrypoint":"hello","arguments":{"parameters":[{"name":"message","value":"hello"}]}},'
+               '"status":{"startedAt":null,"finishedAt":null}}')
+ARGO_TYPED = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: typed-
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - {name: count, value: 5}
+    - {name: ratio, value: 1.5}
+  templates:
+  - name: main
+    container:
+      image: alpine:3.19
+      command: [sh, -c, "true && echo <done>"]
+"""
+
+
+class TestTemplates(ReleaseCase):
+    """GET /apis/v1beta1/pipeline_versions/{id}/templates and /pipelines/{id}/templates
+    (pipeline.proto:139,93 @1.8.5; v1beta1/pipeline.proto:149,105 @2.x): {"template": the stored text}
+    (GetPipelineVersionTemplate / GetTemplate, pipeline_server.go:430 @1.8.5, :977 @2.3.0). What is
+    stored is template.Bytes(): an Argo Workflow as Go's json.Marshal writes it; a PipelineSpec as
+    protojson JSON on 1.8 (v2_template.go:87-97, named pipeline/<name>: :110-121) and as YAML
+    (yaml.JSONToYAML, sorted keys) on 2.x (v2_template.go:217-245 @2.3.0)."""
+
+    def versions(self, emu, api="v1beta1"):
+        argo = self.upload(emu, ARGO_YAML, "argo", api="v1beta1")
+        v2 = self.upload(emu, ADD_JSON, "v2", api="v1beta1")
+        return argo, v2
+
+    def template(self, emu, version_id):
+        r = emu.get(f"{V1}/pipeline_versions/{version_id}/templates")
+        self.assertEqual(r.status, 200, r)
+        return r.json()["template"]
+
+    def test_argo_is_stored_as_gos_json_in_every_release(self):
+        for version in harness.SERVER_VERSIONS:
+            with self.subTest(version=version):
+                emu = self.emulator(version)
+                argo, _ = self.versions(emu)
+                self.assertEqual(self.template(emu, argo["default_version"]["id"]), ARGO_STORED)
+                # The pipeline's template is its default (latest) version's.
+                self.assertEqual(emu.get(f"{V1}/pipelines/{argo['id']}/templates").json()["template"], ARGO_STORED)
+                r = emu.upload(ARGO_TYPED.encode(), "typed.yaml", api="v1beta1", query={"name": "typed"})
+                self.assertEqual(r.status, 200, r)
+                text = self.template(emu, r.json()["default_version"]["id"])
+                # Parameter values are AnyStrings; encoding/json escapes HTML characters.
+                self.assertIn('"arguments":{"parameters":[{"name":"count","value":"5"},{"name":"ratio","value":"1.5"}]}',
+                              text)
+                self.assertIn('"true \\u0026\\u0026 echo \\u003cdone\\u003e"', text)
+
+    def test_a_pipeline_spec_is_json_on_1_8_and_sorted_yaml_on_2x(self):
+        for version in harness.SERVER_VERSIONS:
+            with self.subTest(version=version):
+                emu = self.emulator(version)
+                _, v2 = self.versions(emu)
+                text = self.template(emu, v2["default_version"]["id"])
+                if version == "1.8.5":
+                    spec = json.loads(text)
+                    # OverrideV2PipelineName: stored under the pipeline's name.
+                    self.assertEqual(spec["pipelineInfo"]["name"], "pipeline/v2")
+                    self.assertEqual(spec["root"]["inputDefinitions"]["parameters"]["b"]["defaultValue"], 2)
+                    continue
+                with self.assertRaises(ValueError):
+                    json.loads(text)
+                top = [line.split(":")[0] for line in text.splitlines() if line and not line[0].isspace()]
+                self.assertEqual(top, ["components", "deploymentSpec", "pipelineInfo", "root", "schemaVersion",
+                                       "sdkVersion"])
+                self.assertIn("pipelineInfo:\n  name: add-numbers\n", text)
+                self.assertIn("defaultValue: 2\n", text)  # protojson writes the float 2.0 as 2
+                self.assertTrue(text.endswith("\n"))
+
+    def test_yaml_quotes_strings_that_would_read_as_another_type(self):
+        emu = self.emulator("2.17.0")
+        spec = ADD_YAML.read_text().replace("defaultValue: 'x'", "defaultValue: '5'")
+        r = emu.upload(spec.encode(), "quoted.yaml", api="v1beta1", query={"name": "quoted"})
+        self.assertEqual(r.status, 200, r)
+        text = self.template(emu, r.json()["default_version"]["id"])
+        self.assertIn('defaultValue: "5"', text)
+        self.assertIn("schemaVersion: 2.1.0", text)
+
+    def test_a_platform_spec_follows_after_a_document_separator(self):
+        emu = self.emulator("2.3.0")
+        platform = "platforms:\n  kubernetes:\n    deploymentSpec:\n      executors:\n        exec-add:\n" \
+                   "          nodeSelector:\n            labels:\n              pool: cpu\n"
+        r = emu.upload((ADD_YAML.read_text() + "---\n" + platform).encode(), "both.yaml", api="v1beta1",
+                       query={"name": "both"})
+        self.assertEqual(r.status, 200, r)
+        text = self.template(emu, r.json()["default_version"]["id"])
+        first, second = text.split("\n---\n")
+        self.assertTrue(first.startswith("components:"), first)
+        self.assertTrue(second.startswith("platforms:"), second)
+        self.assertIn("pool: cpu", second)
+
+    def test_unknown_ids_per_release(self):
+        for version, message in (
+                ("1.8.5", "Get pipeline template failed.: Get pipeline version template failed: "
+                          "ResourceNotFoundError: Version nope not found."),
+                ("2.3.0", "Failed to get a pipeline template for pipeline version nope: Failed to get pipeline "
+                          "version template as pipeline version id nope was not found: ResourceNotFoundError: "
+                          "PipelineVersion nope not found.")):
+            with self.subTest(version=version):
+                emu = self.emulator(version)
+                r = emu.get(f"{V1}/pipeline_versions/nope/templates")
+                self.assertEqual(r.status, 404, r)
+                self.assertEqual(r.json()["message"], message)
+        emu = self.emulator("2.17.0", "--auth", "token", "--token-key", self.rsa_key())
+        token = harness.mint_token(self.rsa_key(), "system:serviceaccount:team-a:ci", binary=self.binary)
+        # Multi-user 2.x fails the unknown version in its authorization step (canAccessPipelineVersion).
+        r = emu.get(f"{V1}/pipeline_versions/nope/templates", token=token)
+        self.assertEqual(r.status, 404, r)
+        self.assertTrue(r.json()["message"].startswith(
+            "Failed to get a pipeline template due to authorization error. Verify that you have access to "
+            "pipeline version nope: Failed to access pipeline version nope. Check if it exists"), r)
+        r = emu.get(f"{V1}/pipelines/nope/templates", token=token)
+        self.assertEqual(r.status, 404, r)
+        self.assertIn("Failed to access pipeline nope. Check if it exists", r.json()["message"])
+
+    def test_1_8_names_a_namespaced_spec_after_its_namespace(self):
+        rules = self.tmp / "rbac.yaml"
+        rules.write_text("- subject: alice@example.com\n  namespace: team-a\n  allow: [\"*\"]\n")
+        emu = self.emulator("1.8.5", "--auth", "token", "--token-key", self.rsa_key(), "--rbac", rules)
+        alice = {"kubeflow-userid": "alice@example.com"}
+        r = self.upload_with_headers(emu, ADD_JSON, {"name": "mine", "namespace": "team-a"}, "v1beta1", alice)
+        self.assertEqual(r.status, 200, r)
+        got = emu.request("GET", f"{V1}/pipeline_versions/{r.json()['default_version']['id']}/templates",
+                          headers=alice)
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual(json.loads(got.json()["template"])["pipelineInfo"]["name"], "namespace/team-a/pipeline/mine")
+        # 1.8 checks `list` on the pipeline's namespace (CanAccessPipelineVersion).
+        denied = emu.request("GET", f"{V1}/pipeline_versions/{r.json()['default_version']['id']}/templates",
+                             headers={"kubeflow-userid": "mallory@example.com"})
+        self.assertEqual(denied.status, 403, denied)
+        self.assertTrue(denied.json()["error"].startswith(
+            "Failed to authorize the requests.: Failed to authorize with API resource references: "), denied)
+        self.assertIn("Verb:list", denied.json()["error"])
+
+
+class TestVersionShapeV2(ReleaseCase):
+    """GET /apis/v2beta1/pipelines/{id}/versions/{vid} (toApiPipelineVersion, api_converter.go:385-458
+    @2.3.0): pipeline_spec is the stored template parsed back (yamlStringToPipelineSpecStruct), so an
+    Argo version returns the workflow as Go stored it and a PipelineSpec version the spec."""
+
+    def test_argo_and_pipeline_spec_versions(self):
+        for version in V2_RELEASES:
+            with self.subTest(version=version):
+                emu = self.emulator(version)
+                argo = self.upload(emu, ARGO_YAML, "argo")
+                v2 = self.upload(emu, ADD_YAML, "v2")
+                for pipeline, expected in ((argo, json.loads(ARGO_STORED)),
+                                           (v2, json.loads(json.dumps(self.first_version(emu, v2["pipeline_id"])
+                                                                      ["pipeline_spec"])))):
+                    vid = self.first_version(emu, pipeline["pipeline_id"])["pipeline_version_id"]
+                    got = emu.get(f"{V2}/pipelines/{pipeline['pipeline_id']}/versions/{vid}")
+                    self.assertEqual(got.status, 200, got)
+                    self.assertEqual(got.json()["pipeline_spec"], expected)
+                    self.assertEqual("name" in got.json(), version in ("2.15.0", "2.17.0"))
+                spec = emu.get(f"{V2}/pipelines/{v2['pipeline_id']}/versions/"
+                               f"{self.first_version(emu, v2['pipeline_id'])['pipeline_version_id']}").json()
+                self.assertEqual(spec["pipeline_spec"]["pipelineInfo"]["name"], "add-numbers")
+                self.assertNotIn("kind", spec["pipeline_spec"])
+
+
+class TestV1Jobs(ReleaseCase):
+    """The v1beta1 job API (job.proto:67-105, the same in every release): POST/GET/DELETE
+    /apis/v1beta1/jobs[/{id}], GET with a resource reference, POST /jobs/{id}/enable|disable. An Argo
+    workflow's ScheduledWorkflow takes the v1 parameters (argo_template.go ScheduledWorkflow); the
+    reply is toApiJobV1 (2.x) / ToApiJob (1.8)."""
+
+    def setup_release(self, version, *flags):
+        emu = self.emulator(version, *flags)
+        exp = emu.post(f"{V1}/experiments", {"name": "ci"}).json()["id"]
+        argo = self.upload(emu, ARGO_YAML, "argo", api="v1beta1")
+        return emu, exp, argo
+
+    @staticmethod
+    def job(exp, version_id, parameters=None, **extra):
+        body = {"name": "nightly", "description": "d",
+                "pipeline_spec": {"parameters": parameters or [{"name": "message", "value": "from-ci"}]},
+                "resource_references": [{"key": {"type": "EXPERIMENT", "id": exp}, "relationship": "OWNER"},
+                                        {"key": {"type": "PIPELINE_VERSION", "id": version_id},
+                                         "relationship": "CREATOR"}],
+                "enabled": True, "max_concurrency": "1", "no_catchup": True,
+                "trigger": {"cron_schedule": {"cron": "0 0 2 * * *"}}}
+        body.update(extra)
+        return body
+
+    def test_an_argo_job_keeps_its_parameters_in_every_release(self):
+        for version in harness.SERVER_VERSIONS:
+            with self.subTest(version=version):
+                emu, exp, argo = self.setup_release(version)
+                vid = argo["default_version"]["id"]
+                r = emu.post(f"{V1}/jobs", self.job(exp, vid))
+                self.assertEqual(r.status, 200, r)
+                job = r.json()
+                scheduled = emu.state()["scheduled_workflows"]
+                self.assertEqual(len(scheduled), 1, scheduled)
+                self.assertEqual(scheduled[0]["parameters"], {"message": "from-ci"})
+                self.assertEqual(scheduled[0]["recurring_run_id"], job["id"])
+                self.assertEqual(job["pipeline_spec"]["parameters"], [{"name": "message", "value": "from-ci"}])
+                # The job keeps the template text as its manifest.
+                self.assertEqual(job["pipeline_spec"]["workflow_manifest"], ARGO_STORED)
+                self.assertEqual(job["max_concurrency"], "1")
+                self.assertTrue(job["enabled"])
+                v1_server = version == "1.8.5"
+                # The ScheduledWorkflow has no condition yet when the create answers.
+                self.assertEqual(job["status"], "NO_STATUS" if v1_server else "STATUS_UNSPECIFIED")
+                got = emu.get(f"{V1}/jobs/{job['id']}").json()
+                self.assertEqual(got["status"], "Enabled" if v1_server else "ENABLED")
+                references = {ref["key"]["type"]: ref for ref in got["resource_references"]}
+                if v1_server:
+                    # 1.8 keeps the request's references with their names, no pipeline id.
+                    self.assertEqual(references["EXPERIMENT"]["name"], "ci")
+                    self.assertEqual(references["PIPELINE_VERSION"]["name"], "argo")
+                    self.assertNotIn("pipeline_id", got["pipeline_spec"])
+                else:
+                    # model.Job ToV1 rebuilds them without names; pipeline_name is the version's name.
+                    self.assertEqual(set(references), {"EXPERIMENT", "PIPELINE", "PIPELINE_VERSION"})
+                    self.assertNotIn("name", references["EXPERIMENT"])
+                    self.assertEqual(got["pipeline_spec"]["pipeline_name"], "argo")
+                    # The v2beta1 view lists the v1 parameters as its runtime config (toApiRecurringRun).
+                    v2 = emu.get(f"{V2}/recurringruns/{job['id']}").json()
+                    self.assertEqual(v2["runtime_config"], {"parameters": {"message": "from-ci"}})
+                listed = emu.get(f"{V1}/jobs", query={"resource_reference_key.type": "EXPERIMENT",
+                                                      "resource_reference_key.id": exp}).json()
+                self.assertEqual([j["id"] for j in listed["jobs"]], [job["id"]])
+                self.assertEqual(emu.post(f"{V1}/jobs/{job['id']}/disable").status, 200)
+                self.assertNotIn("enabled", emu.get(f"{V1}/jobs/{job['id']}").json())
+                self.assertEqual(emu.post(f"{V1}/jobs/{job['id']}/enable").status, 200)
+                self.assertEqual(emu.delete(f"{V1}/jobs/{job['id']}").status, 200)
+                self.assertEqual(emu.state()["scheduled_workflows"], [])
+                gone = emu.delete(f"{V1}/jobs/{job['id']}")
+                self.assertEqual(gone.status, 404)
+                self.assertEqual(gone.json()["message"],
+                                 f"Delete job failed: ResourceNotFoundError: Job {job['id']} not found." if v1_server
+                                 else f"Failed to disable a recurring run: Failed to delete recurring run {job['id']}. "
+                                      f"Check if exists: ResourceNotFoundError: Job {job['id']} not found.")
+
+    def test_a_pipeline_spec_job_takes_the_runtime_config(self):
+        for version in ("1.8.5", "2.3.0", "2.17.0"):
+            with self.subTest(version=version):
+                emu, exp, _ = self.setup_release(version)
+                v2 = self.upload(emu, ADD_JSON, "v2", api="v1beta1")
+                config = {"parameters": {"a": {"int_value": "7"}}} if version == "1.8.5" else {"parameters": {"a": 7}}
+                body = self.job(exp, v2["default_version"]["id"])
+                body["pipeline_spec"] = {"runtime_config": config}
+                r = emu.post(f"{V1}/jobs", body)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(emu.state()["scheduled_workflows"][0]["provided"], {"a": 7})
+                self.assertIn("pipeline_manifest", r.json()["pipeline_spec"])
+                if version == "1.8.5":
+                    # ToModelJob keeps the runtime config as the job's parameters.
+                    self.assertEqual(r.json()["pipeline_spec"]["parameters"], [{"name": "a", "value": "7"}])
+                else:
+                    self.assertEqual(r.json()["pipeline_spec"]["runtime_config"], config)
+                    # 2.x checks the inputs (validatePipelineJobInputs) inside ScheduledWorkflow.
+                    body["pipeline_spec"] = {"runtime_config": {"parameters": {"zzz": 1}}}
+                    bad = emu.post(f"{V1}/jobs", body)
+                    self.assertEqual(bad.status, 400, bad)
+                    self.assertTrue(bad.json()["message"].startswith(
+                        "Failed to create a recurring run: Failed to create a recurring run during scheduled "
+                        "workflow creation: invalid pipeline job inputs: "), bad)
+
+    def test_refusals_per_release(self):
+        for version, undeclared, concurrency in (
+                ("1.8.5",
+                 "failed to generate the scheduledWorkflow.: Failed to verify parameters.: Invalid input error: "
+                 "Unrecognized input parameter: zzz",
+                 "Validate create job request failed.: Invalid input error: The max concurrency of the job is out "
+                 "of range. Support 1-10. Received 0."),
+                ("2.3.0",
+                 "Failed to create a recurring run: Failed to create a recurring run during scheduled workflow "
+                 "creation: Failed to verify parameters: Invalid input error: Unrecognized input parameter: zzz",
+                 "Failed to create a recurring run due to conversion error: Invalid input error: Max concurrency "
+                 "of a recurring run must be at leas 1 and at most 10. Received 0"),
+                ("2.5.0", None,
+                 "Failed to create a recurring run due to conversion error: Invalid input error: Max concurrency "
+                 "of a recurring run must be at least 1 and at most 10. Received 0")):
+            with self.subTest(version=version):
+                emu, exp, argo = self.setup_release(version)
+                vid = argo["default_version"]["id"]
+                if undeclared is not None:
+                    r = emu.post(f"{V1}/jobs", self.job(exp, vid, [{"name": "zzz", "value": "1"}]))
+                    self.assertEqual(r.status, 400, r)
+                    self.assertEqual(r.json()["message"] if version != "1.8.5" else r.json()["error"], undeclared)
+                    self.assertEqual(emu.state()["scheduled_workflows"], [])
+                r = emu.post(f"{V1}/jobs", self.job(exp, vid, max_concurrency="0"))
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json()["message"] if version != "1.8.5" else r.json()["error"], concurrency)
+                # The v2beta1 API words the concurrency the same.
+                if version != "1.8.5":
+                    v2 = emu.post(f"{V2}/recurringruns", {
+                        "display_name": "n", "experiment_id": exp, "max_concurrency": "0",
+                        "pipeline_version_reference": {"pipeline_id": argo["id"], "pipeline_version_id": vid}})
+                    self.assertEqual(v2.json()["message"], concurrency)
+        # 2.x without a name (nor pipeline_name): an internal error from the converter.
+        emu, exp, argo = self.setup_release("2.17.0")
+        r = emu.post(f"{V1}/jobs", self.job(exp, argo["default_version"]["id"], name=""))
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("Job name cannot be empty", r.json()["message"])
+
+    def test_a_description_over_its_column_fails_after_the_scheduled_workflow(self):
+        for version in ("1.8.5", "2.17.0"):
+            with self.subTest(version=version):
+                emu, exp, argo = self.setup_release(version)
+                r = emu.post(f"{V1}/jobs", self.job(exp, argo["default_version"]["id"], description="d" * 256))
+                self.assertEqual(r.status, 500, r)
+                self.assertIn("Failed to store job ", r.json()["error"] if version == "1.8.5" else r.json()["message"])
+                self.assertIn("Data too long for column 'Description'",
+                              r.json()["error"] if version == "1.8.5" else r.json()["message"])
+                self.assertEqual(len(emu.state()["scheduled_workflows"]), 1)
+                self.assertEqual(emu.state()["recurring_runs"], [])
+
+    def test_multi_user_lists_and_permissions(self):
+        key = self.rsa_key()
+        token = harness.mint_token(key, "system:serviceaccount:team-a:ci", binary=self.binary)
+        for version, unscoped in (("1.8.5", "Invalid input error: ListJobs must filter by resource reference in "
+                                            "multi-user mode."),
+                                  ("2.3.0", "Failed to list jobs: Failed to list recurring runs due to authorization "
+                                            "error. Check if you have permission to access namespace : Invalid "
+                                            "input error: a recurring run cannot have an empty namespace in "
+                                            "multi-user mode")):
+            with self.subTest(version=version):
+                emu = self.emulator(version, "--auth", "token", "--token-key", key)
+                r = emu.get(f"{V1}/jobs", token=token)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json()["error"], unscoped)
+                own = emu.get(f"{V1}/jobs", token=token, query={"resource_reference_key.type": "NAMESPACE",
+                                                                "resource_reference_key.id": "team-a"})
+                self.assertEqual(own.status, 200, own)
+                other = emu.get(f"{V1}/jobs", token=token, query={"resource_reference_key.type": "NAMESPACE",
+                                                                  "resource_reference_key.id": "team-b"})
+                self.assertEqual(other.status, 403, other)
+                missing = emu.get(f"{V1}/jobs/nope", token=token)
+                self.assertEqual(missing.status, 404, missing)
+                self.assertIn("Failed to authorize with the job ID." if version == "1.8.5"
+                              else "failed to authorize with the recurring run ID", missing.json()["error"])
+
+
 class TestLatency(ReleaseCase):
     """--latency delays every API and upload request on both sides of the server's action."""
 

@@ -53,7 +53,8 @@ std::string api_value_text(const json::value& value) {
   if (!value.is_object()) return value.is_string() ? std::string(value.as_string()) : json::serialize(value);
   const auto& object = value.as_object();
   for (auto key : {"string_value", "stringValue", "int_value", "intValue"})
-    if (const auto* text = object.if_contains(key); text && text->is_string()) return std::string(text->as_string());
+    if (const auto* text = object.if_contains(key); text && text->is_string())
+      return std::string(text->as_string());
   for (auto key : {"double_value", "doubleValue", "int_value", "intValue"})
     if (const auto* number = object.if_contains(key)) return json::serialize(*number);
   return {};
@@ -108,12 +109,13 @@ void check_schedule(ServerVersion version, std::int64_t max_concurrency, const j
     if (const auto* spec = cron->if_contains("cron"); spec && spec->is_string())
       if (auto error = cron_parse_error(std::string(spec->as_string())))
         throw ApiFailure(invalid_input(
-            "Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). Error: " + *error));
+            "Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). Error: " +
+            *error));
   if (const auto* periodic = member_object(trigger.as_object(), "periodic_schedule"))
     if (auto seconds = int64_field(*periodic, "interval_second"); seconds && *seconds < 1)
-      throw ApiFailure(invalid_input(fmt::format(
-          "Found invalid period schedule interval {}. Set at interval to least 1 second{}", *seconds,
-          v1_server ? "." : "")));
+      throw ApiFailure(invalid_input(
+          fmt::format("Found invalid period schedule interval {}. Set at interval to least 1 second{}",
+                      *seconds, v1_server ? "." : "")));
 }
 
 RecurringRun& create_job(Context& context, JobRequest request) {
@@ -142,16 +144,18 @@ RecurringRun& create_job(Context& context, JobRequest request) {
 
   // ResourceManager.CreateJob: the template, the ScheduledWorkflow's parameters (the template's
   // ScheduledWorkflow), the ScheduledWorkflow, then the INSERT.
-  auto tmpl = run_template(app, run,
-                           v1_server ? "Failed to fetch manifest bytes."
-                                     : "Failed to create a recurring run with an invalid pipeline spec manifest");
+  auto tmpl =
+      run_template(app, run,
+                   v1_server ? "Failed to fetch manifest bytes."
+                             : "Failed to create a recurring run with an invalid pipeline spec manifest");
   json::object provided;
   json::object parameters;
   try {
     parameters = workflow_parameters(app, tmpl, run, provided);
   } catch (const ApiFailure& failure) {
     if (v1_server) throw failure.wrapped("failed to generate the scheduledWorkflow.");
-    auto error = tmpl.kind == package::Kind::argo_workflow ? failure : failure.wrapped("invalid pipeline job inputs");
+    auto error =
+        tmpl.kind == package::Kind::argo_workflow ? failure : failure.wrapped("invalid pipeline job inputs");
     throw error.wrapped("Failed to create a recurring run during scheduled workflow creation");
   }
 
@@ -220,9 +224,9 @@ RecurringRun& existing_job(Context& context, JobAction action) {
     static constexpr std::array<std::string_view, 4> verbs = {"get", "enable", "disable", "delete"};
     if (auto denied = app.check_access(context.request, "jobs", verbs[static_cast<std::size_t>(action)],
                                        found->second.ns))
-      throw ApiFailure(wrap(
-          wrap(*denied, v1_server ? "Failed to authorize with API resource references" : "failed to authorize with API"),
-          "Failed to authorize the request"));
+      throw ApiFailure(wrap(wrap(*denied, v1_server ? "Failed to authorize with API resource references"
+                                                    : "failed to authorize with API"),
+                            "Failed to authorize the request"));
   }
   if (found != jobs.end()) return found->second;
   switch (action) {
@@ -230,9 +234,10 @@ RecurringRun& existing_job(Context& context, JobAction action) {
     case JobAction::enable:
     case JobAction::disable:
       if (v1_server) throw ApiFailure(wrap(missing, "Enable/Disable job failed"));
-      throw ApiFailure(wrap(missing, fmt::format("Failed to change recurring run's mode to enable:{}. Check if "
-                                                 "recurring run {} exists",
-                                                 action == JobAction::enable, id)));
+      throw ApiFailure(
+          wrap(missing, fmt::format("Failed to change recurring run's mode to enable:{}. Check if "
+                                    "recurring run {} exists",
+                                    action == JobAction::enable, id)));
     case JobAction::remove:
       if (v1_server) throw ApiFailure(wrap(missing, "Delete job failed"));
       throw ApiFailure(wrap(missing, fmt::format("Failed to delete recurring run {}. Check if exists", id)));
@@ -242,7 +247,8 @@ RecurringRun& existing_job(Context& context, JobAction action) {
 
 void delete_job(App& app, const std::string& id) {
   auto& store = app.store();
-  std::erase_if(store.scheduled_workflows, [&](const auto& item) { return item.second.recurring_run_id == id; });
+  std::erase_if(store.scheduled_workflows,
+                [&](const auto& item) { return item.second.recurring_run_id == id; });
   store.recurring_runs.erase(id);
 }
 

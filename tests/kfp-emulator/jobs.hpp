@@ -27,7 +27,8 @@ struct JobRequest {
 
 // An int64 field (snake_case or lowerCamelCase): protojson takes a number or a decimal string.
 // Throws ApiFailure (400) for anything else.
-[[nodiscard]] std::optional<std::int64_t> int64_field(const boost::json::object& object, std::string_view name);
+[[nodiscard]] std::optional<std::int64_t> int64_field(const boost::json::object& object,
+                                                      std::string_view name);
 
 // The `trigger` member of a request, as the server stores and returns it; null when absent.
 [[nodiscard]] boost::json::value trigger_of(const boost::json::object& body);

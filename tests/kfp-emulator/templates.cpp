@@ -23,68 +23,86 @@ using Fields = std::span<const std::string_view>;
 // The JSON names of the Go structs' fields, in declaration order (encoding/json writes them so).
 // k8s.io/apimachinery ObjectMeta.
 constexpr std::string_view object_meta[] = {"name",
-                                "generateName",
-                                "namespace",
-                                "selfLink",
-                                "uid",
-                                "resourceVersion",
-                                "generation",
-                                "creationTimestamp",
-                                "deletionTimestamp",
-                                "deletionGracePeriodSeconds",
-                                "labels",
-                                "annotations",
-                                "ownerReferences",
-                                "finalizers",
-                                "managedFields"};
+                                            "generateName",
+                                            "namespace",
+                                            "selfLink",
+                                            "uid",
+                                            "resourceVersion",
+                                            "generation",
+                                            "creationTimestamp",
+                                            "deletionTimestamp",
+                                            "deletionGracePeriodSeconds",
+                                            "labels",
+                                            "annotations",
+                                            "ownerReferences",
+                                            "finalizers",
+                                            "managedFields"};
 // argo-workflows v3 WorkflowSpec (its leading fields; the rest keep the document's order).
 constexpr std::string_view workflow_spec[] = {"templates",
-                                  "entrypoint",
-                                  "arguments",
-                                  "serviceAccountName",
-                                  "automountServiceAccountToken",
-                                  "executor",
-                                  "volumes",
-                                  "volumeClaimTemplates",
-                                  "parallelism",
-                                  "artifactRepositoryRef",
-                                  "suspend",
-                                  "nodeSelector",
-                                  "affinity",
-                                  "tolerations",
-                                  "imagePullSecrets",
-                                  "hostNetwork",
-                                  "dnsPolicy",
-                                  "dnsConfig",
-                                  "onExit",
-                                  "ttlStrategy",
-                                  "activeDeadlineSeconds",
-                                  "priority",
-                                  "schedulerName",
-                                  "podGC",
-                                  "podPriorityClassName",
-                                  "podPriority",
-                                  "hostAliases",
-                                  "securityContext",
-                                  "podSpecPatch"};
+                                              "entrypoint",
+                                              "arguments",
+                                              "serviceAccountName",
+                                              "automountServiceAccountToken",
+                                              "executor",
+                                              "volumes",
+                                              "volumeClaimTemplates",
+                                              "parallelism",
+                                              "artifactRepositoryRef",
+                                              "suspend",
+                                              "nodeSelector",
+                                              "affinity",
+                                              "tolerations",
+                                              "imagePullSecrets",
+                                              "hostNetwork",
+                                              "dnsPolicy",
+                                              "dnsConfig",
+                                              "onExit",
+                                              "ttlStrategy",
+                                              "activeDeadlineSeconds",
+                                              "priority",
+                                              "schedulerName",
+                                              "podGC",
+                                              "podPriorityClassName",
+                                              "podPriority",
+                                              "hostAliases",
+                                              "securityContext",
+                                              "podSpecPatch"};
 // argo-workflows v3 Template.
-constexpr std::string_view template_fields[] = {"name",     "template",      "templateRef",  "inputs", "outputs",
-                                    "nodeSelector", "affinity",  "metadata",     "daemon", "steps",
-                                    "container", "containerSet", "script",       "resource", "dag",
-                                    "suspend",  "data",          "http",         "plugin", "volumes",
-                                    "initContainers", "sidecars", "archiveLocation"};
+constexpr std::string_view template_fields[] = {
+    "name",           "template",     "templateRef",    "inputs",   "outputs",
+    "nodeSelector",   "affinity",     "metadata",       "daemon",   "steps",
+    "container",      "containerSet", "script",         "resource", "dag",
+    "suspend",        "data",         "http",           "plugin",   "volumes",
+    "initContainers", "sidecars",     "archiveLocation"};
 // argo-workflows Parameter: AnyString default and value.
 constexpr std::string_view parameter_fields[] = {"name",       "default", "value",      "valueFrom",
-                                     "globalName", "enum",    "description"};
+                                                 "globalName", "enum",    "description"};
 // k8s.io/api Container (its leading fields).
-constexpr std::string_view container_fields[] = {"name",    "image",     "command", "args",         "workingDir",
-                                     "ports",   "envFrom",   "env",     "resources",    "resizePolicy",
-                                     "restartPolicy", "volumeMounts", "volumeDevices", "livenessProbe",
-                                     "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
-                                     "terminationMessagePolicy", "imagePullPolicy", "securityContext"};
+constexpr std::string_view container_fields[] = {"name",
+                                                 "image",
+                                                 "command",
+                                                 "args",
+                                                 "workingDir",
+                                                 "ports",
+                                                 "envFrom",
+                                                 "env",
+                                                 "resources",
+                                                 "resizePolicy",
+                                                 "restartPolicy",
+                                                 "volumeMounts",
+                                                 "volumeDevices",
+                                                 "livenessProbe",
+                                                 "readinessProbe",
+                                                 "startupProbe",
+                                                 "lifecycle",
+                                                 "terminationMessagePath",
+                                                 "terminationMessagePolicy",
+                                                 "imagePullPolicy",
+                                                 "securityContext"};
 // argo-workflows DAGTask / WorkflowStep (their leading fields).
-constexpr std::string_view task_fields[] = {"name", "template", "inline", "arguments", "templateRef", "dependencies"};
-
+constexpr std::string_view task_fields[] = {"name",      "template",    "inline",
+                                            "arguments", "templateRef", "dependencies"};
+// argo-workflows Workflow: the inline TypeMeta (kind, apiVersion), metadata, spec, status.
 constexpr std::string_view workflow_fields[] = {"kind", "apiVersion", "metadata", "spec", "status"};
 // argo-workflows Arguments and Inputs.
 constexpr std::string_view argument_fields[] = {"parameters", "artifacts"};
@@ -228,41 +246,6 @@ void emit(YAML::Emitter& out, const json::value& value) {
   }
 }
 
-}  // namespace
-
-json::value argo_as_stored(const json::value& workflow) {
-  if (!workflow.is_object()) return workflow;
-  auto out = ordered(workflow.as_object(), workflow_fields);
-  always(out, "metadata", json::object{});
-  always(out, "spec", json::object{});
-  if (auto& metadata = out["metadata"]; metadata.is_object()) {
-    always(metadata.as_object(), "creationTimestamp", nullptr);
-    metadata = ordered(metadata.as_object(), object_meta);
-  }
-  if (auto& spec = out["spec"]; spec.is_object()) {
-    auto& object = spec.as_object();
-    always(object, "arguments", json::object{});
-    object = ordered(object, workflow_spec);
-    object["arguments"] = with_parameters(object["arguments"]);
-    if (auto* templates = object.if_contains("templates"); templates && templates->is_array())
-      for (auto& item : templates->as_array()) item = workflow_template(item);
-  }
-  // WorkflowStatus: its times are metav1.Time values, written as null when zero.
-  out["status"] = json::object{{"startedAt", nullptr}, {"finishedAt", nullptr}};
-  return out;
-}
-
-void override_v2_pipeline_name(json::value& spec, std::string_view pipeline_name, std::string_view ns) {
-  if (!spec.is_object()) return;
-  auto* info = spec.as_object().if_contains("pipelineInfo");
-  if (info == nullptr || !info->is_object()) return;
-  std::string reference = "pipeline/" + std::string(pipeline_name);
-  if (!ns.empty()) reference = "namespace/" + std::string(ns) + "/" + reference;
-  info->as_object()["name"] = reference;
-}
-
-namespace {
-
 // Compact JSON as Go writes it: numbers in strconv's shortest form (2, not 2E0), and, for
 // encoding/json (not protojson), <, > and & escaped.
 void write_json(std::string& out, const json::value& value, bool escape_html) {
@@ -317,6 +300,37 @@ void write_json(std::string& out, const json::value& value, bool escape_html) {
 }
 
 }  // namespace
+
+json::value argo_as_stored(const json::value& workflow) {
+  if (!workflow.is_object()) return workflow;
+  auto out = ordered(workflow.as_object(), workflow_fields);
+  always(out, "metadata", json::object{});
+  always(out, "spec", json::object{});
+  if (auto& metadata = out["metadata"]; metadata.is_object()) {
+    always(metadata.as_object(), "creationTimestamp", nullptr);
+    metadata = ordered(metadata.as_object(), object_meta);
+  }
+  if (auto& spec = out["spec"]; spec.is_object()) {
+    auto& object = spec.as_object();
+    always(object, "arguments", json::object{});
+    object = ordered(object, workflow_spec);
+    object["arguments"] = with_parameters(object["arguments"]);
+    if (auto* templates = object.if_contains("templates"); templates && templates->is_array())
+      for (auto& item : templates->as_array()) item = workflow_template(item);
+  }
+  // WorkflowStatus: its times are metav1.Time values, written as null when zero.
+  out["status"] = json::object{{"startedAt", nullptr}, {"finishedAt", nullptr}};
+  return out;
+}
+
+void override_v2_pipeline_name(json::value& spec, std::string_view pipeline_name, std::string_view ns) {
+  if (!spec.is_object()) return;
+  auto* info = spec.as_object().if_contains("pipelineInfo");
+  if (info == nullptr || !info->is_object()) return;
+  std::string reference = "pipeline/" + std::string(pipeline_name);
+  if (!ns.empty()) reference = "namespace/" + std::string(ns) + "/" + reference;
+  info->as_object()["name"] = reference;
+}
 
 std::string go_json(const json::value& value) {
   std::string out;
