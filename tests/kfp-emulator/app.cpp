@@ -256,9 +256,13 @@ json::object parse_body(const App& app, const std::string& body,
   return value.as_object();
 }
 
-std::string text_of(const json::object& object, std::string_view snake) {
+const json::value* member_of(const json::object& object, std::string_view snake) {
   const auto* value = object.if_contains(snake);
-  if (value == nullptr) value = object.if_contains(camel_case(snake));
+  return value != nullptr ? value : object.if_contains(camel_case(snake));
+}
+
+std::string text_of(const json::object& object, std::string_view snake) {
+  const auto* value = member_of(object, snake);
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
 }
 

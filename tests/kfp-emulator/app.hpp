@@ -95,6 +95,8 @@ class App : public Handler {
 // Same unknown-field check for a nested message.
 void check_fields(const App& app, const boost::json::object& object,
                   std::initializer_list<std::string_view> fields);
+// A member by its snake_case or lowerCamelCase name (protojson takes both); null when absent.
+[[nodiscard]] const boost::json::value* member_of(const boost::json::object& object, std::string_view snake);
 // A string member (snake_case or lowerCamelCase), empty when absent.
 [[nodiscard]] std::string text_of(const boost::json::object& object, std::string_view snake);
 

@@ -14,23 +14,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::string camel_case(std::string_view snake) {
-  std::string out;
-  bool upper = false;
-  for (char c : snake) {
-    if (c == '_') {
-      upper = true;
-      continue;
-    }
-    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-    upper = false;
-  }
-  return out;
-}
-
 const json::object* member_object(const json::object& object, std::string_view snake) {
-  const auto* value = object.if_contains(snake);
-  if (value == nullptr) value = object.if_contains(camel_case(snake));
+  const auto* value = member_of(object, snake);
   return value != nullptr && value->is_object() ? &value->as_object() : nullptr;
 }
 
@@ -63,8 +48,7 @@ std::string api_value_text(const json::value& value) {
 }  // namespace
 
 std::optional<std::int64_t> int64_field(const json::object& object, std::string_view name) {
-  const auto* value = object.if_contains(name);
-  if (value == nullptr) value = object.if_contains(camel_case(name));
+  const auto* value = member_of(object, name);
   if (value == nullptr) return std::nullopt;
   if (value->is_int64()) return value->as_int64();
   if (value->is_uint64()) return static_cast<std::int64_t>(value->as_uint64());
@@ -184,16 +168,10 @@ RecurringRun& create_job(Context& context, JobRequest request) {
     job.pipeline_name = tmpl.version_name;
   }
 
-  Workflow scheduled;
+  auto scheduled =
+      new_workflow(app, tmpl, run, experiment.ns, job.created_at, std::move(parameters), std::move(provided));
   scheduled.name = job.k8s_name;
   scheduled.recurring_run_id = job.id;
-  scheduled.ns = experiment.ns.empty() ? std::string(kfp_install_namespace) : experiment.ns;
-  scheduled.api = run.api == ApiFlavor::v1beta1 ? "v1beta1" : "v2beta1";
-  scheduled.kind = tmpl.kind;
-  scheduled.parameters = std::move(parameters);
-  scheduled.provided = std::move(provided);
-  scheduled.created_at = job.created_at;
-  scheduled.seq = store.next_seq();
   store.scheduled_workflows.emplace(scheduled.name, std::move(scheduled));
 
   // job_store.go CreateJob: the INSERT after the ScheduledWorkflow exists (1.8 names the job by its
@@ -207,6 +185,8 @@ RecurringRun& create_job(Context& context, JobRequest request) {
   auto id = job.id;
   return store.recurring_runs.emplace(id, std::move(job)).first->second;
 }
+
+namespace {
 
 RecurringRun& existing_job(Context& context, JobAction action) {
   App& app = context.app;
@@ -245,11 +225,40 @@ RecurringRun& existing_job(Context& context, JobAction action) {
   throw ApiFailure(missing);
 }
 
-void delete_job(App& app, const std::string& id) {
-  auto& store = app.store();
-  std::erase_if(store.scheduled_workflows,
-                [&](const auto& item) { return item.second.recurring_run_id == id; });
-  store.recurring_runs.erase(id);
+}  // namespace
+
+RecurringRun* act_on_job(Context& context, JobAction action, std::string_view outer) {
+  RecurringRun* job = nullptr;
+  try {
+    job = &existing_job(context, action);
+  } catch (const ApiFailure& failure) {
+    if (is_v1_server(context.app.version())) throw;
+    throw failure.wrapped(outer);
+  }
+  switch (action) {
+    case JobAction::get: break;
+    case JobAction::enable: job->mode = "ENABLE"; break;
+    case JobAction::disable: job->mode = "DISABLE"; break;
+    case JobAction::remove: {
+      // DeleteJob: the ScheduledWorkflow, then the row.
+      auto& store = context.app.store();
+      const std::string id = job->id;
+      std::erase_if(store.scheduled_workflows,
+                    [&](const auto& item) { return item.second.recurring_run_id == id; });
+      store.recurring_runs.erase(id);
+      return nullptr;
+    }
+  }
+  return job;
+}
+
+void register_job_actions(App& app, std::initializer_list<JobActionRoute> routes) {
+  for (const auto& route : routes)
+    app.add(route.method, route.path, ErrorShape::gateway,
+            [action = route.action, outer = route.outer](Context& context) {
+              (void)act_on_job(context, action, outer);
+              return json_reply(json::object{});
+            });
 }
 
 }  // namespace kfp::emulator

@@ -10,7 +10,9 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kfp::emulator {
@@ -46,12 +48,19 @@ RecurringRun& create_job(Context& context, JobRequest request);
 // What is done to an existing recurring run; each has its own look-up chain.
 enum class JobAction { get, enable, disable, remove };
 
-// The recurring run context.args[0] names, authorized for `action` as canAccessJob does, then
-// looked up as the action's resource manager call does. Throws ApiFailure with the chain before
-// the endpoint's outer wrap.
-RecurringRun& existing_job(Context& context, JobAction action);
+// Performs `action` on the recurring run context.args[0] names, after canAccessJob's authorization
+// and the action's own look-up, and returns it (null once removed: the ScheduledWorkflow, then the
+// row). Failures are wrapped in `outer`, the endpoint's own message (2.x; 1.8 returns them as
+// they are).
+RecurringRun* act_on_job(Context& context, JobAction action, std::string_view outer);
 
-// DeleteJob: the ScheduledWorkflow, then the row.
-void delete_job(App& app, const std::string& id);
+// Registers the enable, disable and delete endpoints of one API (answer: an empty object), each
+// with its path and outer wrap.
+struct JobActionRoute {
+  std::string method, path;
+  JobAction action;
+  std::string_view outer;
+};
+void register_job_actions(App& app, std::initializer_list<JobActionRoute> routes);
 
 }  // namespace kfp::emulator

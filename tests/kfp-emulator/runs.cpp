@@ -215,6 +215,19 @@ RunSource run_source(App& app, const RunRequest& request, const RunTemplate& tmp
   return source;
 }
 
+Workflow new_workflow(App& app, const RunTemplate& tmpl, const RunRequest& request, const std::string& ns,
+                      Time created_at, json::object parameters, json::object provided) {
+  Workflow workflow;
+  workflow.ns = ns.empty() ? std::string(kfp_install_namespace) : ns;
+  workflow.api = request.api == ApiFlavor::v1beta1 ? "v1beta1" : "v2beta1";
+  workflow.kind = tmpl.kind;
+  workflow.parameters = std::move(parameters);
+  workflow.provided = std::move(provided);
+  workflow.created_at = created_at;
+  workflow.seq = app.store().next_seq();
+  return workflow;
+}
+
 const Experiment& owning_experiment(App& app, const std::string& experiment_id, std::string_view what) {
   const bool v1_server = is_v1_server(app.version());
   auto& store = app.store();
@@ -290,17 +303,11 @@ const Run& create_run(Context& context, RunRequest request) {
   run.recurring_run_id = request.recurring_run_id;
   run.started_at = run.created_at;
 
-  Workflow workflow;
+  auto workflow =
+      new_workflow(app, tmpl, request, ns, run.created_at, std::move(parameters), std::move(provided));
   workflow.name = fmt::format("{}-{}", tmpl.kind == package::Kind::argo_workflow ? "run" : "pipeline",
                               run.id.substr(0, 8));
   workflow.run_id = run.id;
-  workflow.ns = ns.empty() ? std::string(kfp_install_namespace) : ns;
-  workflow.api = request.api == ApiFlavor::v1beta1 ? "v1beta1" : "v2beta1";
-  workflow.kind = tmpl.kind;
-  workflow.parameters = std::move(parameters);
-  workflow.provided = std::move(provided);
-  workflow.created_at = run.created_at;
-  workflow.seq = store.next_seq();
   run.workflow = workflow.name;
   store.workflows.emplace(workflow.name, std::move(workflow));
 

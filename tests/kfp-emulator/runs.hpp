@@ -62,6 +62,12 @@ struct RunTemplate {
                                                       const RunRequest& request,
                                                       boost::json::object& provided);
 
+// The record of a Workflow (or ScheduledWorkflow) created for `request` on `tmpl` in `ns` (the KFP
+// namespace when empty); the caller names it and links it to its run or recurring run.
+[[nodiscard]] Workflow new_workflow(App& app, const RunTemplate& tmpl, const RunRequest& request,
+                                    const std::string& ns, Time created_at, boost::json::object parameters,
+                                    boost::json::object provided);
+
 // Actions on stored runs and experiments shared by both APIs (storage/run_store.go,
 // resource/resource_manager.go). Each throws ApiFailure as the server refuses it.
 // TerminateRun: only PENDING, RUNNING or PAUSED runs ("Row not found" otherwise).

@@ -559,36 +559,9 @@ Reply post_job(Context& context) {
   }
 }
 
-// A job action of the v1beta1 API: 2.x wraps the failure, 1.8 returns it as it is.
-RecurringRun& existing_v1_job(Context& context, JobAction action, std::string_view outer) {
-  try {
-    return existing_job(context, action);
-  } catch (const ApiFailure& failure) {
-    if (is_v1_server(context.app.version())) throw;
-    throw failure.wrapped(outer);
-  }
-}
-
 Reply get_job(Context& context) {
-  return json_reply(to_v1(existing_v1_job(context, JobAction::get, "Failed to fetch a v1beta1 recurring run"),
+  return json_reply(to_v1(*act_on_job(context, JobAction::get, "Failed to fetch a v1beta1 recurring run"),
                           context.app.version()));
-}
-
-Reply remove_job(Context& context) {
-  // job_server.go DeleteJob wraps its failures as a disable's (2.x).
-  const auto& job = existing_v1_job(context, JobAction::remove, "Failed to disable a recurring run");
-  delete_job(context.app, std::string(job.id));
-  return json_reply(json::object{});
-}
-
-Reply enable_job(Context& context) {
-  existing_v1_job(context, JobAction::enable, "Failed to enable a v1beta1 recurring run").mode = "ENABLE";
-  return json_reply(json::object{});
-}
-
-Reply disable_job(Context& context) {
-  existing_v1_job(context, JobAction::disable, "Failed to disable a v1beta1 recurring run").mode = "DISABLE";
-  return json_reply(json::object{});
 }
 
 // ListJobs: the namespace or experiment reference, then authorization (1.8 job_server.go:132-185;
@@ -685,9 +658,12 @@ void register_v1_routes(App& app) {
   add("POST", "/jobs", post_job);
   add("GET", "/jobs", list_jobs);
   add("GET", "/jobs/{}", get_job);
-  add("DELETE", "/jobs/{}", remove_job);
-  add("POST", "/jobs/{}/enable", enable_job);
-  add("POST", "/jobs/{}/disable", disable_job);
+  // job_server.go DeleteJob wraps its failures as a disable's (2.x).
+  register_job_actions(
+      app,
+      {{"DELETE", route("/jobs/{}"), JobAction::remove, "Failed to disable a recurring run"},
+       {"POST", route("/jobs/{}/enable"), JobAction::enable, "Failed to enable a v1beta1 recurring run"},
+       {"POST", route("/jobs/{}/disable"), JobAction::disable, "Failed to disable a v1beta1 recurring run"}});
 }
 
 }  // namespace kfp::emulator

@@ -563,35 +563,8 @@ Reply create_recurring_run(Context& context) {
   }
 }
 
-// A job action of the v2beta1 API, with its outer wrap.
-RecurringRun& existing_recurring_run(Context& context, JobAction action, std::string_view outer) {
-  try {
-    return existing_job(context, action);
-  } catch (const ApiFailure& failure) {
-    throw failure.wrapped(outer);
-  }
-}
-
 Reply get_recurring_run(Context& context) {
-  return json_reply(
-      to_v2(existing_recurring_run(context, JobAction::get, "Failed to fetch a recurring run")));
-}
-
-Reply delete_recurring_run(Context& context) {
-  // job_server.go DeleteRecurringRun wraps its failures as a disable's.
-  const auto& job = existing_recurring_run(context, JobAction::remove, "Failed to disable a recurring run");
-  delete_job(context.app, std::string(job.id));
-  return json_reply(json::object{});
-}
-
-// POST /recurringruns/{id}:enable and :disable switch the mode; the answer is an empty object.
-Reply enable_recurring_run(Context& context) {
-  existing_recurring_run(context, JobAction::enable, "Failed to enable a recurring run").mode = "ENABLE";
-  return json_reply(json::object{});
-}
-Reply disable_recurring_run(Context& context) {
-  existing_recurring_run(context, JobAction::disable, "Failed to disable a recurring run").mode = "DISABLE";
-  return json_reply(json::object{});
+  return json_reply(to_v2(*act_on_job(context, JobAction::get, "Failed to fetch a recurring run")));
 }
 
 Reply list_recurring_runs(Context& context) {
@@ -641,9 +614,13 @@ void register_v2_routes(App& app) {
   add("POST", "/recurringruns", create_recurring_run);
   add("GET", "/recurringruns", list_recurring_runs);
   add("GET", "/recurringruns/{}", get_recurring_run);
-  add("DELETE", "/recurringruns/{}", delete_recurring_run);
-  add("POST", "/recurringruns/{}:enable", enable_recurring_run);
-  add("POST", "/recurringruns/{}:disable", disable_recurring_run);
+  // job_server.go DeleteRecurringRun wraps its failures as a disable's.
+  register_job_actions(
+      app,
+      {{"DELETE", route("/recurringruns/{}"), JobAction::remove, "Failed to disable a recurring run"},
+       {"POST", route("/recurringruns/{}:enable"), JobAction::enable, "Failed to enable a recurring run"},
+       {"POST", route("/recurringruns/{}:disable"), JobAction::disable,
+        "Failed to disable a recurring run"}});
 }
 
 }  // namespace kfp::emulator
