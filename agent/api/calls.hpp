@@ -62,7 +62,8 @@ template <class Parse>
 
 // The items of the list field `list_key` in a list answer; empty when the server omitted it (it
 // omits empty lists).
-[[nodiscard]] const boost::json::array& list_items(const boost::json::value& answer, std::string_view list_key);
+[[nodiscard]] const boost::json::array& list_items(const boost::json::value& answer,
+                                                   std::string_view list_key);
 
 // The first item of the list the request answers with, parsed; nullopt for an empty list.
 template <class Parse>
@@ -105,7 +106,12 @@ template <class Parse, class Lookup>
     return found.has_value();
   });
   if (!reply) return reply.error();
-  if (!*reply) return std::move(*found);
+  if (!*reply) {
+    // Pipeline, PipelineVersion, Experiment and Run say so (kfp_api.hpp): the caller may have to
+    // tell its own object from another process's.
+    if constexpr (requires { found->found_existing; }) found->found_existing = true;
+    return std::move(*found);
+  }
   return parse((*reply)->json);
 }
 

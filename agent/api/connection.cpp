@@ -182,7 +182,8 @@ Connection::Connection(http::Transport& transport, TokenProvider& tokens, http::
       options_(std::move(options)),
       random_(std::random_device{}()) {}
 
-util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
+util::Result<http::Response> Connection::send_once(const ApiRequest& request,
+                                                   std::optional<http::Clock::TimePoint> end) {
   http::Request out;
   out.method = request.method;
   out.url = options_.base_url + request.path + query_string(request.query);
@@ -200,6 +201,11 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
     auto token = tokens_.token();
     if (!token) return token.error();
     if (*token) out.headers.set("Authorization", "Bearer " + **token);
+    if (end) {
+      out.within = std::chrono::duration_cast<util::Milliseconds>(*end - clock_.now());
+      if (*out.within <= util::Milliseconds{0})
+        return util::fail(util::ErrorKind::network, "no time left to send the request");
+    }
     ++request_count_;
     log_.debug("{} {}", http::to_string(out.method), out.url);
     return transport_.send(out);
@@ -249,8 +255,15 @@ void Connection::log_retry(const http::RetryEvent& event, std::string_view what)
 util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_view what) {
   http::RetryHooks hooks;
   hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
+  http::RetryPolicy policy = options_.retry;
+  std::optional<http::Clock::TimePoint> end;
+  if (request.within) {
+    end = clock_.now() + *request.within;
+    policy.give_up_after =
+        policy.give_up_after ? std::min(*policy.give_up_after, *request.within) : *request.within;
+  }
   auto response = http::retry(
-      options_.retry, clock_, random_, [&] { return send_once(request); }, hooks);
+      policy, clock_, random_, [&] { return send_once(request, end); }, hooks);
   return to_reply(std::move(response), request, what);
 }
 

@@ -34,6 +34,9 @@ struct ApiRequest {
   std::optional<http::Body> body;          // raw body (multipart); with content_type
   std::string content_type;
   Endpoint endpoint = Endpoint::json_api;
+  // When set (call() only), the call, retries included, ends within this: each attempt's timeouts
+  // are cut to the time left and no retry starts after it (a wait's deadline).
+  std::optional<util::Milliseconds> within;
 };
 
 struct ApiReply {
@@ -92,7 +95,9 @@ class Connection {
   void set_identity(Identity identity) { options_.identity = std::move(identity); }
 
  private:
-  [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request);
+  // `end`: the request must be over by then (ApiRequest::within).
+  [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request,
+                                                       std::optional<http::Clock::TimePoint> end = {});
   [[nodiscard]] util::Result<ApiReply> to_reply(util::Result<http::Response> response,
                                                 const ApiRequest& request, std::string_view what) const;
   void log_retry(const http::RetryEvent& event, std::string_view what);

@@ -31,7 +31,8 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
       text[13] != ':' || text[16] != ':')
     return std::nullopt;
   if (!read_number(text, 0, 4, year) || !read_number(text, 5, 2, month) || !read_number(text, 8, 2, day) ||
-      !read_number(text, 11, 2, hour) || !read_number(text, 14, 2, minute) || !read_number(text, 17, 2, second))
+      !read_number(text, 11, 2, hour) || !read_number(text, 14, 2, minute) ||
+      !read_number(text, 17, 2, second))
     return std::nullopt;
   std::size_t at = 19;
   if (text[at] == '.') {
@@ -52,7 +53,8 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
   } else {
     return std::nullopt;
   }
-  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
   if (at != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
@@ -70,7 +72,8 @@ void order_oldest_first(std::vector<Run>& runs) {
 
 util::Result<std::vector<Run>> KfpApi::list_runs_with_marker(const std::string& /*experiment_id*/,
                                                              const std::string& /*ns*/,
-                                                             const std::string& /*marker*/) {
+                                                             const std::string& /*marker*/,
+                                                             std::optional<util::Milliseconds> /*within*/) {
   return util::fail(util::ErrorKind::internal, "this API object cannot list runs by their run key");
 }
 

@@ -95,8 +95,8 @@ TEST_CASE("for_each_item pages with the token, repeating the first page's query,
   f.transport.answer(200, R"({"runs":[{"id":"b"}],"next_page_token":"T2"})");
   f.transport.answer(200, R"({"runs":[{"id":"c"}]})");
   std::vector<std::string> seen;
-  auto listed = api::for_each_item(f.connection, api::get_request("/runs", {{"sort_by", "created_at"}}), "runs",
-                                   "list", [&](const boost::json::value& item) {
+  auto listed = api::for_each_item(f.connection, api::get_request("/runs", {{"sort_by", "created_at"}}),
+                                   "runs", "list", [&](const boost::json::value& item) {
                                      seen.push_back(to_thing(item).id);
                                      return false;
                                    });
@@ -118,7 +118,8 @@ TEST_CASE("for_each_item pages with the token, repeating the first page's query,
 
 TEST_CASE("for_each_item gives up on a list that never ends") {
   Fixture f;
-  for (int page = 0; page <= api::max_list_pages; ++page) f.transport.answer(200, R"({"next_page_token":"again"})");
+  for (int page = 0; page <= api::max_list_pages; ++page)
+    f.transport.answer(200, R"({"next_page_token":"again"})");
   auto listed = api::for_each_item(f.connection, api::get_request("/runs"), "runs", "list",
                                    [](const boost::json::value&) { return false; });
   REQUIRE_FALSE(listed.has_value());
@@ -130,11 +131,12 @@ TEST_CASE("a create whose response was lost is looked up before being sent again
   Fixture f;
   f.transport.fail_network();  // the create took effect, the reply was lost
   int lookups = 0;
-  auto made = api::create_object(f.connection, api::post_json_request("/apis/v2beta1/runs", {{"display_name", "x"}}),
-                                 "create run", to_thing, [&]() -> util::Result<std::optional<Thing>> {
-                                   ++lookups;
-                                   return std::optional<Thing>(Thing{"r-1"});
-                                 });
+  auto made =
+      api::create_object(f.connection, api::post_json_request("/apis/v2beta1/runs", {{"display_name", "x"}}),
+                         "create run", to_thing, [&]() -> util::Result<std::optional<Thing>> {
+                           ++lookups;
+                           return std::optional<Thing>(Thing{"r-1"});
+                         });
   REQUIRE(made.has_value());
   CHECK(made->id == "r-1");
   CHECK(lookups == 1);
@@ -160,9 +162,9 @@ TEST_CASE("a create whose lost attempt did not take effect is sent again after t
 TEST_CASE("a create answered 409 returns the object the look-up finds (a lost race)") {
   Fixture f;
   f.transport.answer(409, R"({"code":6,"message":"Please specify a new name"})");
-  auto made = api::create_object(f.connection, api::post_json_request("/apis/v2beta1/experiments", {{"a", 1}}),
-                                 "create experiment", to_thing,
-                                 [] { return util::Result<std::optional<Thing>>(std::optional<Thing>(Thing{"e-1"})); });
+  auto made = api::create_object(
+      f.connection, api::post_json_request("/apis/v2beta1/experiments", {{"a", 1}}), "create experiment",
+      to_thing, [] { return util::Result<std::optional<Thing>>(std::optional<Thing>(Thing{"e-1"})); });
   REQUIRE(made.has_value());
   CHECK(made->id == "e-1");
 }
@@ -170,9 +172,9 @@ TEST_CASE("a create answered 409 returns the object the look-up finds (a lost ra
 TEST_CASE("a create answered 409 that the look-up cannot find is a conflict") {
   Fixture f;
   f.transport.answer(409, R"({"code":6,"message":"Please specify a new name"})");
-  auto made = api::create_object(f.connection, api::post_json_request("/apis/v2beta1/experiments", {{"a", 1}}),
-                                 "create experiment", to_thing,
-                                 [] { return util::Result<std::optional<Thing>>(std::optional<Thing>()); });
+  auto made = api::create_object(
+      f.connection, api::post_json_request("/apis/v2beta1/experiments", {{"a", 1}}), "create experiment",
+      to_thing, [] { return util::Result<std::optional<Thing>>(std::optional<Thing>()); });
   REQUIRE_FALSE(made.has_value());
   CHECK(made.error().kind == util::ErrorKind::conflict);
 }

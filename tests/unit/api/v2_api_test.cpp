@@ -35,9 +35,10 @@ struct Fixture : test::FakeConnection {
 };
 
 boost::json::value substring(std::string key, std::string value) {
-  return boost::json::value{{"predicates", boost::json::array{boost::json::object{{"key", std::move(key)},
-                                                                                  {"operation", "IS_SUBSTRING"},
-                                                                                  {"string_value", std::move(value)}}}}};
+  return boost::json::value{
+      {"predicates",
+       boost::json::array{boost::json::object{
+           {"key", std::move(key)}, {"operation", "IS_SUBSTRING"}, {"string_value", std::move(value)}}}}};
 }
 
 constexpr const char* marker = "kfp-publish-run-key:0123";
@@ -46,7 +47,8 @@ constexpr const char* marker = "kfp-publish-run-key:0123";
 
 TEST_CASE("v2: a pipeline is found by name in the namespace; 404 means there is none") {
   Fixture f;
-  f.transport.answer(200, R"({"pipeline_id":"p1","name":"hello","display_name":"hello","namespace":"team-a"})");
+  f.transport.answer(200,
+                     R"({"pipeline_id":"p1","name":"hello","display_name":"hello","namespace":"team-a"})");
   f.transport.answer(404, R"({"code":5,"message":"Pipeline hello not found"})");
   auto found = f.api->find_pipeline("hello world", "team-a");
   REQUIRE(found.has_value());
@@ -79,7 +81,8 @@ TEST_CASE("v2: a pipeline create whose answer was lost is found by name, not sen
   CHECK(made->id == "p7");
   REQUIRE(f.transport.sent.size() == 2);
   CHECK(body_of(f.sent(0)) ==
-        boost::json::parse(R"({"name":"hello","display_name":"hello","description":"about","namespace":"team-a"})"));
+        boost::json::parse(
+            R"({"name":"hello","display_name":"hello","description":"about","namespace":"team-a"})"));
   CHECK(path_of(f.sent(1)) == "/apis/v2beta1/pipelines/names/hello");
 }
 
@@ -150,7 +153,8 @@ TEST_CASE("v2: no run with the key is an empty list, not a failure") {
 
 TEST_CASE("v2: find_run asks for the oldest run with the key") {
   Fixture f;
-  f.transport.answer(200, R"({"runs":[{"run_id":"r1","created_at":"2025-05-01T10:00:00Z","state":"SUCCEEDED"}]})");
+  f.transport.answer(200,
+                     R"({"runs":[{"run_id":"r1","created_at":"2025-05-01T10:00:00Z","state":"SUCCEEDED"}]})");
   auto found = f.api->find_run("e1", "team-a", marker);
   REQUIRE(found.has_value());
   REQUIRE(found->has_value());
