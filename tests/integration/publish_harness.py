@@ -62,6 +62,9 @@ class PublishTestCase(harness.EmulatorTestCase):
         if token_file is not False:
             argv += ["--token-file", str(token_file or self.token_file)]
         run_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+        # The emulator stamps a run and lists it in one step, so the settle window (how long a real
+        # server may take between the two) is 0 here; tests of the window set it themselves.
+        run_env["KFP_RUN_SETTLE_WINDOW"] = "0s"
         run_env.update(env or {})
         start = time.monotonic()
         completed = subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=timeout)

@@ -261,6 +261,27 @@ TEST_CASE("a server that never answers hits the read timeout; the token stays ou
   CHECK(response.error().hint.find("SECRET") == std::string::npos);
 }
 
+TEST_CASE("Request::within cuts every step to the time left, whatever the per-step timeout") {
+  LoopbackServer server([](tcp::socket& socket, int) {
+    beast::flat_buffer buffer;
+    if (auto request = read_request(socket, buffer)) hold_until_closed(socket);
+  });
+  auto options = quick_options();
+  options.timeout = 30s;
+  http::BeastTransport transport(options);
+  auto request = get(server.url("/slow"));
+  request.within = 200ms;
+  auto response = transport.send(request);
+  REQUIRE(response.has_error());
+  CHECK(response.error().kind == util::ErrorKind::network);
+  CHECK(response.error().message ==
+        fmt::format("no response from 127.0.0.1:{} within 200ms (the time left)", server.port()));
+  request.within = 0ms;
+  auto none = transport.send(request);
+  REQUIRE(none.has_error());
+  CHECK(none.error().message == "no time left to send the request");
+}
+
 TEST_CASE("a trickling body is cut off by the total deadline") {
   LoopbackServer server([&server](tcp::socket& socket, int) {
     beast::flat_buffer buffer;
