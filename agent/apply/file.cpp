@@ -1,8 +1,11 @@
 #include "apply/file.hpp"
 
+#include "apply/cron.hpp"
 #include "publish/parameters.hpp"
 #include "util/duration.hpp"
 #include "util/file.hpp"
+#include "yaml/json.hpp"
+#include "yaml/load.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -10,7 +13,6 @@
 
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace kfp::apply {
 
@@ -19,14 +21,14 @@ namespace {
 constexpr std::size_t max_file_bytes = std::size_t{4} << 20;
 constexpr std::size_t max_name_chars = 128;
 constexpr std::size_t max_tag_chars = 63;
-constexpr std::size_t cron_fields = 6;
-constexpr std::size_t crontab_fields = 5;
 constexpr std::size_t max_problems = 50;
 
 // Collects every problem with its location, so one run of the check shows them all.
 class Checker {
  public:
-  explicit Checker(std::string origin) : origin_(std::move(origin)) {}
+  explicit Checker(const yaml::Source& source) : source_(source), origin_(source.origin) {}
+
+  [[nodiscard]] const yaml::Source& source() const { return source_; }
 
   Location at(const YAML::Node& node) const {
     const auto mark = node.Mark();
@@ -41,8 +43,39 @@ class Checker {
   void problem_at(const Location& where, std::string message) {
     problems_.push_back(fmt::format("{}: {}", where.str(), message));
   }
+  // A failure whose message already starts with its location (from yaml/).
+  void problem_from(const util::Failure& failure) { problems_.push_back(failure.message); }
 
-  // The entries of a mapping, rejecting keys not in `allowed` and keys given twice.
+  // The key and value nodes of a mapping with merge keys ("<<: *defaults") expanded as the
+  // converter expands them: the mapping's own keys, then each merged mapping's keys it lacks.
+  static std::vector<std::pair<YAML::Node, YAML::Node>> pairs(const YAML::Node& node) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> out;
+    std::set<std::string> seen;
+    std::optional<YAML::Node> merge;
+    for (const auto& item : node) {
+      if (yaml::is_merge_key(item.first)) {
+        merge = item.second;
+        continue;
+      }
+      seen.insert(item.first.IsScalar() ? item.first.Scalar() : std::string());
+      out.emplace_back(item.first, item.second);
+    }
+    if (!merge) return out;
+    // The converter has already refused a merge of anything but a mapping or a list of them.
+    std::vector<YAML::Node> sources;
+    if (merge->IsMap()) sources.push_back(*merge);
+    if (merge->IsSequence()) {
+      for (const auto& item : *merge) sources.push_back(item);
+    }
+    for (const YAML::Node& source : sources) {
+      for (auto& [key, value] : pairs(source)) {
+        if (seen.insert(key.IsScalar() ? key.Scalar() : std::string()).second) out.emplace_back(key, value);
+      }
+    }
+    return out;
+  }
+
+  // The entries of a mapping (merges expanded), rejecting keys not in `allowed` and keys given twice.
   std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& node, std::string_view what,
                                                           const std::set<std::string>& allowed) {
     std::vector<std::pair<std::string, YAML::Node>> out;
@@ -51,7 +84,7 @@ class Checker {
       return out;
     }
     std::set<std::string> seen;
-    for (const auto& item : node) {
+    for (const auto& item : pairs(node)) {
       const std::string key = item.first.IsScalar() ? item.first.Scalar() : std::string();
       if (!allowed.contains(key)) {
         std::string names;
@@ -86,22 +119,23 @@ class Checker {
     return value;
   }
 
+  // A scalar as the one resolution (yaml/scalar.hpp) reads it: yes/no/on/off are not booleans.
   std::optional<bool> boolean(const YAML::Node& node, std::string_view key) {
-    bool value = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      problem(node, "'{}' must be true or false", key);
+    auto value = resolved(node);
+    if (!value || !value->is_bool()) {
+      if (value) problem(node, "'{}' must be true or false", key);
       return std::nullopt;
     }
-    return value;
+    return value->get_bool();
   }
 
   std::optional<std::int64_t> integer(const YAML::Node& node, std::string_view key) {
-    std::int64_t value = 0;
-    if (!node.IsScalar() || !YAML::convert<std::int64_t>::decode(node, value)) {
-      problem(node, "'{}' must be an integer", key);
+    auto value = resolved(node);
+    if (!value || !value->is_int64()) {
+      if (value) problem(node, "'{}' must be an integer", key);
       return std::nullopt;
     }
-    return value;
+    return value->get_int64();
   }
 
   [[nodiscard]] bool ok() const { return problems_.empty(); }
@@ -117,60 +151,47 @@ class Checker {
   }
 
  private:
+  // The node's value, null for a collection; nullopt after reporting a scalar the file may not hold.
+  std::optional<boost::json::value> resolved(const YAML::Node& node) {
+    if (!node.IsScalar()) return boost::json::value(nullptr);
+    auto value = yaml::scalar_to_json(node, source_);
+    if (!value) {
+      problem_from(value.error());
+      return std::nullopt;
+    }
+    return std::move(*value);
+  }
+
+  const yaml::Source& source_;
   std::string origin_;
   std::vector<std::string> problems_;
 };
 
-// A YAML value as JSON text for a parameter: plain scalars stay text (typed later against the
-// declared input), sequences and mappings become JSON.
-boost::json::value to_json(const YAML::Node& node) {
-  if (node.IsSequence()) {
-    boost::json::array out;
-    for (const auto& item : node) out.push_back(to_json(item));
-    return out;
-  }
-  if (node.IsMap()) {
-    boost::json::object out;
-    for (const auto& item : node) out[item.first.Scalar()] = to_json(item.second);
-    return out;
-  }
-  if (!node.IsScalar() || node.Tag() == "!!null") return nullptr;
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return boost::json::string(text);  // quoted: always a string
-  if (text == "~" || text == "null") return nullptr;
-  if (text == "true" || text == "false") return text == "true";
-  std::int64_t integer = 0;
-  if (YAML::convert<std::int64_t>::decode(node, integer)) return integer;
-  double number = 0;
-  if (YAML::convert<double>::decode(node, number)) return number;
-  return boost::json::string(text);
-}
-
+// Run parameters as "name=value" assignments, typed later against the pipeline's declared inputs
+// exactly as --param values are (and as a --params-file's): a scalar keeps the text written, a
+// list or mapping is JSON from the one converter.
 std::vector<std::string> parameter_assignments(Checker& check, const YAML::Node& node) {
   std::vector<std::string> out;
   if (!node.IsMap()) {
     check.problem(node, "'parameters' must be a mapping of name: value");
     return out;
   }
-  for (const auto& item : node) {
-    const std::string key = item.first.Scalar();
-    if (item.second.IsScalar()) {
-      out.push_back(fmt::format("{}={}", key, item.second.Scalar()));
+  auto values = yaml::to_json(node, check.source(), yaml::TopLevelScalars::keep_text);
+  if (!values) {
+    check.problem_from(values.error());
+    return out;
+  }
+  for (const auto& [name, value] : values->as_object()) {
+    if (value.is_null()) {
+      check.problem(node, "parameter '{}' has no value; give one or leave the parameter out",
+                    std::string_view(name));
+    } else if (value.is_string()) {
+      out.push_back(fmt::format("{}={}", std::string_view(name), std::string_view(value.get_string())));
     } else {
-      out.push_back(fmt::format("{}={}", key, boost::json::serialize(to_json(item.second))));
+      out.push_back(fmt::format("{}={}", std::string_view(name), boost::json::serialize(value)));
     }
   }
   return out;
-}
-
-bool cron_field_ok(const std::string& field) {
-  for (char c : field) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 &&
-        std::string_view("*/,-?").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return !field.empty();
 }
 
 template <class Entry>
@@ -264,7 +285,7 @@ class Reader {
       check_.problem(node, "'tags' must be a mapping of key: value");
       return;
     }
-    for (const auto& item : node) {
+    for (const auto& item : Checker::pairs(node)) {
       const std::string key = item.first.Scalar();
       const std::string value = item.second.IsScalar() ? item.second.Scalar() : std::string();
       if (!item.second.IsScalar()) {
@@ -340,14 +361,14 @@ class Reader {
       if (key == "cron") {
         has_cron = true;
         if (auto text = check_.text(value, key)) {
-          if (auto cron = normalise_cron(*text)) {
-            entry.cron = *cron;
+          if (auto cron = schedule_for_server(*text)) {
+            entry.cron = std::move(*cron);
           } else {
-            check_.problem(
-                value,
-                "cron '{}' is not a schedule: give 6 fields with leading seconds (\"0 0 2 * * *\"), 5 "
-                "crontab fields (seconds 0 are prepended) or a descriptor such as @daily",
-                *text);
+            check_.problem(value,
+                           "cron '{}' is not a schedule the server accepts ({}); give 6 fields with leading "
+                           "seconds (\"0 0 2 * * *\"), 5 crontab fields (seconds 0 are prepended) or a "
+                           "descriptor such as @daily or @every 1h",
+                           *text, cron.error().message);
           }
         }
       }
@@ -392,6 +413,11 @@ class Reader {
   std::filesystem::path base_;
 };
 
+util::Failure with_hint(util::Failure failure) {
+  failure.hint = "fix the apply file; its format is in the README (section apply); nothing was sent";
+  return failure;
+}
+
 }  // namespace
 
 std::string Location::str() const {
@@ -405,44 +431,21 @@ const PipelineEntry* ApplyFile::pipeline(const std::string& name) const {
   return nullptr;
 }
 
-std::optional<std::string> normalise_cron(const std::string& text) {
-  static const std::set<std::string> descriptors = {"@yearly", "@annually", "@monthly", "@weekly",
-                                                    "@daily",  "@midnight", "@hourly"};
-  if (descriptors.contains(text)) return text;
-  if (text.starts_with("@every ")) {
-    auto duration = util::parse_duration(text.substr(7));
-    if (duration && duration->count() > 0) return text;
-    return std::nullopt;
-  }
-  std::istringstream stream(text);
-  std::vector<std::string> fields;
-  for (std::string field; stream >> field;) fields.push_back(field);
-  for (const auto& field : fields) {
-    if (!cron_field_ok(field)) return std::nullopt;
-  }
-  std::string joined;
-  for (const auto& field : fields) joined += (joined.empty() ? "" : " ") + field;
-  if (fields.size() == cron_fields) return joined;
-  if (fields.size() == crontab_fields) return "0 " + joined;
-  return std::nullopt;
-}
-
 util::Result<ApplyFile> parse_file(const std::string& text, const std::string& origin,
                                    const std::filesystem::path& base, PackageLoading loading) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return util::fail(
-        util::ErrorKind::invalid_package,
-        fmt::format("{}:{}:{}: not valid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg),
-        "fix the apply file; nothing was sent");
-  }
-  Checker check(origin);
+  const yaml::Source source = yaml::file_source(origin, util::ErrorKind::invalid_package);
+  auto root = yaml::load_document(text, source);
+  if (!root) return with_hint(root.error());
+  // One pass of the converter over the whole file bounds what reading it may cost (aliases, depth)
+  // and refuses duplicate keys and malformed merges; scalars are judged where each field is read.
+  yaml::Source bound = source;
+  bound.author = yaml::Author::compiler;
+  if (auto converted = yaml::to_json(*root, bound); !converted) return with_hint(converted.error());
+  Checker check(source);
   ApplyFile file;
   file.path = origin;
   Reader reader(check, base);
-  reader.read(root, file);
+  reader.read(*root, file);
 
   check_unique(check, file.pipelines, "pipeline");
   check_unique(check, file.experiments, "experiment");

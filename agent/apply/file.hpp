@@ -52,7 +52,7 @@ struct RunEntry {
   std::string pipeline;
   std::optional<std::string> version;  // else the version this apply publishes
   std::string experiment;
-  std::vector<std::string> parameters;  // "name=value" assignments, typed against the package
+  std::vector<std::string> parameters;  // "name=value" assignments, typed as --param values are
   std::optional<std::string> run_key;   // else "apply:<name>" plus the CI's run identity
   bool wait = false;
   std::optional<std::chrono::milliseconds> wait_timeout;
@@ -64,11 +64,11 @@ struct RecurringRunEntry {
   std::string pipeline;
   std::optional<std::string> version;
   std::string experiment;
-  std::string cron;  // normalised to 6 fields (leading seconds); empty when interval is set
+  std::string cron;  // as sent to the server (apply/cron.hpp schedule_for_server); empty with interval
   std::optional<std::int64_t> interval_seconds;
   std::int64_t max_concurrency = 1;
   bool enabled = true;
-  std::vector<std::string> assignments;  // "name=value", as written
+  std::vector<std::string> assignments;  // "name=value", typed as --param values are
   boost::json::object parameters;        // typed against the pipeline's declared inputs
 };
 
@@ -86,16 +86,14 @@ enum class PackageLoading { load, skip };
 
 // Reads and checks the file: unknown keys, types, duplicates, references to undeclared pipelines or
 // experiments, schedules, tags; with PackageLoading::load also every package and every run's
-// parameters. Fails with kind invalid_package (exit 3), listing every problem with its location.
+// parameters. Fails with kind invalid_package (exit 3), listing every problem with its location; a
+// file the guarded YAML loader refuses (yaml/load.hpp: not UTF-8, too deep, an alias bomb, a second
+// document, a syntax error) fails on that alone, with its file:line:col.
 [[nodiscard]] util::Result<ApplyFile> load_file(const std::filesystem::path& path,
                                                 PackageLoading loading = PackageLoading::load);
 
 // The same from text already in memory; `origin` names it and package paths are relative to `base`.
 [[nodiscard]] util::Result<ApplyFile> parse_file(const std::string& text, const std::string& origin,
                                                  const std::filesystem::path& base, PackageLoading loading);
-
-// A robfig/cron v1 schedule (6 fields, leading seconds) from what a user wrote: 6 fields as they are,
-// 5 (classic crontab) with "0" seconds prepended, or a descriptor (@daily, @every 1h). nullopt otherwise.
-[[nodiscard]] std::optional<std::string> normalise_cron(const std::string& text);
 
 }  // namespace kfp::apply

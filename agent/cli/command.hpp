@@ -20,6 +20,8 @@ struct Context {
   const GlobalOptions& options;
   const util::Environment& env;
   util::Log& log;
+  // Every token the command reads goes here, so that no output channel shows it.
+  util::Secrets& secrets;
 };
 
 class Command {

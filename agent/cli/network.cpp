@@ -1,7 +1,5 @@
 #include "cli/network.hpp"
 
-#include "cli/stderr_log.hpp"
-
 #include <fmt/format.h>
 
 namespace kfp::cli {
@@ -30,14 +28,7 @@ publish::SessionOptions session_options(const GlobalOptions& options) {
 }
 
 std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report) {
-  auto* redacting = dynamic_cast<StderrLog*>(&context.log);
-  std::string registered;
-  auto on_secret = [redacting, registered](const std::string& token) mutable {
-    if (redacting != nullptr && token != registered) {
-      redacting->add_secret(token);
-      registered = token;
-    }
-  };
+  auto on_secret = [&secrets = context.secrets](const std::string& token) { secrets.add(token); };
   return std::make_unique<publish::Session>(session_options(context.options), context.log, report, on_secret);
 }
 
@@ -47,22 +38,38 @@ void RunFlags::define(CLI::App& app, bool standalone) {
     app.add_option("--version", version, "version name [default: the latest version]");
     app.add_option("--experiment", experiment_, "experiment name; created if missing")->required();
   } else {
-    app.add_option("--experiment", experiment_, "experiment name for --run; created if missing");
+    run_options_.push_back(
+        app.add_option("--experiment", experiment_, "experiment name for --run; created if missing"));
   }
-  app.add_option("--param", params_, "run parameter name=value, converted to the declared type (repeatable)");
-  app.add_option("--params-file", params_file_, "YAML or JSON mapping of parameters (--param wins)");
-  app.add_option("--run-name", run_name_, "run display name [default: PIPELINE-CI_RUN]");
-  app.add_option("--service-account", service_account_, "Kubernetes service account the run's pods use");
-  app.add_option("--pipeline-root", pipeline_root_, "artifact root URI for the run");
-  app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code");
-  app.add_option("--wait-timeout", wait_timeout_, "give up waiting after DUR (exit 8), e.g. 1h");
-  app.add_flag("--cancel-on-timeout", cancel_on_timeout_, "terminate the run when --wait-timeout is reached");
-  app.add_flag("--cancel-on-interrupt", cancel_on_interrupt_,
-               "terminate the run on SIGINT/SIGTERM while waiting");
-  app.add_option(
+  run_options_.push_back(
+      app.add_option("--param", params_,
+                     "run parameter name=value, converted to the declared type (repeatable, once per name)"));
+  run_options_.push_back(
+      app.add_option("--params-file", params_file_, "YAML or JSON mapping of parameters (--param wins)"));
+  run_options_.push_back(
+      app.add_option("--run-name", run_name_, "run display name [default: PIPELINE-CI_RUN]"));
+  run_options_.push_back(
+      app.add_option("--service-account", service_account_, "Kubernetes service account the run's pods use"));
+  run_options_.push_back(app.add_option("--pipeline-root", pipeline_root_, "artifact root URI for the run"));
+  run_options_.push_back(
+      app.add_flag("--wait", wait_, "wait until the run ends; its state decides the exit code"));
+  run_options_.push_back(
+      app.add_option("--wait-timeout", wait_timeout_, "give up waiting after DUR (exit 8), e.g. 1h"));
+  run_options_.push_back(app.add_flag("--cancel-on-timeout", cancel_on_timeout_,
+                                      "terminate the run when --wait-timeout is reached"));
+  run_options_.push_back(app.add_flag("--cancel-on-interrupt", cancel_on_interrupt_,
+                                      "terminate the run on SIGINT/SIGTERM while waiting"));
+  run_options_.push_back(app.add_option(
       "--run-key", run_key_,
       "idempotency key: a run recorded with it is reused, never duplicated [env KFP_RUN_KEY; default: the "
-      "CI's run identity]");
+      "CI's run identity]"));
+}
+
+std::string RunFlags::first_given() const {
+  for (const auto* option : run_options_) {
+    if (option->count() > 0) return option->get_name();
+  }
+  return {};
 }
 
 publish::RunRequest RunFlags::request(const std::string& pipeline_name,

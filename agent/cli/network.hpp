@@ -25,6 +25,9 @@ class RunFlags {
   [[nodiscard]] publish::RunRequest request(const std::string& pipeline,
                                             const std::optional<std::string>& version) const;
   [[nodiscard]] bool experiment_given() const { return !experiment_.empty(); }
+  // The name of the first run flag on the command line ("--param"), empty when none: `publish`
+  // refuses them without --run rather than ignoring them.
+  [[nodiscard]] std::string first_given() const;
 
   std::string pipeline;
   std::string version;
@@ -41,6 +44,7 @@ class RunFlags {
   bool cancel_on_timeout_ = false;
   bool cancel_on_interrupt_ = false;
   std::string run_key_;
+  std::vector<const CLI::Option*> run_options_;  // the flags that only mean something with a run
 };
 
 }  // namespace kfp::cli

@@ -1,7 +1,8 @@
 #include "cli/options.hpp"
 
+#include "http/url.hpp"
+
 #include <fmt/format.h>
-#include <boost/url/parse.hpp>
 
 namespace kfp::cli {
 
@@ -36,13 +37,21 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
                                                    const util::Environment& env) {
   GlobalOptions options;
 
-  if (auto host = pick(raw.host, env, {"KFP_HOST", "KF_PIPELINES_ENDPOINT"})) options.host = *host;
-  auto url = boost::urls::parse_uri(options.host);
-  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-    return usage(fmt::format("--host '{}' is not an http:// or https:// URL", options.host),
-                 fmt::format("e.g. --host {} or --host https://kubeflow.example.com/pipeline", default_host));
+  std::string host_source = "--host";
+  if (!raw.host.empty()) {
+    options.host = raw.host;
+  } else {
+    for (const char* variable : {"KFP_HOST", "KF_PIPELINES_ENDPOINT"}) {
+      if (auto value = env.get(variable)) {
+        options.host = *value;
+        host_source = variable;
+        break;
+      }
+    }
   }
-  while (options.host.size() > 1 && options.host.back() == '/') options.host.pop_back();
+  auto host = http::normalize_base_url(options.host);
+  if (!host) return usage(fmt::format("{}: {}", host_source, host.error().message), host.error().hint);
+  options.host = *host;
 
   if (auto token = pick(raw.token_file, env, {"KF_PIPELINES_SA_TOKEN_PATH"})) {
     options.token_file = *token;
@@ -89,6 +98,7 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
 
   if (!raw.report_file.empty()) options.report_file = raw.report_file;
   if (!raw.results_dir.empty()) options.results_dir = raw.results_dir;
+  if (!raw.termination_log.empty()) options.termination_log = raw.termination_log;
   if (raw.quiet && raw.verbose > 0) return usage("-q and -v exclude each other");
   options.verbosity = raw.quiet ? -1 : raw.verbose;
 

@@ -36,6 +36,7 @@ struct RawGlobalOptions {
   std::string output;
   std::string report_file;
   std::string results_dir;
+  std::string termination_log;
   int verbose = 0;
   bool quiet = false;
 };
@@ -53,7 +54,9 @@ struct GlobalOptions {
   OutputFormat output = OutputFormat::text;
   std::optional<std::filesystem::path> report_file;
   std::optional<std::filesystem::path> results_dir;
-  int verbosity = 0;  // -1 quiet, 0 normal, 1+ verbose
+  std::optional<std::filesystem::path>
+      termination_log;  // --termination-log (KFP_TERMINATION_LOG: report/outputs)
+  int verbosity = 0;    // -1 quiet, 0 normal, 1+ verbose
   std::optional<std::string> https_proxy;
   std::optional<std::string> http_proxy;
   std::optional<std::string> no_proxy;

@@ -60,7 +60,12 @@ class PublishCommand final : public Command {
       tags.emplace_back(tag.substr(0, equals), tag.substr(equals + 1));
     }
     std::optional<publish::RunRequest> run_request;
-    if (run_) {
+    if (!run_) {
+      if (auto flag = run_flags_.first_given(); !flag.empty()) {
+        throw util::Error(util::ErrorKind::usage, fmt::format("{} needs --run", flag),
+                          "add --run --experiment NAME to start a run, or drop the run options");
+      }
+    } else {
       if (!run_flags_.experiment_given())
         throw util::Error(util::ErrorKind::usage, "--run needs --experiment NAME");
       run_request = run_flags_.request(pipeline_, std::nullopt);

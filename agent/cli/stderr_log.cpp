@@ -4,16 +4,29 @@
 
 namespace kfp::cli {
 
-StderrLog::StderrLog(int verbosity, Terminal terminal, bool colour, std::FILE* stream)
-    : verbosity_(verbosity), terminal_(terminal), colour_(colour), stream_(stream) {}
+StderrLog::StderrLog(int verbosity, Terminal terminal, bool colour, util::Secrets& secrets, std::FILE* stream)
+    : verbosity_(verbosity), terminal_(terminal), colour_(colour), stream_(stream), secrets_(secrets) {}
 
 StderrLog::~StderrLog() {
   end_progress_line();
 }
 
-void StderrLog::add_secret(std::string secret) {
+void StderrLog::add_secret(const std::string& secret) {
+  secrets_.add(secret);
+}
+
+void StderrLog::hint(std::string_view text) {
   std::lock_guard lock(mutex_);
-  secrets_.push_back(std::move(secret));
+  end_progress_line();
+  fmt::print(stream_, "  hint: {}\n", secrets_.redact(std::string(text)));
+  std::fflush(stream_);
+}
+
+void StderrLog::raw(std::string_view text) {
+  std::lock_guard lock(mutex_);
+  end_progress_line();
+  std::fputs(secrets_.redact(std::string(text)).c_str(), stream_);
+  std::fflush(stream_);
 }
 
 void StderrLog::end_progress_line() {
@@ -30,7 +43,7 @@ void StderrLog::write(util::LogLevel level, std::string_view message) {
   if (verbosity_ < 0 && level != util::LogLevel::error) return;
   std::lock_guard lock(mutex_);
   end_progress_line();
-  std::string text = util::redact(std::string(message), secrets_);
+  std::string text = secrets_.redact(std::string(message));
   const char* prefix = "";
   const char* colour_on = "";
   switch (level) {
@@ -59,7 +72,7 @@ void StderrLog::write(util::LogLevel level, std::string_view message) {
 void StderrLog::progress(std::string_view message) {
   if (verbosity_ < 0) return;
   std::lock_guard lock(mutex_);
-  std::string text = util::redact(std::string(message), secrets_);
+  std::string text = secrets_.redact(std::string(message));
   if (terminal_ == Terminal::yes) {
     // \r + clear-to-end redraws the one status line.
     fmt::print(stream_, "\r\033[2K{}", text);

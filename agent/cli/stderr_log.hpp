@@ -1,6 +1,7 @@
 #pragma once
 // The CLI's log sink: stderr, filtered by verbosity, secrets redacted. On a terminal, progress
 // redraws one line; in CI logs (no terminal) each progress message is its own line. Thread-safe.
+// Every line passes through the process's util::Secrets, shared with the other output channels.
 
 #include "util/log.hpp"
 
@@ -15,15 +16,20 @@ enum class Terminal { yes, no };
 
 class StderrLog final : public util::Log {
  public:
-  StderrLog(int verbosity, Terminal terminal, bool colour, std::FILE* stream = stderr);
+  StderrLog(int verbosity, Terminal terminal, bool colour, util::Secrets& secrets,
+            std::FILE* stream = stderr);
   ~StderrLog() override;
   StderrLog(const StderrLog&) = delete;
   StderrLog& operator=(const StderrLog&) = delete;
 
   void write(util::LogLevel level, std::string_view message) override;
   void progress(std::string_view message) override;
-  // Every later line has this string replaced by [REDACTED].
-  void add_secret(std::string secret);
+  // Every later line (and every other output channel) has this token replaced by [REDACTED].
+  void add_secret(const std::string& secret);
+  // A hint line ("  hint: ...") under an error, redacted like the rest.
+  void hint(std::string_view text);
+  // Text written as is (a GitHub workflow command), redacted like the rest.
+  void raw(std::string_view text);
 
  private:
   void end_progress_line();
@@ -34,7 +40,7 @@ class StderrLog final : public util::Log {
   bool colour_;
   std::FILE* stream_;
   bool progress_line_open_ = false;
-  std::vector<std::string> secrets_;
+  util::Secrets& secrets_;
 };
 
 }  // namespace kfp::cli

@@ -1,8 +1,7 @@
 #include "doctor/fixes.hpp"
 
 #include "doctor/embedded_manifests.hpp"
-
-#include <yaml-cpp/yaml.h>
+#include "yaml/load.hpp"
 
 #include <fmt/format.h>
 
@@ -34,6 +33,13 @@ std::string substituted(std::string_view manifest, std::string_view namespace_na
   return text;
 }
 
+// An embedded manifest through the one guarded loader; a Null node if it ever failed to load, which
+// the unit tests of every embedded manifest rule out.
+YAML::Node manifest(std::string_view text, std::string origin) {
+  auto node = yaml::load_document(text, yaml::file_source(std::move(origin), util::ErrorKind::internal));
+  return node ? *node : YAML::Node();
+}
+
 }  // namespace
 
 std::string_view embedded_rolebinding() {
@@ -50,7 +56,7 @@ std::string rolebinding_fix(std::string_view binding_namespace, std::string_view
   // The base leaves the binding's namespace to kustomize; a fix applied alone must carry it.
   const std::string metadata = "\nmetadata:\n";
   if (auto at = text.find(metadata); at != std::string::npos) {
-    const YAML::Node node = YAML::Load(text);
+    const YAML::Node node = manifest(text, "manifests/base/rbac/rolebinding.yaml");
     if (!node["metadata"]["namespace"]) {
       text.insert(at + metadata.size(), fmt::format("  namespace: {}\n", binding_namespace));
     }
@@ -63,7 +69,8 @@ std::string authorization_policy_fix(std::string_view namespace_name, std::strin
 }
 
 std::string authorization_policy_name() {
-  const YAML::Node node = YAML::Load(std::string(embedded::authorization_policy_yaml));
+  const YAML::Node node =
+      manifest(embedded::authorization_policy_yaml, "manifests/base/istio/authorizationpolicy.yaml");
   return fmt::format("{} in namespace {}", node["metadata"]["name"].as<std::string>(""),
                      node["metadata"]["namespace"].as<std::string>("kubeflow"));
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kfp::http {
 
@@ -23,6 +24,16 @@ struct Target {
 // Parses scheme://host[:port][/path][?query]. Fails with kind usage on anything else (another
 // scheme, no host, a bad port); the message quotes the URL, which never carries a token.
 [[nodiscard]] util::Result<Target> parse_target(std::string_view url);
+
+// A --host value checked and normalized: an absolute http(s) URL (the scheme in any case) with a
+// host, an optional port 1-65535 and an optional path prefix. Whitespace, user info (credentials),
+// a query or a fragment are refused: each fails with kind usage naming the problem, and no message
+// repeats user info. The result has the scheme in lower case and no trailing slash.
+[[nodiscard]] util::Result<std::string> normalize_base_url(std::string_view url);
+
+// The user info of every URL inside `text` ("user:pass" in "--host=http://user:pass@h/"), as written
+// and percent-decoded, each followed by '@': the credentials to redact from every output.
+[[nodiscard]] std::vector<std::string> url_credentials(std::string_view text);
 
 // "http" or "https".
 [[nodiscard]] std::string_view to_string(Scheme scheme);

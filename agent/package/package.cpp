@@ -1,10 +1,10 @@
 #include "package/package.hpp"
 
 #include "package/archive.hpp"
-#include "package/document.hpp"
 #include "package/validate.hpp"
 #include "util/digest.hpp"
 #include "util/file.hpp"
+#include "yaml/load.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -83,7 +83,8 @@ util::Result<Package> finish_from_disk(Package package, const std::filesystem::p
     size += bytes.size();
     if (!json && bytes.find_first_not_of(" \t\r\n") != std::string_view::npos) json = starts_json(bytes);
   };
-  if (auto shape = check_yaml_shape(input, origin, consume); !shape) return shape.error();
+  if (auto shape = yaml::check_shape(input, yaml::package_source(origin), consume); !shape)
+    return shape.error();
   if (size > max_package_bytes) return too_large(origin, static_cast<std::size_t>(size));
   input.clear();
   input.seekg(0);

@@ -1,6 +1,7 @@
 #include "package/validate.hpp"
 
-#include "package/document.hpp"
+#include "yaml/json.hpp"
+#include "yaml/load.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -310,13 +311,15 @@ util::Result<void> inspect_argo(Package& package, const json::object& workflow, 
   std::string_view api_version = workflow.at("apiVersion").get_string();
   if (api_version != argo_api_version) {
     return invalid(fmt::format("{}: Argo apiVersion is \"{}\"; the server accepts only \"{}\"",
-                               location(origin, mark_of(node, "apiVersion")), api_version, argo_api_version));
+                               yaml::location(origin, mark_of(node, "apiVersion")), api_version,
+                               argo_api_version));
   }
   const json::value* spec = workflow.if_contains("spec");
   const json::value* templates =
       spec != nullptr && spec->is_object() ? spec->get_object().if_contains("templates") : nullptr;
   if (templates == nullptr || !templates->is_array() || templates->get_array().empty()) {
-    return invalid(fmt::format("{}: the Argo Workflow has no spec.templates", location(origin, node.Mark())));
+    return invalid(
+        fmt::format("{}: the Argo Workflow has no spec.templates", yaml::location(origin, node.Mark())));
   }
   if (const json::value* metadata = workflow.if_contains("metadata");
       metadata != nullptr && metadata->is_object()) {
@@ -341,7 +344,7 @@ util::Result<void> inspect_argo(Package& package, const json::object& workflow, 
     input.name = string_or_empty(parameter.if_contains("name"));
     if (input.name.empty()) {
       return invalid(fmt::format("{}: an Argo spec.arguments.parameters entry has no name",
-                                 location(origin, node.Mark())));
+                                 yaml::location(origin, node.Mark())));
     }
     input.type = ParameterType::string;
     if (const json::value* value = parameter.if_contains("value"); value != nullptr && !value->is_null()) {
@@ -375,7 +378,7 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
         return invalid(
             fmt::format("{}: documents {} and {} are both PipelineSpecs; the server accepts one "
                         "(\"multiple pipeline specs provided\")",
-                        location(origin, nodes[i].Mark()), *spec_index + 1, i + 1));
+                        yaml::location(origin, nodes[i].Mark()), *spec_index + 1, i + 1));
       }
       spec_index = i;
     } else if (is_platform_spec(document)) {
@@ -383,7 +386,7 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
         return invalid(
             fmt::format("{}: documents {} and {} are both PlatformSpecs; the server accepts one "
                         "(\"multiple platform specs provided\")",
-                        location(origin, nodes[i].Mark()), *platform_index + 1, i + 1));
+                        yaml::location(origin, nodes[i].Mark()), *platform_index + 1, i + 1));
       }
       platform_index = i;
     } else {
@@ -421,7 +424,7 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
   std::string schema_version = string_or_empty(field(spec, pipeline_spec_fields, "schemaVersion"));
   if (schema_version != required_schema_version) {
     return invalid(fmt::format("{}: schemaVersion is \"{}\"; the server accepts only \"{}\"",
-                               location(origin, mark_of(spec_node, "schemaVersion")), schema_version,
+                               yaml::location(origin, mark_of(spec_node, "schemaVersion")), schema_version,
                                required_schema_version),
                    "compile the pipeline with the kfp 2.x SDK");
   }
@@ -434,7 +437,7 @@ util::Result<void> inspect_v2(Package& package, const std::vector<json::value>& 
     return invalid(
         fmt::format("{}: pipelineInfo.name \"{}\" does not match ^[a-z0-9][a-z0-9-]{{0,127}}$; "
                     "the server refuses it",
-                    location(origin, mark), package.pipeline_name),
+                    yaml::location(origin, mark), package.pipeline_name),
         "use lower-case letters, digits and '-' (at most 128 characters) in the @dsl.pipeline name");
   }
   read_v2_inputs(package, spec);
@@ -457,11 +460,12 @@ namespace {
 
 util::Result<void> inspect_nodes(Package& package, const std::vector<YAML::Node>& nodes,
                                  const std::string& origin) {
-  NodeBudget budget;
+  const yaml::Source source = yaml::package_source(origin);
+  yaml::NodeBudget budget(source.limits.max_nodes);
   std::vector<json::value> documents;
   documents.reserve(nodes.size());
   for (const YAML::Node& node : nodes) {
-    auto document = to_json(node, budget, origin);
+    auto document = yaml::to_json(node, budget, source);
     if (!document) return document.error();
     documents.push_back(std::move(*document));
   }
@@ -475,14 +479,13 @@ util::Result<void> inspect_nodes(Package& package, const std::vector<YAML::Node>
 }  // namespace
 
 util::Result<void> inspect_document(Package& package, const std::string& origin) {
-  if (auto shape = check_yaml_shape(package.document, origin); !shape) return shape.error();
-  auto nodes = parse_yaml_documents(package.document, origin);
+  auto nodes = yaml::load_documents(package.document, yaml::package_source(origin));
   if (!nodes) return nodes.error();
   return inspect_nodes(package, *nodes, origin);
 }
 
 util::Result<void> inspect_document(Package& package, std::istream& document, const std::string& origin) {
-  auto nodes = parse_yaml_documents(document, origin);
+  auto nodes = yaml::load_checked_documents(document, yaml::package_source(origin));
   if (!nodes) return nodes.error();
   return inspect_nodes(package, *nodes, origin);
 }

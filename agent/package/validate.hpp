@@ -14,7 +14,7 @@ namespace kfp::package {
 [[nodiscard]] util::Result<void> inspect_document(Package& package, const std::string& origin);
 
 // The same, reading the document from `document` rather than `package.document`, for files too
-// large to hold; the caller has already run check_yaml_shape on the same bytes.
+// large to hold; the caller has already run yaml::check_shape on the same bytes.
 [[nodiscard]] util::Result<void> inspect_document(Package& package, std::istream& document,
                                                   const std::string& origin);
 

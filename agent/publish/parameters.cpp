@@ -1,9 +1,10 @@
 #include "publish/parameters.hpp"
 
 #include "util/file.hpp"
+#include "yaml/json.hpp"
+#include "yaml/load.hpp"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -18,7 +19,6 @@ namespace kfp::publish {
 namespace {
 
 constexpr std::size_t max_params_file_bytes = std::size_t{4} << 20;
-constexpr int max_yaml_depth = 64;
 
 util::Failure invalid(std::string message, std::string hint = {}) {
   return util::fail(util::ErrorKind::invalid_parameters, std::move(message), std::move(hint));
@@ -118,67 +118,22 @@ util::Result<boost::json::value> check_typed(const std::string& name, const boos
   return require_finite(name, check_typed_value(name, value, type), boost::json::serialize(value));
 }
 
-// YAML → JSON with YAML's plain scalars typed as YAML 1.2 core schema reads them.
-util::Result<boost::json::value> yaml_to_json(const YAML::Node& node, int depth) {
-  if (depth > max_yaml_depth) return invalid("the parameters file nests too deeply");
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return boost::json::value(nullptr);
-    case YAML::NodeType::Sequence: {
-      boost::json::array array;
-      for (const auto& item : node) {
-        auto converted = yaml_to_json(item, depth + 1);
-        if (!converted) return converted.error();
-        array.push_back(std::move(*converted));
-      }
-      return boost::json::value(std::move(array));
-    }
-    case YAML::NodeType::Map: {
-      boost::json::object object;
-      for (const auto& item : node) {
-        auto converted = yaml_to_json(item.second, depth + 1);
-        if (!converted) return converted.error();
-        object[item.first.Scalar()] = std::move(*converted);
-      }
-      return boost::json::value(std::move(object));
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str")
-        return boost::json::value(text);  // quoted
-      if (text == "true" || text == "True" || text == "TRUE") return boost::json::value(true);
-      if (text == "false" || text == "False" || text == "FALSE") return boost::json::value(false);
-      if (text == "null" || text == "~" || text.empty()) return boost::json::value(nullptr);
-      std::int64_t integer = 0;
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
-      if (ec == std::errc{} && p == text.data() + text.size()) return boost::json::value(integer);
-      boost::system::error_code json_ec;
-      auto number = boost::json::parse(text, json_ec);
-      if (!json_ec && number.is_double()) return number;
-      return boost::json::value(text);
-    }
-  }
-  return boost::json::value(nullptr);
-}
-
+// The file as one YAML/JSON mapping (JSON is YAML), through the guarded loader and the one
+// converter. A value written as a scalar keeps its text, so it is typed against the declared input
+// exactly as --param name=value is; lists and mappings are YAML values.
 util::Result<boost::json::object> read_params_file(const std::filesystem::path& path) {
   auto content = util::read_file(path, max_params_file_bytes, util::ErrorKind::invalid_parameters);
   if (!content) return content.error();
-  boost::json::value value;
-  try {
-    YAML::Node root = YAML::Load(*content);  // JSON is YAML
-    if (!root.IsMap()) {
-      return invalid(
-          fmt::format("{}: the parameters file must be a mapping of name to value", path.string()));
-    }
-    auto converted = yaml_to_json(root, 0);
-    if (!converted) return converted.error();
-    value = std::move(*converted);
-  } catch (const YAML::Exception& e) {
-    return invalid(fmt::format("{}:{}:{}: invalid YAML/JSON: {}", path.string(), e.mark.line + 1,
-                               e.mark.column + 1, e.msg));
+  const yaml::Source source = yaml::file_source(path.string(), util::ErrorKind::invalid_parameters);
+  auto root = yaml::load_document(*content, source);
+  if (!root) return root.error();
+  if (!root->IsMap()) {
+    return invalid(fmt::format("{}: the parameters file must be a mapping of name to value",
+                               yaml::location(path.string(), root->Mark())));
   }
-  return value.as_object();
+  auto values = yaml::to_json(*root, source, yaml::TopLevelScalars::keep_text);
+  if (!values) return values.error();
+  return std::move(values->as_object());
 }
 
 }  // namespace

@@ -1,44 +1,69 @@
 #pragma once
 // Where the report goes besides stdout: --report FILE, --results-dir DIR (Tekton/Argo), GitHub
-// Actions' GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, and the Kubernetes termination log.
+// Actions' GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, and the Kubernetes termination-message file.
+// Every destination is checked before the first request, and redacted where it is written.
 
 #include "report/report.hpp"
 #include "util/environment.hpp"
+#include "util/log.hpp"
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kfp::report {
+
+inline constexpr const char* default_termination_log = "/dev/termination-log";
+inline constexpr const char* termination_log_variable = "KFP_TERMINATION_LOG";
+
+// What the command line asked for.
+struct OutputRequest {
+  std::optional<std::filesystem::path> report_file;
+  std::optional<std::filesystem::path> results_dir;
+  std::optional<std::filesystem::path> termination_log;  // --termination-log
+};
 
 struct OutputTargets {
   std::optional<std::filesystem::path> report_file;
   std::optional<std::filesystem::path> results_dir;
   std::optional<std::filesystem::path> github_output;
   std::optional<std::filesystem::path> github_step_summary;
-  std::optional<std::filesystem::path> termination_log;  // only when it exists and is writable
+  std::optional<std::filesystem::path> termination_log;
 };
 
-inline constexpr const char* default_termination_log = "/dev/termination-log";
+// The targets: the request's, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, and the termination-message file
+// (--termination-log, else KFP_TERMINATION_LOG, else `default_log` only when it exists and is
+// writable: a pod's kubelet provides it, nothing else should get one created).
+[[nodiscard]] OutputTargets targets_from(const util::Environment& env, const OutputRequest& request,
+                                         const std::filesystem::path& default_log = default_termination_log);
 
-// Targets from the options and the CI's variables (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY).
-[[nodiscard]] OutputTargets targets_from(
-    const util::Environment& env, std::optional<std::filesystem::path> report_file,
-    std::optional<std::filesystem::path> results_dir,
-    const std::filesystem::path& termination_log = default_termination_log);
+// Checks, before anything is sent, that every target can be written (creating the results directory).
+// Returns the failures, each naming the path; nothing is written.
+[[nodiscard]] std::vector<util::Failure> check_outputs(const OutputTargets& targets);
 
 // The short result fields CI reads: pipeline_id, version_id, version_name, run_id, run_state,
 // exit_code, outcome (only those that are known).
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> result_fields(const Report& report);
 
-// The one-line summary ("publish created: pipeline x version y"), for logs and the termination log.
+// The one-line summary ("kfp-publish publish created: pipeline x version y (exit 0)"), for -o text.
 [[nodiscard]] std::string summary_line(const Report& report);
 
 // The GitHub step summary in Markdown.
 [[nodiscard]] std::string markdown_summary(const Report& report);
 
-// Writes every target. Returns the failures (each names the path); the caller decides the exit code.
-[[nodiscard]] std::vector<util::Failure> write_outputs(const Report& report, const OutputTargets& targets);
+// GITHUB_OUTPUT lines for `fields`, each in the heredoc form `name<<DELIMITER` with a fresh random
+// delimiter (as @actions/core's prepareKeyValueMessage writes them), so no value can end its block
+// or inject another output. Fails (kind internal) on a name that is empty or holds a line break,
+// '=' or "<<", which the runner would split.
+[[nodiscard]] util::Result<std::string> github_output_text(
+    const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Writes every target, each redacted of `secrets`: the report file gets the full report, the
+// termination log the termination message (report/serialize.hpp; when --report names the same file, it
+// gets that message only). Returns the failures (each names the path); the caller decides the exit code.
+[[nodiscard]] std::vector<util::Failure> write_outputs(const Report& report, const OutputTargets& targets,
+                                                       const util::Secrets& secrets);
 
 }  // namespace kfp::report

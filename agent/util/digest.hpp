@@ -1,5 +1,5 @@
 #pragma once
-// Content digests (OpenSSL EVP). Fails only if OpenSSL itself fails, which is a bug: throws Error(internal).
+// Content digests (nettle's SHA-256, which needs no library initialisation). Cannot fail.
 
 #include <cstddef>
 #include <span>

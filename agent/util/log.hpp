@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,32 @@ class MemoryLog final : public Log {
   std::vector<std::pair<LogLevel, std::string>> lines;
 };
 
-// Replaces every occurrence of each secret in `text` with "[REDACTED]".
+// Replaces with "[REDACTED]" every occurrence of each secret in `text`, and a secret's head of at
+// least min_redacted_head_chars where the text was cut short after it (at its end or at "…": server
+// messages are truncated, and a 1 KB token in an echoed header straddles the cut). Secrets shorter than
+// min_secret_chars are skipped: they would redact ordinary words; tokens are long.
 [[nodiscard]] std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+inline constexpr std::size_t min_secret_chars = 8;
+inline constexpr std::size_t min_redacted_head_chars = 16;
+
+// The secrets this process has seen: every token as read (and a JWT's signature on its own) and the
+// credentials of any URL it was given. Each output channel (stdout, stderr, the report, the results
+// directory, the GitHub outputs, summary and annotation, the termination message) passes what it writes
+// through redact() at the one place it writes. Thread-safe (apply's workers read tokens); never shrinks.
+class Secrets {
+ public:
+  enum class Kind {
+    token,        // a bearer token: redacted when at least min_secret_chars long
+    credentials,  // URL user info ("user:pass@"): always redacted, whatever its length
+  };
+  void add(const std::string& secret, Kind kind = Kind::token);
+  [[nodiscard]] std::string redact(std::string text) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> tokens_;
+  std::vector<std::string> credentials_;
+};
 
 }  // namespace kfp::util

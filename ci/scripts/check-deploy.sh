@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The deployment checks (issue 6): kustomize builds of manifests/, offline schema validation,
-# actionlint, tekton-lint, the Argo schema, shellcheck, kfp-job.sh against a fake kubectl, and the
-# empty-root run of the image's files. Installs what they need first (kubectl, jq, shellcheck,
-# python3-yaml from Debian; tests/deploy's npm packages, pinned by its package-lock.json).
+# The deployment checks (issues 6 and 13): kustomize builds of manifests/, offline schema validation,
+# actionlint, tekton-lint, the Argo schema and retry decision, shellcheck, the Job, CronJob, Tekton
+# and Argo containers run as the kubelet runs them (root: unshare), ci/kfp-job.sh against a fake
+# kubectl, and the empty-root run of the image's files. Installs what they need first (Debian's
+# jq, shellcheck and python3-yaml; tests/deploy's npm packages, pinned by its package-lock.json).
 #
 #   check-deploy.sh [BUILD_DIR]       install, then run tests/integration/test_deploy*.py
 #   check-deploy.sh --install-only    install only (before ctest, which runs the same tests)

@@ -15,7 +15,7 @@ shared="$root/../shared"
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DKFP_FUZZ=ON -DKFP_WERROR=OFF >/dev/null
-targets=(fuzz_package fuzz_api_response fuzz_claims fuzz_parameters)
+targets=(fuzz_package fuzz_api_response fuzz_claims fuzz_parameters fuzz_yaml)
 cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
 
 corpus="$build_dir/fuzz-corpus"
@@ -26,6 +26,7 @@ cp tests/fuzz/seeds/api_response/* "$corpus/fuzz_api_response/"
 cp tests/fuzz/seeds/claims/* "$corpus/fuzz_claims/"
 cp tests/fuzz/seeds/parameters/* "$corpus/fuzz_parameters/"
 cp tests/fuzz/seeds/package/* "$corpus/fuzz_package/"
+cp tests/fuzz/seeds/yaml/* tests/fuzz/seeds/package/* "$corpus/fuzz_yaml/"
 cp pipelines-examples/*.yaml pipelines-examples/*.zip pipelines-examples/*.tar.gz "$corpus/fuzz_package/"
 if [[ -d "$shared/pipelines-corpus" ]]; then
   find "$shared/pipelines-corpus" -type f ! -name '*.md' ! -name '*.txt' -size -1024k -print0 |

@@ -7,6 +7,8 @@ import { parseAllDocuments } from "yaml";
 
 const models = {
   "batch/v1/Job": ["kubernetes-models/batch/v1/Job", "Job"],
+  "batch/v1/CronJob": ["kubernetes-models/batch/v1/CronJob", "CronJob"],
+  "networking.k8s.io/v1/NetworkPolicy": ["kubernetes-models/networking.k8s.io/v1/NetworkPolicy", "NetworkPolicy"],
   "v1/ConfigMap": ["kubernetes-models/v1/ConfigMap", "ConfigMap"],
   "rbac.authorization.k8s.io/v1/Role": ["kubernetes-models/rbac.authorization.k8s.io/v1/Role", "Role"],
   "rbac.authorization.k8s.io/v1/RoleBinding": [

@@ -43,6 +43,19 @@ def _binary(env_name, build_relative):
     return None
 
 
+# The KFP server release the emulator imitates when a test does not name one: CTest registers the
+# release-sensitive suites once per release with KFP_EMULATOR_SERVER_VERSION set (CMakeLists.txt).
+SERVER_VERSIONS = ("1.8.5", "2.0.5", "2.3.0", "2.5.0", "2.15.0", "2.17.0")
+
+
+def server_version():
+    """The release under test: KFP_EMULATOR_SERVER_VERSION, else the emulator's default 2.17.0."""
+    version = os.environ.get("KFP_EMULATOR_SERVER_VERSION") or "2.17.0"
+    if version not in SERVER_VERSIONS:
+        raise RuntimeError(f"KFP_EMULATOR_SERVER_VERSION={version} is not one of {', '.join(SERVER_VERSIONS)}")
+    return version
+
+
 def emulator_bin():
     return _binary("KFP_EMULATOR_BIN", "tests/kfp-emulator/kfp-emulator")
 
@@ -104,7 +117,11 @@ class Emulator:
         self._connection = None
 
     def start(self):
-        argv = [str(self.binary), "--listen", "127.0.0.1:0", *self.flags]
+        flags = list(self.flags)
+        if "--server-version" not in flags and "--ui-proxy" not in flags:
+            flags += ["--server-version", server_version()]
+        self.server_version = flags[flags.index("--server-version") + 1] if "--server-version" in flags else None
+        argv = [str(self.binary), "--listen", "127.0.0.1:0", *flags]
         if self.tls:
             argv += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -302,3 +319,37 @@ class EmulatorTestCase(unittest.TestCase):
         if shared is None:
             self.skipTest("skipped: ../shared (KFP_SHARED_DIR) is absent, no pipeline corpus")
         return shared.joinpath("pipelines-corpus", *parts)
+
+
+def parse_github_output(text):
+    """GITHUB_OUTPUT as the GitHub runner reads it (actions/runner, Runner.Worker/FileCommandManager.cs:
+    each non-empty line is NAME=VALUE, or NAME<<DELIMITER opening a block that ends at a line equal to
+    DELIMITER; whichever of '=' and '<<' comes first decides). Returns {name: value}; a later value
+    of the same name wins, as in the runner. Raises ValueError where the runner fails the step."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    outputs = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if line == "":
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line.split("=", 1)
+            outputs[name] = value
+        elif heredoc >= 0:
+            name, delimiter = line.split("<<", 1)
+            if not name or not delimiter:
+                raise ValueError(f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty")
+            body = []
+            while index < len(lines) and lines[index] != delimiter:
+                body.append(lines[index])
+                index += 1
+            if index >= len(lines):
+                raise ValueError(f"Invalid value. Matching delimiter not found '{delimiter}'")
+            index += 1
+            outputs[name] = "\n".join(body)
+        else:
+            raise ValueError(f"Invalid format '{line}'")
+    return outputs

@@ -11,6 +11,12 @@ detection, and every other request with the behaviour it was started with:
   redirect       302 to another host (`redirect_to`), which must never be contacted
   unauthorized   401 JSON, as the API server answers a bad token
   normal_error   404 JSON
+  echo_json      `status` (default 500) with a JSON error body whose message, error_message and details
+                 repeat every request header (the Authorization header first, after padding that puts
+                 the cut of a 600-character excerpt inside the token)
+  echo_text      `status` (default 500) text/plain: the request head as received, padded the same way
+  echo_objects   200 with objects (pipelines, versions, experiments, runs) whose ids, names, states,
+                 descriptions and URLs are the Authorization header; healthz echoes it too
 
 Every request is recorded (method, path, headers) so tests can check where the token went.
 """
@@ -23,6 +29,9 @@ import time
 TRICKLE_INTERVAL_S = 0.2
 HUGE_JSON_BYTES = 9 * 1024 * 1024
 ENDLESS_CHUNK = b"x" * 65536
+# Characters before the echoed Authorization header: the client quotes at most 600 characters of an
+# error body, so the cut falls inside the token.
+ECHO_PADDING = 420
 
 HEALTHZ = json.dumps({"commit_sha": "hostile", "tag_name": "2.17.0", "multi_user": False}).encode()
 
@@ -40,9 +49,10 @@ class RecordedRequest:
 class HostileServer:
     """Listens on 127.0.0.1:0; use as a context manager. `behaviour` is one of the names above."""
 
-    def __init__(self, behaviour="normal_error", redirect_to=None):
+    def __init__(self, behaviour="normal_error", redirect_to=None, status=500):
         self.behaviour = behaviour
         self.redirect_to = redirect_to
+        self.status = status
         self.requests = []
         self.connections = 0
         self._lock = threading.Lock()
@@ -112,14 +122,40 @@ class HostileServer:
                 with self._lock:
                     self.requests.append(request)
                 if request.path.split("?")[0].endswith("/healthz"):
-                    self._send(client, 200, "application/json", HEALTHZ)
+                    self._send(client, 200, "application/json", self._healthz(request))
                     continue
-                if not self._misbehave(client):
+                if not self._misbehave(client, request):
                     return
         except OSError:
             pass
         finally:
             client.close()
+
+    def _healthz(self, request):
+        if self.behaviour != "echo_objects":
+            return HEALTHZ
+        echo = request.headers.get("authorization", "")
+        return json.dumps({"commit_sha": echo, "tag_name": "2.17.0", "multi_user": False}).encode()
+
+    @staticmethod
+    def _echo(request):
+        """Every request header as text, the Authorization header first after ECHO_PADDING characters."""
+        headers = sorted(request.headers.items(), key=lambda item: item[0] != "authorization")
+        dump = "; ".join(f"{name}: {value}" for name, value in headers)
+        return "x" * ECHO_PADDING + f" {request.method} {request.path} {dump}"
+
+    def _echo_objects(self, request):
+        echo = request.headers.get("authorization", "")
+        pipeline = {"pipeline_id": echo, "display_name": echo, "description": echo, "created_at": "2024-01-01T00:00:00Z"}
+        version = {"pipeline_id": echo, "pipeline_version_id": echo, "display_name": echo, "description": echo,
+                   "tags": {"kfp-publish-digest": echo}}
+        experiment = {"experiment_id": echo, "display_name": echo, "description": echo}
+        run = {"run_id": echo, "display_name": echo, "description": echo, "state": echo, "experiment_id": echo,
+               "pipeline_version_reference": {"pipeline_id": echo, "pipeline_version_id": echo},
+               "error": {"message": echo}}
+        body = {"pipelines": [pipeline], "pipeline_versions": [version], "experiments": [experiment], "runs": [run],
+                "total_size": 1, "next_page_token": "", **pipeline, **version, **experiment, **run}
+        return json.dumps(body).encode()
 
     @staticmethod
     def _send(client, status, content_type, body, extra=""):
@@ -128,9 +164,21 @@ class HostileServer:
                 f"Content-Length: {len(body)}\r\n{extra}\r\n").encode()
         client.sendall(head + body)
 
-    def _misbehave(self, client):
+    def _misbehave(self, client, request):
         """Answers one request; returns whether the connection may serve another."""
         b = self.behaviour
+        if b == "echo_json":
+            echo = self._echo(request)
+            body = {"code": 13, "message": echo, "error_message": echo, "error_details": echo,
+                    "details": [{"@type": "type.googleapis.com/google.rpc.Status", "message": echo}]}
+            self._send(client, self.status, "application/json", json.dumps(body).encode())
+            return True
+        if b == "echo_text":
+            self._send(client, self.status, "text/plain", self._echo(request).encode())
+            return True
+        if b == "echo_objects":
+            self._send(client, 200, "application/json", self._echo_objects(request))
+            return True
         if b == "trickle":
             client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
             while not self._stop.is_set():

@@ -30,6 +30,10 @@ def env_of(container):
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def setUpModule():
+    ds.skip_under_sanitizers()
+
+
 class KustomizeBuilds(unittest.TestCase):
     def test_every_kustomization_builds_and_validates_against_the_schemas(self):
         ds.require_node_modules()
@@ -93,11 +97,20 @@ class JobSecurity(unittest.TestCase):
         env = env_of(container)
         self.assertEqual(env["KF_PIPELINES_SA_TOKEN_PATH"]["value"], f"{TOKEN_DIR}/token")
 
-        # A read-only root still needs a writable /tmp for --report.
+        # A read-only root with a memory emptyDir at /tmp.
         self.assertIn("/tmp", mounts)
-        self.assertIn("emptyDir", volumes[mounts["/tmp"]["name"]])
-        self.assertIn("--report=/tmp/report.json", container["args"])
-        self.assertEqual(container["terminationMessagePath"], "/tmp/report.json")
+        self.assertEqual(volumes[mounts["/tmp"]["name"]]["emptyDir"]["medium"], "Memory")
+        # The report goes to the kubelet's termination-message file, written in place by kfp-publish
+        # (the kubelet bind-mounts that file: a rename onto it fails), not through --report.
+        self.assertEqual(container.get("terminationMessagePath", "/dev/termination-log"), "/dev/termination-log")
+        self.assertEqual(container.get("terminationMessagePolicy", "File"), "File")
+        self.assertFalse([a for a in container["args"] if a.startswith("--report")])
+        # The run parameters: a file from the settings ConfigMap.
+        self.assertIn("--params-file=/etc/kfp-publish/params.yaml", container["args"])
+        settings = volumes[mounts["/etc/kfp-publish"]["name"]]["configMap"]
+        self.assertEqual(settings["name"], "kfp-publish-settings")
+        self.assertEqual(settings["items"], [{"key": "params.yaml", "path": "params.yaml"}])
+        self.assertIs(mounts["/etc/kfp-publish"].get("readOnly"), True)
 
         # Retries only where a retry can help.
         self.assertIsInstance(spec["backoffLimit"], int)
@@ -119,10 +132,12 @@ class JobSecurity(unittest.TestCase):
         self.assertEqual(first_match["action"], "Count")
         self.assertTrue(any(r["action"] == "Ignore" and r.get("onPodConditions") for r in rules))
 
-        # The package ConfigMap the Job mounts is the one kustomize generated.
+        # The ConfigMaps the Job mounts and reads are the ones generated, under their fixed names.
         package_volume = volumes[mounts["/pipelines"]["name"]]
         config_maps = {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"}
-        self.assertIn(package_volume["configMap"]["name"], config_maps)
+        self.assertEqual(package_volume["configMap"]["name"], "kfp-publish-package")
+        if config_maps:
+            self.assertEqual(config_maps, {"kfp-publish-package", "kfp-publish-settings"})
         return job
 
     def test_in_cluster_overlay(self):
@@ -134,13 +149,33 @@ class JobSecurity(unittest.TestCase):
         annotations = job["spec"]["template"]["metadata"]["annotations"]
         self.assertEqual(annotations["sidecar.istio.io/inject"], "false")
 
-    def test_through_ui_overlay_runs_a_native_sidecar_and_calls_the_ui(self):
+    def test_through_ui_overlay_calls_the_ui_without_a_sidecar(self):
+        # Kubeflow >= 1.9.1 admits an authorization header without kubeflow-userid at ml-pipeline-ui.
         job = self.check_job(overlay_docs("through-ui"))
         env = env_of(container_of(job))
         self.assertEqual(env["KFP_HOST"]["value"], "http://ml-pipeline-ui.kubeflow.svc.cluster.local")
         annotations = job["spec"]["template"]["metadata"]["annotations"]
+        self.assertEqual(annotations["sidecar.istio.io/inject"], "false")
+
+    def test_through_ui_mesh_overlay_asks_for_a_native_sidecar(self):
+        job = self.check_job(overlay_docs("through-ui-mesh"))
+        self.assertEqual(env_of(container_of(job))["KFP_HOST"]["value"],
+                         "http://ml-pipeline-ui.kubeflow.svc.cluster.local")
+        annotations = job["spec"]["template"]["metadata"]["annotations"]
         self.assertEqual(annotations["sidecar.istio.io/inject"], "true")
         self.assertEqual(annotations["sidecar.istio.io/nativeSidecar"], "true")
+
+    def test_the_cronjob_carries_the_whole_job(self):
+        docs = ds.documents(ds.kustomize(ds.MANIFESTS / "cronjob"))
+        cronjob = ds.only(docs, "CronJob")
+        self.assertIs(cronjob["spec"]["suspend"], True)
+        self.assertEqual(cronjob["metadata"]["namespace"], "team-a")
+        job = ds.only(overlay_docs("in-cluster"), "Job")
+        self.assertEqual(cronjob["spec"]["jobTemplate"]["spec"], job["spec"])
+        self.check_job([{"kind": "Job", "spec": cronjob["spec"]["jobTemplate"]["spec"]}])
+        # The settings under their fixed name; the package is loaded separately (README step 4).
+        self.assertEqual([d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"], ["kfp-publish-settings"])
+        self.assertEqual([d["kind"] for d in docs if d["kind"] == "Job"], [])
 
     def test_the_run_key_is_stable_across_pod_retries(self):
         env = env_of(container_of(ds.only(overlay_docs("in-cluster"), "Job")))
@@ -155,40 +190,55 @@ class JobSecurity(unittest.TestCase):
 
 
 class SetUp(unittest.TestCase):
-    def test_through_ui_setup_binds_and_admits_the_profile_account(self):
+    def test_the_profile_step_is_the_profile_alone(self):
+        docs = ds.documents(ds.kustomize(ds.MANIFESTS / "setup" / "profile"))
+        self.assertEqual([d["kind"] for d in docs], ["Profile"])
+
+    def test_through_ui_setup_binds_and_admits_the_namespace(self):
         docs = ds.documents(ds.kustomize(ds.MANIFESTS / "setup" / "through-ui"))
-        binding = next(d for d in docs if d["kind"] == "RoleBinding"
-                       and d["roleRef"]["name"] == "kubeflow-edit")
+        binding = next(d for d in docs if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == "kubeflow-edit")
         self.assertEqual(binding["roleRef"]["kind"], "ClusterRole")
         self.assertEqual(binding["subjects"],
                          [{"kind": "ServiceAccount", "name": "default-editor", "namespace": "team-a"}])
         self.assertEqual(binding["metadata"]["namespace"], "team-a")
         self.assertEqual(ds.only(docs, "Profile")["metadata"]["name"], "team-a")
-
-        policy = ds.only(docs, "AuthorizationPolicy")
+        policy = ds.only(docs, "NetworkPolicy")
         self.assertEqual(policy["metadata"]["namespace"], "kubeflow")
         self.assertNotEqual(policy["metadata"]["name"], "ml-pipeline-ui")  # the installer owns that one
+        self.assertEqual(policy["spec"]["podSelector"], {"matchLabels": {"app": "ml-pipeline-ui"}})
+        self.assertEqual(policy["spec"]["ingress"], [{
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "team-a"}}}],
+            "ports": [{"protocol": "TCP", "port": 3000}]}])
+        # From Kubeflow 1.9.1 the installer's ml-pipeline-ui policy admits the request already.
+        self.assertEqual([d for d in docs if d["kind"] == "AuthorizationPolicy"], [])
+
+    def test_through_ui_mesh_setup_admits_the_principal(self):
+        docs = ds.documents(ds.kustomize(ds.MANIFESTS / "setup" / "through-ui-mesh"))
+        ds.only(docs, "NetworkPolicy")
+        policy = ds.only(docs, "AuthorizationPolicy")
+        self.assertEqual(policy["metadata"]["namespace"], "kubeflow")
         self.assertEqual(policy["spec"]["action"], "ALLOW")
         self.assertEqual(policy["spec"]["selector"]["matchLabels"], {"app": "ml-pipeline-ui"})
         rule = policy["spec"]["rules"][0]
-        self.assertEqual(rule["from"][0]["source"]["principals"],
-                         ["cluster.local/ns/team-a/sa/default-editor"])
+        self.assertEqual(rule["from"][0]["source"]["principals"], ["cluster.local/ns/team-a/sa/default-editor"])
         self.assertIn({"key": "request.headers[kubeflow-userid]", "notValues": ["*"]}, rule["when"])
 
     def test_the_namespace_is_named_once_in_the_setup(self):
-        namespaced = ds.MANIFESTS / "setup" / "in-cluster" / "namespaced" / "kustomization.yaml"
-        text = namespaced.read_text(encoding="utf-8")
-        self.assertIn("\nnamespace: team-a\n", text)
+        profile = ds.MANIFESTS / "base" / "profile" / "profile.yaml"
+        text = profile.read_text(encoding="utf-8")
+        self.assertIn("\n  name: team-a\n", text)
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "manifests"
             shutil.copytree(ds.MANIFESTS, copy)
-            (copy / "setup" / "in-cluster" / "namespaced" / "kustomization.yaml").write_text(
-                text.replace("\nnamespace: team-a\n", "\nnamespace: team-z\n"), encoding="utf-8")
-            docs = ds.documents(ds.kustomize(copy / "setup" / "through-ui"))
+            (copy / "base" / "profile" / "profile.yaml").write_text(
+                text.replace("\n  name: team-a\n", "\n  name: team-z\n"), encoding="utf-8")
+            docs = ds.documents(ds.kustomize(copy / "setup" / "through-ui-mesh"))
         rendered = ds.dumps(docs)
         self.assertNotIn("team-a", rendered)
         self.assertIn("cluster.local/ns/team-z/sa/default-editor", rendered)
-        self.assertEqual(ds.only(docs, "Profile")["metadata"]["name"], "team-z")
+        for doc in docs:
+            if doc["kind"] in ("Role", "RoleBinding"):
+                self.assertEqual(doc["metadata"]["namespace"], "team-z", doc["metadata"]["name"])
 
     def test_standalone_rbac_and_istio_files_for_doctor(self):
         binding = ds.only(ds.load_file(ds.MANIFESTS / "base" / "rbac" / "rolebinding.yaml"), "RoleBinding")
@@ -205,7 +255,7 @@ class SetUp(unittest.TestCase):
         for needed in [("batch", "jobs", "create"), ("batch", "jobs", "get"),
                        ("batch", "jobs", "delete"), ("", "configmaps", "create"),
                        ("", "configmaps", "patch"), ("", "pods", "list"), ("", "pods", "get"),
-                       ("", "pods/log", "get")]:
+                       ("", "pods/log", "get"), ("", "events", "list"), ("batch", "cronjobs", "get")]:
             self.assertIn(needed, granted)
 
 

@@ -345,7 +345,7 @@ class OutputsTest(PublishTestCase):
         self.assertEqual(report["run"]["state"], "SUCCEEDED")
         self.assertEqual((results / "run_id").read_text(), report["run"]["id"])
         self.assertEqual((results / "exit_code").read_text(), "0")
-        self.assertIn(f"version_id={report['version']['id']}\n", gh_output.read_text())
+        self.assertEqual(harness.parse_github_output(gh_output.read_text())["version_id"], report["version"]["id"])
         self.assertIn("SUCCEEDED", gh_summary.read_text())
         for path in (report_file, gh_output, gh_summary, *results.iterdir()):
             self.assertNotIn(self.token, path.read_text())

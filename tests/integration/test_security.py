@@ -114,6 +114,152 @@ class HostileServerTest(harness.EmulatorTestCase):
         self.assertEqual(len(api_requests), 2, api_requests)
 
 
+def secret_windows(secret, width=24, stride=12):
+    """Every `width`-character window of `secret` (and its end): none may appear in any output, so a
+    token cut short by a truncated server message is caught as surely as a whole one."""
+    windows = {secret[i:i + width] for i in range(0, max(1, len(secret) - width + 1), stride)}
+    windows.add(secret[-width:])
+    return windows
+
+
+class EchoingServerTest(harness.EmulatorTestCase):
+    """A server that echoes the request's headers (the bearer token with them) into its bodies: in
+    error messages, in a text body that the client quotes cut short, and as the ids, names, states and
+    URLs of the objects it returns. Every output channel of every reachable path is searched."""
+
+    SCENARIOS = [("echo_json", status) for status in (400, 401, 403, 404, 409, 500, 503)] + \
+        [("echo_text", 500), ("echo_text", 403), ("echo_objects", 200)]
+
+    def setUp(self):
+        super().setUp()
+        binary = harness.publish_bin()
+        if binary is None or not binary.exists():
+            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
+        self.publish_binary = binary
+        self.token = harness.mint_token(self.rsa_key(), SUBJECT, binary=self.binary)
+        self.token_file = self.tmp / "token"
+        self.token_file.write_text(self.token)
+        self.package = harness.source_dir() / "pipelines-examples" / "hello-world.yaml"
+        self.apply_file = self.tmp / "apply.yaml"
+        self.apply_file.write_text(
+            "apiVersion: kfp-publish/v1\nkind: Apply\n"
+            f"pipelines:\n  - {{name: hello, package: {self.package}}}\n"
+            "experiments:\n  - {name: ci}\n"
+            "runs:\n  - {name: smoke, pipeline: hello, experiment: ci, parameters: {message: hi}}\n")
+        self.secrets = secret_windows(self.token)
+
+    def commands(self):
+        return {
+            "publish-run-wait": ["publish", self.package, "--pipeline", "hello", "--run", "--experiment", "ci",
+                                 "--param", "message=hi", "--wait", "--wait-timeout", "5s"],
+            "run": ["run", "--pipeline", "hello", "--experiment", "ci", "--param", "message=hi", "--wait",
+                    "--wait-timeout", "5s"],
+            "apply": ["apply", "-f", self.apply_file],
+            "doctor": ["doctor"],
+        }
+
+    def run_everywhere(self, name, argv, host, output="json"):
+        """argv with every output channel on; returns (exit code, {channel: text})."""
+        out = self.tmp / name
+        out.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+        env.update({"GITHUB_OUTPUT": str(out / "github_output"), "GITHUB_STEP_SUMMARY": str(out / "summary.md"),
+                    "GITHUB_ACTIONS": "true"})
+        full = [str(self.publish_binary), "-v", "-v", *map(str, argv), "-o", output, "--host", host,
+                "--token-file", str(self.token_file), "--namespace", NAMESPACE, "--request-timeout", "2s",
+                "--retries", "0", "--report", str(out / "report.json"), "--results-dir", str(out / "results"),
+                "--termination-log", str(out / "termination-log")]
+        code, stdout, stderr, _ = run_measured(full, env, HOSTILE_SUBPROCESS_TIMEOUT_S)
+        self.assertNotEqual(code, -9, f"{name}: killed after {HOSTILE_SUBPROCESS_TIMEOUT_S}s\n{stderr}")
+        channels = {"stdout": stdout, "stderr": stderr}
+        for path in out.rglob("*"):
+            if path.is_file():
+                channels[str(path.relative_to(self.tmp))] = path.read_text(errors="replace")
+        return code, channels
+
+    def assert_clean(self, name, channels):
+        for label, text in channels.items():
+            for window in self.secrets:
+                self.assertNotIn(window, text, f"{name}: part of the token reached {label}:\n{text[:3000]}")
+
+    def test_no_channel_shows_an_echoed_token(self):
+        for behaviour, status in self.SCENARIOS:
+            with HostileServer(behaviour, status=status) as server:
+                for command, argv in self.commands().items():
+                    for output in ("json", "text"):
+                        name = f"{behaviour}-{status}-{command}-{output}"
+                        with self.subTest(name):
+                            code, channels = self.run_everywhere(name, argv, server.url, output)
+                            self.assert_clean(name, channels)
+                            report = json.loads(channels[f"{name}/report.json"])
+                            self.assertEqual(report["exit_code"], code)
+                            self.assertIn(f"{name}/termination-log", channels)
+                            if code != 0:
+                                self.assertIn("::error title=kfp-publish::", channels["stderr"])
+                self.assertTrue(any(r.headers.get("authorization") == f"Bearer {self.token}"
+                                    for r in server.requests), "the token was never sent: the test proves nothing")
+
+    def test_the_echo_reaches_the_report_redacted(self):
+        # The channels above are clean because of redaction, not because the echo never arrived.
+        with HostileServer("echo_json", status=500) as server:
+            code, channels = self.run_everywhere("proof", self.commands()["publish-run-wait"], server.url)
+        self.assertEqual(code, 7)
+        message = json.loads(channels["proof/report.json"])["error"]["message"]
+        self.assertIn("authorization: Bearer [REDACTED]", message)
+
+
+class UrlCredentialsTest(harness.EmulatorTestCase):
+    """Credentials in the host URL are refused before any request and reach no output."""
+
+    PASSWORD = "pa55-w0rd-Zq9"
+
+    def setUp(self):
+        super().setUp()
+        binary = harness.publish_bin()
+        if binary is None or not binary.exists():
+            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
+        self.publish_binary = binary
+        self.package = harness.source_dir() / "pipelines-examples" / "hello-world.yaml"
+
+    def test_credentials_in_the_host_are_refused_and_never_printed(self):
+        with HostileServer("echo_json") as server:
+            hosts = [f"http://ci-bot:{self.PASSWORD}@127.0.0.1:{server.port}",
+                     f"HTTP://ci-bot:{self.PASSWORD}@127.0.0.1:{server.port}/pipeline",
+                     f"http://{self.PASSWORD}@127.0.0.1:{server.port}/?q=1",
+                     f"http://ci-bot:{self.PASSWORD}@127.0.0.1:{server.port}/ ",
+                     f"http://ci-bot:{self.PASSWORD}@127.0.0.1:99999"]
+            for index, host in enumerate(hosts):
+                for via in ("flag", "KFP_HOST"):
+                    with self.subTest(host=host, via=via):
+                        out = self.tmp / f"{index}-{via}"
+                        out.mkdir()
+                        env = {k: v for k, v in os.environ.items()
+                               if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+                        (out / "termination-log").write_text("")
+                        env.update({"GITHUB_OUTPUT": str(out / "github_output"),
+                                    "GITHUB_STEP_SUMMARY": str(out / "summary.md"), "GITHUB_ACTIONS": "true",
+                                    "KFP_TERMINATION_LOG": str(out / "termination-log")})
+                        argv = [str(self.publish_binary), "-v", "-v", "publish", str(self.package), "--pipeline",
+                                "hello", "--run", "--experiment", "ci", "--param", "message=hi", "--wait",
+                                "-o", "json", "--report", str(out / "report.json"), "--results-dir",
+                                str(out / "results")]
+                        if via == "flag":
+                            argv += ["--host", host]
+                        else:
+                            env["KFP_HOST"] = host
+                        code, stdout, stderr, _ = run_measured(argv, env, HOSTILE_SUBPROCESS_TIMEOUT_S)
+                        self.assertEqual(code, 2, stderr)
+                        error = json.loads(stdout)["error"]
+                        self.assertEqual(error["kind"], "usage")
+                        self.assertIn("--host" if via == "flag" else "KFP_HOST", error["message"])
+                        self.assertTrue("user info" in error["message"] or "whitespace" in error["message"], error)
+                        texts = [stdout, stderr] + [p.read_text() for p in out.rglob("*") if p.is_file()]
+                        self.assertGreaterEqual(len(texts), 5, "not every channel was written")
+                        for text in texts:
+                            self.assertNotIn(self.PASSWORD, text)
+            self.assertEqual(server.requests, [], "a request went out with credentials in the host")
+
+
 def write_certificate(directory, ca, name, san):
     """A server key and certificate for `san` signed by the test CA `ca` = (ca.pem, ca.key)."""
     d = pathlib.Path(directory)
@@ -190,7 +336,7 @@ class SecretHygieneTest(PublishTestCase):
         out = self.tmp / name
         out.mkdir()
         files_env = {"GITHUB_OUTPUT": str(out / "github_output"), "GITHUB_STEP_SUMMARY": str(out / "summary.md"),
-                     "GITHUB_ACTIONS": "true"}
+                     "GITHUB_ACTIONS": "true", "KFP_TERMINATION_LOG": str(out / "termination-log")}
         files_env.update(env or {})
         result = self.kfp("-v", "-v", *args, "--report", out / "report.json", "--results-dir", out / "results",
                           token_file=token_file, env=files_env)

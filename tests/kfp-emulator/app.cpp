@@ -1,5 +1,9 @@
 #include "app.hpp"
 
+#include "resources.hpp"
+
+#include <algorithm>
+
 #include "util/error.hpp"
 
 namespace kfp::emulator {
@@ -50,28 +54,45 @@ std::string camel_case(std::string_view snake) {
 App::App(Options options) : options_(std::move(options)), auth_(options_) {
   register_v2_routes(*this);
   register_v1_routes(*this);
+  // main.go: single-user servers create "Default" at start-up; 1.8 creates it in every mode.
+  if (!multi_user() || is_v1_server(options_.version)) create_default_experiment(*this);
 }
 
-void App::add(std::string method, std::string pattern, ErrorShape shape, Handler handler) {
+void App::add(std::string method, std::string pattern, ErrorShape shape, RouteHandler handler) {
   routes_.push_back(Route{std::move(method), split_path(pattern), shape, std::move(handler)});
 }
 
-void App::authorize(const Request& request, std::string_view resource, std::string_view verb,
-                    const std::string& ns) {
-  if (!auth_.multi_user()) return;
-  auto identity = auth_.authenticate(request, now());
-  auth_.authorize(identity, resource, verb, ns);
+void App::add_plain_handlers(std::string_view base, RouteHandler healthz, RouteHandler upload,
+                             RouteHandler upload_version) {
+  add("*", std::string(base) + "/healthz", ErrorShape::gateway, std::move(healthz));
+  add("*", std::string(base) + "/pipelines/upload", ErrorShape::upload, std::move(upload));
+  add("*", std::string(base) + "/pipelines/upload_version", ErrorShape::upload, std::move(upload_version));
 }
 
-Reply App::not_found(const Request& request) const {
-  (void)request;
-  if (is_gateway_v2(options_.version)) {
-    Reply reply;
-    reply.status = 404;
-    reply.body = R"({"code":5,"message":"Not Found"})";
-    return reply;
+std::optional<ApiError> App::check_access(const Request& request, std::string_view resource,
+                                          std::string_view verb, const std::string& ns,
+                                          IdentitySources sources) {
+  if (!auth_.multi_user()) return std::nullopt;
+  auto identity = auth_.identify(request, now(), sources);
+  if (const auto* failure = std::get_if<AuthFailure>(&identity)) {
+    // 1.8 (server/util.go isAuthorized) returns the authenticators' aggregate as a plain error;
+    // 2.x (resource_manager.go IsAuthorized) wraps it in one generic Unauthenticated error.
+    if (is_v1_server(options_.version)) return plain_go_error(failure->aggregate);
+    return unauthenticated(failure->aggregate,
+                           "Failed to check authorization. User identity is empty in the request header");
   }
-  return text_reply(404, "Not Found\n");
+  return auth_.review(std::get<Identity>(identity), resource, verb, ns);
+}
+
+void App::authorize(const Request& request, std::string_view resource, std::string_view verb,
+                    const std::string& ns, IdentitySources sources) {
+  if (auto failure = check_access(request, resource, verb, ns, sources))
+    throw ApiFailure(std::move(*failure));
+}
+
+std::chrono::milliseconds App::request_latency(const Request& request) const {
+  if (request.path.starts_with("/_emulator/")) return std::chrono::milliseconds{0};
+  return options_.latency / 2;
 }
 
 Reply App::handle(const Request& request) {
@@ -98,7 +119,8 @@ Reply App::handle(const Request& request) {
     if (fault && fault->kind == FaultKind::lost_response) reply.disposition = Disposition::lose;
     if (fault && fault->kind == FaultKind::delay) reply.delay += fault->delay;
   }
-  reply.delay += options_.latency;
+  // The request's half of --latency passed before handling (request_latency); this is the reply's.
+  if (!request.path.starts_with("/_emulator/")) reply.delay += options_.latency - options_.latency / 2;
   entry.status = reply.disposition == Disposition::send ? reply.status : 0;
   control_.log(std::move(entry));
   return reply;
@@ -121,40 +143,28 @@ Reply App::dispatch(const Request& request) {
       ok = match_segment(route.segments[i], segments[i], args);
     if (!ok) continue;
     path_matched = true;
-    if (route.method != request.method) continue;
+    if (route.method != "*" && route.method != request.method) continue;
     Context context{*this, request, std::move(args)};
     try {
       return route.handler(context);
     } catch (const ApiFailure& failure) {
-      if (failure.error().plain_text)
-        return text_reply(failure.error().status_override != 0 ? failure.error().status_override
-                                                               : http_status(failure.error().code),
-                          failure.error().message + "\n");
-      if (route.shape == ErrorShape::upload) {
-        auto status = failure.error().status_override != 0 ? failure.error().status_override
-                                                           : http_status(failure.error().code);
-        return upload_error(status, failure.error().message);
-      }
-      Reply reply = gateway_error(options_.version, failure.error());
-      if (failure.error().code == Code::unauthenticated && is_gateway_v2(options_.version))
-        reply.headers.emplace_back("WWW-Authenticate", failure.error().message);
+      const auto& error = failure.error();
+      auto status = error.status_override != 0 ? error.status_override : http_status(error.code);
+      if (error.plain_text) return http_error(status, error.message);
+      if (route.shape == ErrorShape::upload) return upload_error(status, error.message, true, false);
+      Reply reply = gateway_error(options_.version, error);
+      // grpc-gateway v2 sends the message as WWW-Authenticate on 401 (runtime/errors.go).
+      if (error.code == Code::unauthenticated && is_gateway_v2(options_.version))
+        reply.headers.emplace_back("WWW-Authenticate", error.message);
       return reply;
     } catch (const std::exception& error) {
-      return gateway_error(
-          options_.version,
-          api_error(Code::internal, std::string("Internal error: ") + error.what(), "Internal Server Error"));
+      return gateway_error(options_.version, plain_go_error(error.what()));
     }
   }
-  if (path_matched) {
-    if (is_gateway_v2(options_.version)) {
-      Reply reply;
-      reply.status = 501;
-      reply.body = R"({"code":12,"message":"Method Not Allowed"})";
-      return reply;
-    }
-    return text_reply(405, "Method Not Allowed\n");
-  }
-  return not_found(request);
+  if (path_matched) return gateway_method_not_allowed(options_.version);
+  // main.go: only /apis/ goes to the gateway; gorilla/mux answers anything else itself.
+  if (!request.path.starts_with("/apis/")) return text_reply(404, "404 page not found\n");
+  return gateway_not_found(options_.version);
 }
 
 Reply App::control_endpoint(const Request& request) {
@@ -192,17 +202,22 @@ Reply App::control_endpoint(const Request& request) {
     return json_reply(json::object{{"requests", control_.log_json()}});
   }
   if (path == "/_emulator/state" && method == "GET") {
-    json::array pipelines, versions, experiments, runs, recurring;
+    json::array pipelines, versions, experiments, runs, recurring, workflows;
     for (const auto& [id, item] : store_.pipelines) pipelines.push_back(to_v2(item, options_.version));
     for (const auto& [id, item] : store_.versions) versions.push_back(to_v2(item, options_.version));
     for (const auto& [id, item] : store_.experiments) experiments.push_back(to_v2(item));
     for (const auto& [id, item] : store_.runs) runs.push_back(to_v2(item, now()));
     for (const auto& [id, item] : store_.recurring_runs) recurring.push_back(to_v2(item));
+    std::vector<const Workflow*> ordered;
+    for (const auto& [name, item] : store_.workflows) ordered.push_back(&item);
+    std::sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) { return a->seq < b->seq; });
+    for (const auto* item : ordered) workflows.push_back(to_json(*item));
     return json_reply(json::object{{"pipelines", pipelines},
                                    {"pipeline_versions", versions},
                                    {"experiments", experiments},
                                    {"runs", runs},
                                    {"recurring_runs", recurring},
+                                   {"workflows", workflows},
                                    {"server_version", to_string(options_.version)},
                                    {"multi_user", multi_user()}});
   }

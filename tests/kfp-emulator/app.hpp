@@ -7,12 +7,14 @@
 #include "errors.hpp"
 #include "message.hpp"
 #include "options.hpp"
+#include "server.hpp"
 #include "store.hpp"
 
 #include <boost/json.hpp>
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,19 +28,28 @@ struct Context {
   std::vector<std::string> args;  // path parameters, percent-decoded, in pattern order
 };
 
-using Handler = std::function<Reply(Context&)>;
+using RouteHandler = std::function<Reply(Context&)>;
 
-// How a route reports failures: the gateway body, or the upload endpoints' own body.
+// How a route reports failures: the gateway body, or (the upload endpoints, plain Go handlers)
+// whatever the handler returns itself.
 enum class ErrorShape { gateway, upload };
 
-class App {
+class App : public Handler {
  public:
   explicit App(Options options);
 
   [[nodiscard]] Reply handle(const Request& request);
+  // How long the request travels before the server acts on it; the rest of --latency is added to
+  // the reply. Control endpoints (/_emulator/) are not delayed.
+  [[nodiscard]] std::chrono::milliseconds request_latency(const Request& request) const override;
+  void handle(Request request, Respond respond) override { respond(handle(request)); }
 
+  // The plain handlers main.go puts on the top mux before the gateway, under `base`
+  // ("/apis/v2beta1"): healthz, upload and upload_version, for any HTTP method.
+  void add_plain_handlers(std::string_view base, RouteHandler healthz, RouteHandler upload,
+                          RouteHandler upload_version);
   // Registers `pattern` such as "/apis/v2beta1/runs/{}:terminate"; "{}" captures one segment.
-  void add(std::string method, std::string pattern, ErrorShape shape, Handler handler);
+  void add(std::string method, std::string pattern, ErrorShape shape, RouteHandler handler);
 
   [[nodiscard]] const Options& options() const { return options_; }
   [[nodiscard]] ServerVersion version() const { return options_.version; }
@@ -47,22 +58,26 @@ class App {
   [[nodiscard]] Control& control() { return control_; }
   [[nodiscard]] Time now() const { return Clock::now(); }
 
-  // In multi-user mode: authenticates the caller and checks `verb` on `resource` in `ns`
-  // (throws ApiFailure 401/403). Single-user: does nothing.
+  // In multi-user mode: authenticates the caller and checks `verb` on `resource` in `ns` as the
+  // release's ResourceManager.IsAuthorized does; throws ApiFailure with its unwrapped error (the
+  // caller wraps it as its server does). Single-user: does nothing.
   void authorize(const Request& request, std::string_view resource, std::string_view verb,
-                 const std::string& ns);
+                 const std::string& ns, IdentitySources sources = IdentitySources::header_then_token);
+  // The same check, returning the failure instead of throwing it.
+  [[nodiscard]] std::optional<ApiError> check_access(
+      const Request& request, std::string_view resource, std::string_view verb, const std::string& ns,
+      IdentitySources sources = IdentitySources::header_then_token);
 
  private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;
     ErrorShape shape;
-    Handler handler;
+    RouteHandler handler;
   };
 
   Reply dispatch(const Request& request);
   Reply control_endpoint(const Request& request);
-  Reply not_found(const Request& request) const;
 
   Options options_;
   Authenticator auth_;

@@ -1,7 +1,5 @@
 #include "auth.hpp"
 
-#include "errors.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -32,12 +30,12 @@ std::vector<RbacRule> load_rules(const std::string& path) {
   return rules;
 }
 
+constexpr std::string_view bearer_prefix = "Bearer ";
+
 std::string bearer_token(const Request& request) {
   auto header = request.header("authorization");
-  if (!header) return {};
-  constexpr std::string_view prefix = "Bearer ";
-  if (!header->starts_with(prefix)) return {};
-  return header->substr(prefix.size());
+  if (!header || !header->starts_with(bearer_prefix)) return {};
+  return header->substr(bearer_prefix.size());
 }
 
 // "system:serviceaccount:NS:SA" -> NS
@@ -57,7 +55,48 @@ std::string principal_of(const std::string& subject) {
   return "cluster.local/ns/" + rest.substr(0, colon) + "/sa/" + rest.substr(colon + 1);
 }
 
+// auth/auth.go IdentityHeaderMissingError: NewUnauthenticatedError(errors.New(m), m).Error().
+const std::string header_missing =
+    "Unauthenticated: Request header error: there is no user identity header.: Request header error: "
+    "there is no user identity header.";
+
+// The status.error a Kubernetes TokenReview reports for a token it does not accept. Kubernetes'
+// wording (not KFP's); KFP only embeds it in the internal chain.
+std::string token_review_error(TokenVerdict verdict) {
+  switch (verdict) {
+    case TokenVerdict::valid: return {};
+    case TokenVerdict::malformed:
+      return "[invalid bearer token, square/go-jose: compact JWS format must have three parts]";
+    case TokenVerdict::bad_signature:
+      return "[invalid bearer token, square/go-jose: error in cryptographic primitive]";
+    case TokenVerdict::expired: return "[invalid bearer token, service account token has expired]";
+    case TokenVerdict::not_yet_valid: return "[invalid bearer token, service account token is not valid yet]";
+    case TokenVerdict::wrong_audience:
+      return "[invalid bearer token, token audiences is invalid for the target audiences "
+             "[\"pipelines.kubeflow.org\"]]";
+  }
+  return {};
+}
+
+// utilerrors.NewAggregate(...).Error(): one distinct message alone, several as "[a, b]".
+std::string aggregate(const std::vector<std::string>& errors) {
+  std::vector<std::string> distinct;
+  for (const auto& error : errors)
+    if (std::find(distinct.begin(), distinct.end(), error) == distinct.end()) distinct.push_back(error);
+  if (distinct.size() == 1) return distinct.front();
+  std::string out = "[";
+  for (std::size_t i = 0; i < distinct.size(); ++i) out += (i ? ", " : "") + distinct[i];
+  return out + "]";
+}
+
 }  // namespace
+
+std::string resource_attributes(std::string_view ns, std::string_view verb, std::string_view resource,
+                                std::string_view name) {
+  return "&ResourceAttributes{Namespace:" + std::string(ns) + ",Verb:" + std::string(verb) +
+         ",Group:pipelines.kubeflow.org,Version:v1beta1,Resource:" + std::string(resource) +
+         ",Subresource:,Name:" + std::string(name) + ",}";
+}
 
 Authenticator::Authenticator(const Options& options)
     : multi_user_(options.auth == AuthMode::token),
@@ -75,54 +114,53 @@ bool Authenticator::istio_denies(const Request& request) const {
          std::find(principals_.begin(), principals_.end(), principal) == principals_.end();
 }
 
-Identity Authenticator::authenticate(const Request& request, Time now) const {
-  auto token = bearer_token(request);
-  auto refuse = [&](const std::string& reason) -> ApiFailure {
-    return ApiFailure(Code::unauthenticated, "Failed to authenticate token review: " + reason,
-                      "Unauthenticated: " + reason);
-  };
-  if (token.empty())
-    throw ApiFailure(Code::unauthenticated,
-                     "Failed to check authorization. User identity is empty in the request header",
-                     "Request header error: there is no user identity header.");
-  auto check = verify_token(*key_, token, now);
-  switch (check.verdict) {
-    case TokenVerdict::valid: break;
-    case TokenVerdict::malformed: throw refuse("invalid bearer token, token is malformed");
-    case TokenVerdict::bad_signature:
-      throw refuse("invalid bearer token, square/go-jose: error in cryptographic primitive (bad signature)");
-    case TokenVerdict::expired: throw refuse("invalid bearer token, token has expired");
-    case TokenVerdict::not_yet_valid: throw refuse("invalid bearer token, token not valid yet");
-    case TokenVerdict::wrong_audience:
-      throw refuse(
-          "token audiences do not include the expected audience \"pipelines.kubeflow.org\" "
-          "(wrong audience)");
+std::variant<Identity, AuthFailure> Authenticator::identify(const Request& request, Time now,
+                                                            IdentitySources sources) const {
+  std::vector<std::string> errors;
+  // auth/authenticator_http_headers.go: the header's value is the identity, unverified.
+  if (auto user = request.header(std::string(user_id_header)))
+    return Identity{*user, subject_namespace(*user)};
+  errors.push_back(header_missing);
+  if (sources == IdentitySources::header_only) return AuthFailure{aggregate(errors)};
+  // auth/authenticator_token_review.go: "Authorization" with prefix "Bearer ".
+  auto header = request.header("authorization");
+  if (!header) {
+    errors.push_back(header_missing);
+  } else if (!header->starts_with(bearer_prefix)) {
+    std::string message = "Header 'Authorization' is incorrectly formatted. Expected prefix 'Bearer '";
+    errors.push_back("BadRequestError: " + message + ": " + message);
+  } else {
+    auto check = verify_token(*key_, header->substr(bearer_prefix.size()), now);
+    if (check.verdict == TokenVerdict::valid)
+      return Identity{check.subject, subject_namespace(check.subject)};
+    // 2.x adds the review's status.error to the message (authenticator_token_review.go:92-97).
+    std::string status = is_v1_server(version_) ? "Review.Status.Authenticated is false"
+                                                : "Review.Status.Authenticated is false. Error " +
+                                                      token_review_error(check.verdict);
+    errors.push_back("Authentication failure: Unauthenticated: " + status +
+                     ": Failed to authenticate token review");
   }
-  return Identity{check.subject, subject_namespace(check.subject)};
+  return AuthFailure{aggregate(errors)};
 }
 
-void Authenticator::authorize(const Identity& identity, std::string_view resource, std::string_view verb,
-                              const std::string& ns) const {
+std::optional<ApiError> Authenticator::review(const Identity& identity, std::string_view resource,
+                                              std::string_view verb, const std::string& ns) const {
   std::string permission = std::string(resource) + "/" + std::string(verb);
   bool allowed = false;
-  std::string reason;
   if (rules_) {
     for (const auto& rule : *rules_) {
       if (rule.subject != identity.subject || (rule.ns != "*" && rule.ns != ns)) continue;
       for (const auto& grant : rule.allow)
         if (grant == "*" || grant == permission || grant == std::string(resource) + "/*") allowed = true;
     }
-    reason = "no RBAC rule grants \"" + permission + "\" in namespace \"" + ns + "\"";
   } else {
     allowed = ns == identity.ns || (resource == "pipelines" && (ns.empty() || ns == kfp_install_namespace));
-    reason = "the subject's namespace is \"" + identity.ns + "\"";
   }
-  if (allowed) return;
-  std::string message = "User '" + identity.subject + "' is not authorized with reason: " + reason +
-                        " (request: &ResourceAttributes{Namespace:" + ns + ",Verb:" + std::string(verb) +
-                        ",Group:pipelines.kubeflow.org,Version:v1beta1,Resource:" + std::string(resource) +
-                        ",Subresource:,Name:,})";
-  throw ApiFailure(Code::permission_denied, "Failed to authorize with API: " + message, message);
+  if (allowed) return std::nullopt;
+  // resource_manager.go IsAuthorized: Kubernetes RBAC gives no reason for a denial.
+  std::string external = "User '" + identity.subject + "' is not authorized with reason:  (request: " +
+                         resource_attributes(ns, verb, resource) + ")";
+  return permission_denied("Unauthorized access", external);
 }
 
 }  // namespace kfp::emulator

@@ -85,4 +85,44 @@ std::vector<const T*> apply_list(const ListRequest& request, std::vector<const T
   return slice;
 }
 
+// One list endpoint: its response key, filter/sort keys, filter dialect, field getter and item
+// shape. Every list endpoint of both APIs goes through list_json with one of these.
+template <class T>
+struct Listing {
+  const char* items_key;
+  const std::set<std::string>& keys;
+  FilterDialect dialect;
+  bool tags;
+  FieldGetter<T> field;
+  std::function<boost::json::object(const T&)> shape;
+};
+
+// Parses the request's list options, filters, sorts and pages `items`, and returns the list
+// response: {items_key: [...], "total_size": N, "next_page_token": "..."} with zero values omitted.
+template <class T>
+boost::json::object list_json(const Request& request, const Listing<T>& listing,
+                              std::vector<const T*> items) {
+  auto list = parse_list_request(request, listing.keys, listing.dialect, listing.tags);
+  Page page;
+  auto slice = apply_list<T>(list, std::move(items), listing.field, page);
+  boost::json::object out;
+  if (!slice.empty()) {
+    boost::json::array array;
+    for (const auto* item : slice) array.push_back(listing.shape(*item));
+    out[listing.items_key] = std::move(array);
+  }
+  if (page.total != 0) out["total_size"] = page.total;
+  if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
+  return out;
+}
+
+// The stored objects of `map` (id -> object) that `keep` accepts, as list_json takes them.
+template <class Map, class Keep>
+auto select(const Map& map, Keep keep) {
+  std::vector<const typename Map::mapped_type*> items;
+  for (const auto& [id, item] : map)
+    if (keep(item)) items.push_back(&item);
+  return items;
+}
+
 }  // namespace kfp::emulator

@@ -5,6 +5,7 @@
 #include "jwt.hpp"
 #include "options.hpp"
 #include "server.hpp"
+#include "ui_proxy.hpp"
 
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -34,9 +35,13 @@ std::chrono::seconds ttl_flag(const std::string& text) {
 }
 
 int serve(Options options) {
-  App app(options);
   boost::asio::io_context io{1};
-  Server server(io, app, options);
+  std::unique_ptr<Handler> handler;
+  if (options.ui_proxy.empty())
+    handler = std::make_unique<App>(options);
+  else
+    handler = std::make_unique<UiProxy>(io, options);
+  Server server(io, *handler, options);
   server.start();
   std::cout << "listening on " << server.address() << ":" << server.port() << std::endl;
   io.run();
@@ -62,11 +67,19 @@ int run(int argc, char** argv) {
                  "YAML list of {subject, namespace, allow: [\"*\"|\"resource/verb\"]} rules");
   cli.add_option("--istio-principals", principals,
                  "comma-separated cluster.local/ns/NS/sa/SA allowed by the mesh");
-  cli.add_option("--server-version", version, "KFP server to imitate: 2.17.0, 2.5.0 or 1.8.5")
-      ->check(CLI::IsMember({"2.17.0", "2.5.0", "1.8.5"}))
+  cli.add_option("--server-version", version, "KFP server release to imitate: " + server_version_list())
+      ->check([](const std::string& text) {
+        return parse_server_version(text) ? std::string{} : "not one of " + server_version_list();
+      })
       ->capture_default_str();
   cli.add_option("--run-duration", run_duration, "how long a run takes to finish")->capture_default_str();
-  cli.add_option("--latency", latency, "added to every API response")->capture_default_str();
+  cli.add_option("--latency", latency,
+                 "network latency of every API and upload request: half before the server acts, half "
+                 "before the reply")
+      ->capture_default_str();
+  cli.add_option("--ui-proxy", options.ui_proxy,
+                 "answer as the KFP UI server (ml-pipeline-ui) of --server-version 2.3.0 or 2.17.0 in front "
+                 "of the API server at this http://HOST:PORT, instead of as the API server");
   cli.add_option("--tls-cert", options.tls_cert_file, "serve HTTPS with this certificate chain (PEM)");
   cli.add_option("--tls-key", options.tls_key_file, "private key of --tls-cert (PEM)");
 
@@ -97,6 +110,11 @@ int run(int argc, char** argv) {
   options.version = *parse_server_version(version);
   options.run_duration = duration_flag(run_duration, "--run-duration");
   options.latency = duration_flag(latency, "--latency");
+  // The UI server's source is in the tree for these releases only (../shared/upstream).
+  if (!options.ui_proxy.empty() && options.version != ServerVersion::v2_3_0 &&
+      options.version != ServerVersion::v2_17_0)
+    throw util::Error(util::ErrorKind::usage,
+                      "--ui-proxy imitates the UI server of 2.3.0 or 2.17.0; pass --server-version");
   std::size_t start = 0;
   while (start < principals.size()) {
     auto comma = principals.find(',', start);

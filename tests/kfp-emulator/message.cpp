@@ -1,5 +1,6 @@
 #include "message.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
 #include <fmt/format.h>
@@ -97,11 +98,23 @@ std::string_view reason_phrase(int status) {
 std::string serialize(const Reply& reply, bool keep_alive) {
   std::string out;
   out.reserve(reply.body.size() + 256);
-  out += fmt::format("HTTP/1.1 {} {}\r\n", reply.status, reason_phrase(reply.status));
+  out += fmt::format("HTTP/1.1 {} {}\r\n", reply.status,
+                     reply.reason.empty() ? reason_phrase(reply.status) : std::string_view(reply.reason));
   if (!reply.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", reply.content_type);
-  for (const auto& [name, value] : reply.headers) out += fmt::format("{}: {}\r\n", name, value);
-  out += fmt::format("Content-Length: {}\r\n", reply.body.size());
-  if (!keep_alive) out += "Connection: close\r\n";
+  bool has_connection = false, has_length = false;
+  for (const auto& [name, value] : reply.headers) {
+    out += fmt::format("{}: {}\r\n", name, value);
+    has_connection = has_connection || boost::beast::iequals(name, "connection");
+    has_length = has_length || boost::beast::iequals(name, "content-length");
+  }
+  if (reply.chunked) {
+    out += "Transfer-Encoding: chunked\r\n\r\n";
+    if (!reply.body.empty()) out += fmt::format("{:x}\r\n{}\r\n", reply.body.size(), reply.body);
+    out += "0\r\n\r\n";
+    return out;
+  }
+  if (!has_length) out += fmt::format("Content-Length: {}\r\n", reply.body.size());
+  if (!keep_alive && !has_connection) out += "Connection: close\r\n";
   out += "\r\n";
   out += reply.body;
   return out;

@@ -35,6 +35,9 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   Disposition disposition = Disposition::send;
   std::chrono::milliseconds delay{0};
+  bool chunked = false;           // Transfer-Encoding: chunked instead of Content-Length
+  bool close_connection = false;  // close after this reply even on a keep-alive connection
+  std::string reason;             // status line reason; empty: the standard phrase
 };
 
 // Splits "path?query" and decodes the query like Go's url.ParseQuery ('+' is a space).

@@ -1,6 +1,7 @@
 #pragma once
 // The emulator's configuration (command-line flags) and the behaviours that differ between the
-// KFP server versions it imitates (shared/kfp-api/NOTES.md section 0).
+// KFP server releases it imitates. Each gate names the behaviour it switches and the upstream
+// source it comes from; FIDELITY.md lists them with file and line per release.
 
 #include <chrono>
 #include <optional>
@@ -10,7 +11,8 @@
 
 namespace kfp::emulator {
 
-enum class ServerVersion { v1_8_5, v2_5_0, v2_17_0 };
+// Ordered oldest first: the gates below compare releases.
+enum class ServerVersion { v1_8_5, v2_0_5, v2_3_0, v2_5_0, v2_15_0, v2_17_0 };
 enum class AuthMode { none, token };
 
 struct Options {
@@ -24,29 +26,59 @@ struct Options {
   std::chrono::milliseconds latency{0};
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Non-empty: answer as the KFP UI server (frontend/server) in front of this API server URL.
+  std::string ui_proxy;
 };
 
 [[nodiscard]] std::optional<ServerVersion> parse_server_version(std::string_view text);
 [[nodiscard]] std::string_view to_string(ServerVersion version);
+// "2.17.0, 2.15.0, ..." for help texts.
+[[nodiscard]] std::string server_version_list();
+
+[[nodiscard]] constexpr bool at_least(ServerVersion v, ServerVersion first) {
+  return static_cast<int>(v) >= static_cast<int>(first);
+}
 
 // Feature gates, each named after the behaviour it switches.
-[[nodiscard]] inline bool serves_v2(ServerVersion v) {
-  return v != ServerVersion::v1_8_5;
+// /apis/v2beta1 exists (2.0.0+: main.go registers the v2beta1 services).
+[[nodiscard]] constexpr bool serves_v2(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_0_5);
 }
-[[nodiscard]] inline bool has_tags(ServerVersion v) {
-  return v == ServerVersion::v2_17_0;
+// grpc-gateway v2 (2.14+; main.go imports grpc-gateway/v2/runtime from 2.15.0 here): unknown request
+// fields are 400, no "error" key, WWW-Authenticate on 401, 501 for a wrong method.
+[[nodiscard]] constexpr bool is_gateway_v2(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_15_0);
 }
-// grpc-gateway v2 (2.14+): unknown request fields are 400, no "error" key, WWW-Authenticate on 401.
-[[nodiscard]] inline bool is_gateway_v2(ServerVersion v) {
-  return v == ServerVersion::v2_17_0;
+// 2.14+: Pipeline.name separate from display_name, healthz pipeline_store, DELETE ?cascade.
+[[nodiscard]] constexpr bool has_separate_names(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_15_0);
 }
-// 2.14+: Pipeline.name separate from display_name, healthz pipeline_store.
-[[nodiscard]] inline bool has_separate_names(ServerVersion v) {
-  return v == ServerVersion::v2_17_0;
+// 2.15+: validation/length.go checks names on upload and in the model converters.
+[[nodiscard]] constexpr bool checks_name_length(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_15_0);
 }
-// 2.15+: name lengths checked on upload (400 text/plain).
-[[nodiscard]] inline bool checks_name_length(ServerVersion v) {
-  return v == ServerVersion::v2_17_0;
+// 2.15+: the upload endpoints answer every failure with a fixed generic message.
+[[nodiscard]] constexpr bool generic_upload_errors(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_15_0);
+}
+// 2.3+: a duplicate upload is 409 (2.0.5 and 1.8.5 answer 500).
+[[nodiscard]] constexpr bool upload_conflict_is_409(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_3_0);
+}
+// 2.17: tags on pipelines and versions; an invalid uploaded spec is 400 (was 500).
+[[nodiscard]] constexpr bool has_tags(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_17_0);
+}
+[[nodiscard]] constexpr bool upload_invalid_spec_is_400(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_17_0);
+}
+// 2.17: writes to shared pipelines through the JSON API are authorized against the KFP namespace.
+[[nodiscard]] constexpr bool authorizes_shared_pipeline_writes(ServerVersion v) {
+  return at_least(v, ServerVersion::v2_17_0);
+}
+// 1.8: the gorm v1 / go-sql-driver of that release; the MySQL error text carries no SQLSTATE.
+[[nodiscard]] constexpr bool is_v1_server(ServerVersion v) {
+  return v == ServerVersion::v1_8_5;
 }
 
 }  // namespace kfp::emulator

@@ -1,8 +1,10 @@
 #pragma once
-// Operations shared by the v2beta1 and v1beta1 handlers: creating pipelines and versions from an
-// upload, resolving the pipeline a run uses, and checking run parameters against its inputs.
+// Operations shared by the v2beta1 and v1beta1 handlers, as the real server shares them between
+// its API versions: the upload endpoints, storing pipelines, versions and experiments, and
+// creating runs (runs.hpp).
 
 #include "app.hpp"
+#include "columns.hpp"
 #include "upload.hpp"
 
 #include <boost/json.hpp>
@@ -12,36 +14,39 @@
 
 namespace kfp::emulator {
 
-// Which API an upload came through: v1beta1 has no display_name/tags and words limits differently.
+// Which API a request came through.
 enum class ApiFlavor { v2beta1, v1beta1 };
 
-// POST .../pipelines/upload: judges the file, creates the pipeline and its first version.
-// Throws ApiFailure with the upload endpoints' statuses.
-const Pipeline& upload_pipeline(Context& context, ApiFlavor flavor);
-// POST .../pipelines/upload_version.
-const PipelineVersion& upload_pipeline_version(Context& context, ApiFlavor flavor);
+// Name limits (validation/length.go, 2.15+) and tag limits (model/pipeline_tags.go, 2.17).
+inline constexpr std::size_t max_pipeline_name = 128;
+inline constexpr std::size_t max_version_name = 127;
+inline constexpr std::size_t max_namespace = 63;
+inline constexpr std::size_t max_tag_length = 63;
+inline constexpr std::size_t max_tags = 20;
 
-// The pipeline and version a run uses: the given version, or the pipeline's latest.
-struct RunTarget {
-  std::string pipeline_id, pipeline_version_id;
-  std::vector<package::InputParameter> inputs;
-};
-[[nodiscard]] RunTarget resolve_run_target(App& app, const std::string& pipeline_id,
-                                           const std::string& version_id);
+// POST .../pipelines/upload and .../upload_version: plain Go handlers that write their own
+// replies (uploads.cpp).
+[[nodiscard]] Reply upload_pipeline(Context& context, ApiFlavor flavor);
+[[nodiscard]] Reply upload_pipeline_version(Context& context, ApiFlavor flavor);
 
-// Checks typed parameters (runtime_config.parameters) against the root inputs: undeclared names,
-// wrong JSON types and missing required inputs are 400, as the server's v2 template check.
-void check_parameters(const std::vector<package::InputParameter>& inputs,
-                      const boost::json::object& parameters);
+// Stores a pipeline with its first version (one transaction); throws ApiFailure AlreadyExists with
+// the release's store message when (name, namespace) is taken.
+const Pipeline& store_pipeline(App& app, Pipeline pipeline, std::optional<PipelineVersion> first);
+// Stores a version; AlreadyExists when (pipeline, name) is taken.
+const PipelineVersion& store_version(App& app, PipelineVersion version);
 
-// Stores a new experiment; 409 "Please specify a new name" when (name, namespace) is taken.
+// Stores a new experiment; AlreadyExists when (name, namespace) is taken, a MySQL error (500)
+// when a value is over its column.
 const Experiment& store_experiment(App& app, const std::string& name, const std::string& description,
                                    const std::string& ns);
 
-// The experiment a run goes to; creates "Default" in single-user mode when `experiment_id` is empty.
-const Experiment& run_experiment(App& app, const std::string& experiment_id);
+// The "Default" experiment of single-user servers, created at start-up (main.go).
+void create_default_experiment(App& app);
 
-// 404 with the server's wording for a missing object.
+// The ResourceNotFoundError of a missing object.
 [[noreturn]] void not_found(std::string_view what, const std::string& id);
+
+// model/pipeline_tags.go ValidateTags: the reason tags are refused (values must be strings).
+[[nodiscard]] std::optional<std::string> tags_problem(const boost::json::object& tags);
 
 }  // namespace kfp::emulator

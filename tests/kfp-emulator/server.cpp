@@ -39,8 +39,8 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
-  Session(App& app, Args&&... args)
-      : app_(app), stream_(std::forward<Args>(args)...), timer_(stream_.get_executor()) {}
+  Session(Handler& handler, Args&&... args)
+      : handler_(handler), stream_(std::forward<Args>(args)...), timer_(stream_.get_executor()) {}
 
   void start() {
     boost::system::error_code ec;
@@ -79,7 +79,26 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec) return close();
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
-    Reply reply = app_.handle(to_request(message));
+    request_ = to_request(message);
+    // --latency: the request's half passes before the server acts, so concurrent clients meet
+    // the race windows a real network gives them; the reply's half is added to the reply.
+    auto before = handler_.request_latency(request_);
+    if (before.count() > 0) {
+      timer_.expires_after(before);
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code error) {
+        if (!error) self->respond();
+      });
+      return;
+    }
+    respond();
+  }
+
+  void respond() {
+    handler_.handle(std::move(request_),
+                    [self = this->shared_from_this()](Reply reply) { self->answer(std::move(reply)); });
+  }
+
+  void answer(Reply reply) {
     if (reply.disposition == Disposition::reset) return reset();
     if (reply.delay.count() > 0) {
       timer_.expires_after(reply.delay);
@@ -95,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void send(Reply reply) {
     if (reply.disposition == Disposition::lose) return close();
     out_ = serialize(reply, keep_alive_);
+    if (reply.close_connection) keep_alive_ = false;
     net::async_write(stream_, net::buffer(out_),
                      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                        if (ec || !self->keep_alive_) return self->close();
@@ -115,18 +135,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     raw_socket(stream_).close(ec);
   }
 
-  App& app_;
+  Handler& handler_;
   Stream stream_;
   net::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;
+  Request request_;
   bool keep_alive_ = true;
 };
 
 }  // namespace
 
-Server::Server(net::io_context& io, App& app, const Options& options) : io_(io), app_(app), acceptor_(io) {
+Server::Server(net::io_context& io, Handler& handler, const Options& options)
+    : io_(io), handler_(handler), acceptor_(io) {
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos)
     throw util::Error(util::ErrorKind::usage, "--listen must be HOST:PORT, got " + options.listen);
@@ -177,10 +199,10 @@ void Server::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (!ec) {
       if (tls_)
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(app_, std::move(socket), *tls_)
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(handler_, std::move(socket), *tls_)
             ->start();
       else
-        std::make_shared<Session<beast::tcp_stream>>(app_, std::move(socket))->start();
+        std::make_shared<Session<beast::tcp_stream>>(handler_, std::move(socket))->start();
     }
     if (acceptor_.is_open()) accept();
   });

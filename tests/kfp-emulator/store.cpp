@@ -24,10 +24,11 @@ std::string_view to_string(Outcome outcome) {
 
 RunStatus run_status(const Run& run, Time now) {
   std::vector<std::pair<Time, std::string>> events;
-  events.emplace_back(run.created_at, "PENDING");
-  events.emplace_back(run.created_at + run.duration / 5, "RUNNING");
+  auto start = std::max(run.created_at, run.started_at);
+  events.emplace_back(start, "PENDING");
+  events.emplace_back(start + run.duration / 5, "RUNNING");
   if (run.outcome != Outcome::hang)
-    events.emplace_back(run.created_at + run.duration, std::string(to_string(run.outcome)));
+    events.emplace_back(start + run.duration, std::string(to_string(run.outcome)));
   if (run.terminated_at) {
     std::erase_if(events, [&](const auto& event) { return event.first > *run.terminated_at; });
     events.emplace_back(*run.terminated_at, "CANCELING");
@@ -56,9 +57,19 @@ std::string v1_status(const RunStatus& status) {
   return "Unknown";
 }
 
+namespace {
+
+// The object stored under `id`, or null.
+template <class Map>
+auto* stored(Map& map, const std::string& id) {
+  auto it = map.find(id);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 const Pipeline* Store::find_pipeline(const std::string& id) const {
-  auto it = pipelines.find(id);
-  return it == pipelines.end() ? nullptr : &it->second;
+  return stored(pipelines, id);
 }
 
 const Pipeline* Store::find_pipeline_by_name(const std::string& name, const std::string& ns) const {
@@ -68,8 +79,7 @@ const Pipeline* Store::find_pipeline_by_name(const std::string& name, const std:
 }
 
 const PipelineVersion* Store::find_version(const std::string& id) const {
-  auto it = versions.find(id);
-  return it == versions.end() ? nullptr : &it->second;
+  return stored(versions, id);
 }
 
 const PipelineVersion* Store::find_version_by_name(const std::string& pipeline_id,
@@ -95,8 +105,7 @@ std::vector<const PipelineVersion*> Store::versions_of(const std::string& pipeli
 }
 
 const Experiment* Store::find_experiment(const std::string& id) const {
-  auto it = experiments.find(id);
-  return it == experiments.end() ? nullptr : &it->second;
+  return stored(experiments, id);
 }
 
 const Experiment* Store::find_experiment_by_name(const std::string& name, const std::string& ns) const {
@@ -106,8 +115,7 @@ const Experiment* Store::find_experiment_by_name(const std::string& name, const 
 }
 
 Run* Store::find_run(const std::string& id) {
-  auto it = runs.find(id);
-  return it == runs.end() ? nullptr : &it->second;
+  return stored(runs, id);
 }
 
 namespace {
@@ -177,8 +185,20 @@ json::object to_v2(const Run& run, Time now) {
     put_if(reference, "pipeline_version_id", run.pipeline_version_id);
     out["pipeline_version_reference"] = std::move(reference);
   }
-  if (run.runtime_config.is_object() && !run.runtime_config.as_object().empty())
+  if (run.runtime_config.is_object() && !run.runtime_config.as_object().empty()) {
     out["runtime_config"] = run.runtime_config;
+  } else if (!run.v1_parameters.empty()) {
+    // api_converter.go toApiRun: without a runtime config, the v1 parameters as strings.
+    json::object parameters;
+    for (const auto& item : run.v1_parameters) {
+      if (!item.is_object()) continue;
+      const auto* name = item.as_object().if_contains("name");
+      const auto* value = item.as_object().if_contains("value");
+      if (name != nullptr && name->is_string())
+        parameters[name->as_string()] = value != nullptr && value->is_string() ? *value : json::value("");
+    }
+    out["runtime_config"] = json::object{{"parameters", std::move(parameters)}};
+  }
   put_if(out, "service_account", run.service_account);
   out["created_at"] = rfc3339(run.created_at);
   out["scheduled_at"] = rfc3339(run.created_at);
@@ -197,9 +217,14 @@ json::object to_v2(const RecurringRun& recurring_run) {
   out["recurring_run_id"] = recurring_run.id;
   put_if(out, "display_name", recurring_run.display_name);
   put_if(out, "description", recurring_run.description);
-  json::object reference{{"pipeline_id", recurring_run.pipeline_id}};
-  put_if(reference, "pipeline_version_id", recurring_run.pipeline_version_id);
-  out["pipeline_version_reference"] = std::move(reference);
+  // api_converter.go toApiRecurringRun: the version reference, else the stored spec itself.
+  if (!recurring_run.pipeline_version_id.empty() || recurring_run.pipeline_spec.is_null()) {
+    json::object reference{{"pipeline_id", recurring_run.pipeline_id}};
+    put_if(reference, "pipeline_version_id", recurring_run.pipeline_version_id);
+    out["pipeline_version_reference"] = std::move(reference);
+  } else {
+    out["pipeline_spec"] = recurring_run.pipeline_spec;
+  }
   if (recurring_run.runtime_config.is_object() && !recurring_run.runtime_config.as_object().empty())
     out["runtime_config"] = recurring_run.runtime_config;
   put_if(out, "service_account", recurring_run.service_account);
@@ -215,9 +240,21 @@ json::object to_v2(const RecurringRun& recurring_run) {
   return out;
 }
 
-json::array v1_parameters(const std::vector<package::InputParameter>& inputs) {
+json::object to_json(const Workflow& workflow) {
+  return json::object{{"name", workflow.name},
+                      {"run_id", workflow.run_id},
+                      {"namespace", workflow.ns},
+                      {"api", workflow.api},
+                      {"kind", package::to_string(workflow.kind)},
+                      {"parameters", workflow.parameters},
+                      {"provided", workflow.provided},
+                      {"created_at", rfc3339(workflow.created_at)}};
+}
+
+json::array v1_parameters(const PipelineVersion& pipeline_version) {
   json::array out;
-  for (const auto& input : inputs) {
+  if (pipeline_version.kind != package::Kind::argo_workflow) return out;
+  for (const auto& input : pipeline_version.inputs) {
     json::object parameter{{"name", input.name}};
     if (input.default_value) {
       const auto& value = *input.default_value;
@@ -233,7 +270,7 @@ json::object to_v1(const PipelineVersion& pipeline_version) {
   out["id"] = pipeline_version.id;
   put_if(out, "name", pipeline_version.name);
   out["created_at"] = rfc3339(pipeline_version.created_at);
-  auto parameters = v1_parameters(pipeline_version.inputs);
+  auto parameters = v1_parameters(pipeline_version);
   if (!parameters.empty()) out["parameters"] = std::move(parameters);
   put_if(out, "code_source_url", pipeline_version.code_source_url);
   if (!pipeline_version.package_url.empty())
@@ -250,7 +287,7 @@ json::object to_v1(const Pipeline& pipeline, const PipelineVersion* default_vers
   put_if(out, "name", pipeline.name);
   put_if(out, "description", pipeline.description);
   if (default_version != nullptr) {
-    auto parameters = v1_parameters(default_version->inputs);
+    auto parameters = v1_parameters(*default_version);
     if (!parameters.empty()) out["parameters"] = std::move(parameters);
     out["default_version"] = to_v1(*default_version);
   }
@@ -281,8 +318,10 @@ json::object to_v1(const Run& run, Time now, ServerVersion /*version*/) {
   put_if(out, "description", run.description);
   json::object spec;
   put_if(spec, "pipeline_id", run.pipeline_id);
-  if (!run.v1_parameters.empty()) spec["parameters"] = run.v1_parameters;
-  if (run.runtime_config.is_object() && !run.runtime_config.as_object().empty())
+  // api_converter.go toApiRunV1: the v1 parameters when there are any, else the runtime config.
+  if (!run.v1_parameters.empty())
+    spec["parameters"] = run.v1_parameters;
+  else if (run.runtime_config.is_object() && !run.runtime_config.as_object().empty())
     spec["runtime_config"] = run.runtime_config;
   out["pipeline_spec"] = std::move(spec);
   json::array references;

@@ -51,28 +51,45 @@ enum class Outcome { succeeded, failed, canceled, hang };
 [[nodiscard]] std::optional<Outcome> parse_outcome(std::string_view text);
 [[nodiscard]] std::string_view to_string(Outcome outcome);
 
-struct Run {
-  std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
-  std::string service_account, recurring_run_id;
-  std::string storage_state = "AVAILABLE";
-  json::value runtime_config;  // object or null
-  json::value pipeline_spec;   // null when the run references a version
-  json::array v1_parameters;   // [{name, value}] when created through v1beta1
+// The Argo Workflow (or, on 2.x, compiled PipelineSpec) a run created in Kubernetes: what the
+// pipeline really ran with. It exists from the moment the server creates it, even when storing
+// the run fails afterwards (resource_manager.go CreateRun creates the workflow before the INSERT).
+struct Workflow {
+  std::string name, run_id, ns, api;
+  package::Kind kind = package::Kind::pipeline_spec;
+  json::object parameters;  // every root input with the value the run got (given, else default)
+  json::object provided;    // the values the request delivered to the template
   Time created_at{};
-  std::optional<Time> terminated_at;
-  Outcome outcome = Outcome::succeeded;
-  std::chrono::milliseconds duration{0};
   std::uint64_t seq = 0;
 };
 
-struct RecurringRun {
+// What a run and a recurring run share: who made it where, from which pipeline, with what.
+struct RunSource {
   std::string id, display_name, description, experiment_id, ns, pipeline_id, pipeline_version_id;
-  std::string service_account, mode;
-  json::value runtime_config, trigger;
-  std::string max_concurrency;
-  bool no_catchup = false;
+  std::string service_account;
+  json::value runtime_config;  // object or null
+  json::value pipeline_spec;   // an inline spec; null when the run references a version
   Time created_at{};
   std::uint64_t seq = 0;
+};
+
+struct Run : RunSource {
+  std::string recurring_run_id, workflow;
+  std::string storage_state = "AVAILABLE";
+  json::array v1_parameters;      // pipeline_spec.parameters [{name, value}] of a v1beta1 request
+  std::string pipeline_manifest;  // a v1 inline workflow_manifest / pipeline_manifest
+  bool retried = false;
+  Time started_at{};  // when the current attempt began (created_at, or the last :retry)
+  std::optional<Time> terminated_at;
+  Outcome outcome = Outcome::succeeded;
+  std::chrono::milliseconds duration{0};
+};
+
+struct RecurringRun : RunSource {
+  std::string mode;
+  json::value trigger;
+  std::string max_concurrency;
+  bool no_catchup = false;
 };
 
 // A run's state at a given time, with the transitions that led there.
@@ -96,6 +113,8 @@ class Store {
   std::map<std::string, Experiment> experiments;
   std::map<std::string, Run> runs;
   std::map<std::string, RecurringRun> recurring_runs;
+  std::map<std::string, Workflow> workflows;
+  std::string default_experiment_id;
 
   [[nodiscard]] std::uint64_t next_seq() { return ++seq_; }
 
@@ -121,6 +140,7 @@ class Store {
 [[nodiscard]] json::object to_v2(const Experiment& experiment);
 [[nodiscard]] json::object to_v2(const Run& run, Time now);
 [[nodiscard]] json::object to_v2(const RecurringRun& recurring_run);
+[[nodiscard]] json::object to_json(const Workflow& workflow);
 
 // v1beta1 shapes.
 [[nodiscard]] json::object to_v1(const Pipeline& pipeline, const PipelineVersion* default_version);
@@ -128,7 +148,8 @@ class Store {
 [[nodiscard]] json::object to_v1(const Experiment& experiment);
 [[nodiscard]] json::object to_v1(const Run& run, Time now, ServerVersion version);
 
-// v1 `parameters` of a version: [{name, value(default)}].
-[[nodiscard]] json::array v1_parameters(const std::vector<package::InputParameter>& inputs);
+// v1 `parameters` of a version: [{name, value(default)}] of an Argo workflow's arguments; none for
+// a v2 PipelineSpec (template ParametersJSON returns "[]" in every release).
+[[nodiscard]] json::array v1_parameters(const PipelineVersion& pipeline_version);
 
 }  // namespace kfp::emulator

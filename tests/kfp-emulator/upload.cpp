@@ -153,37 +153,44 @@ json::value yaml_to_json(const std::string& document) {
   return both;
 }
 
-util::Result<JudgedPackage> judge_package(const UploadedFile& file, ServerVersion version) {
+util::Result<std::string> read_pipeline_file(const UploadedFile& file, ServerVersion version) {
   using util::ErrorKind;
+  // 1.8's messages end with a period; 2.x dropped it (server/util.go in each release).
+  const std::string dot = is_v1_server(version) ? "." : "";
+  const std::string read_error = "Error read pipeline file" + dot;
   if (file.content.size() > package::max_package_bytes)
-    return util::fail(ErrorKind::invalid_package, "File size too large. Maximum supported size: " +
-                                                      std::to_string(package::max_package_bytes));
-  std::string document;
+    return util::fail(ErrorKind::invalid_package,
+                      read_error + ": Invalid input error: File size too large. Maximum supported size: " +
+                          std::to_string(package::max_package_bytes));
   const auto& name = file.filename;
   // The suffix test is case-sensitive, as the server's strings.HasSuffix.
-  if (has_suffix(name, ".yaml") || has_suffix(name, ".yml") || has_suffix(name, ".json")) {
-    document = file.content;
-  } else if (auto format = package::sniff_archive(file.content)) {
+  if (has_suffix(name, ".yaml") || has_suffix(name, ".yml") || has_suffix(name, ".json")) return file.content;
+  if (auto format = package::sniff_archive(file.content)) {
     auto member = package::extract_pipeline_member(file.content, *format, name, package::max_package_bytes);
-    if (!member) return member.error();
-    document = std::move(member->bytes);
-  } else {
-    return util::fail(ErrorKind::invalid_package,
-                      "Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML.");
+    if (!member)
+      return util::fail(ErrorKind::invalid_package,
+                        "Error decompress the pipeline file: Invalid input error: " + member.error().message);
+    return std::move(member->bytes);
   }
-  auto parsed = package::parse(document, name);
+  return util::fail(
+      ErrorKind::invalid_package,
+      "Invalid input error: Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML" + dot);
+}
+
+util::Result<JudgedPackage> parse_template(const std::string& document, const std::string& origin,
+                                           ServerVersion version) {
+  using util::ErrorKind;
+  auto parsed = package::parse(document, origin);
   if (!parsed) return parsed.error();
   // A 1.8 server detects v2 IR with protojson, which reads JSON only.
-  if (version == ServerVersion::v1_8_5 && parsed->kind == package::Kind::pipeline_spec &&
-      !looks_like_json(document))
-    return util::fail(ErrorKind::invalid_package,
-                      "Failed to parse the pipeline spec: unknown template format: pipeline spec is "
-                      "invalid");
+  if (is_v1_server(version) && parsed->kind == package::Kind::pipeline_spec && !looks_like_json(document))
+    return util::fail(ErrorKind::invalid_package, "unknown template format");
   JudgedPackage judged;
   try {
     judged.pipeline_spec = yaml_to_json(document);
   } catch (const std::exception& error) {
-    return util::fail(ErrorKind::invalid_package, std::string("invalid YAML: ") + error.what());
+    return util::fail(ErrorKind::invalid_package,
+                      std::string("unable to decode yaml document: ") + error.what());
   }
   judged.package = std::move(*parsed);
   return judged;

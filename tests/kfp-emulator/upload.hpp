@@ -29,8 +29,14 @@ struct JudgedPackage {
   boost::json::value pipeline_spec;
 };
 
-// Validates the upload as `version` would; the failure message is the server's wording.
-[[nodiscard]] util::Result<JudgedPackage> judge_package(const UploadedFile& file, ServerVersion version);
+// server/util.go ReadPipelineFile: the size limit, the format by suffix or magic bytes and the
+// archive member. Fails with the internal chain the release's ReadPipelineFile returns.
+[[nodiscard]] util::Result<std::string> read_pipeline_file(const UploadedFile& file, ServerVersion version);
+
+// template.New: the document as a pipeline template (Argo Workflow or v2 PipelineSpec). Fails
+// with the reason; the caller frames it as the release does ("... : pipeline spec is invalid").
+[[nodiscard]] util::Result<JudgedPackage> parse_template(const std::string& document,
+                                                         const std::string& origin, ServerVersion version);
 
 // All YAML documents of `document` as JSON (one document: itself; a PipelineSpec followed by a
 // PlatformSpec: {"pipeline_spec":…, "platform_spec":…}). Throws on unparsable YAML.

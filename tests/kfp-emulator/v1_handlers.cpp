@@ -1,8 +1,10 @@
-// The v1beta1 endpoints as KFP 1.8 serves them (NOTES.md section C); 2.x servers serve them too.
+// The v1beta1 endpoints: all KFP 1.8 serves, and what every 2.x server still serves. Error chains
+// follow the release's server/*_server.go; FIDELITY.md cites each behaviour.
 
 #include "app.hpp"
 #include "listing.hpp"
 #include "resources.hpp"
+#include "runs.hpp"
 
 #include <fmt/format.h>
 
@@ -50,37 +52,27 @@ json::object run_detail(const Run& run, App& app) {
                       {"pipeline_runtime", json::object{{"workflow_manifest", "{}"}}}};
 }
 
-template <class T>
-json::object list_reply(const char* key, const std::vector<const T*>& items, const Page& page,
-                        const std::function<json::object(const T&)>& shape) {
-  json::object out;
-  if (!items.empty()) {
-    json::array array;
-    for (const auto* item : items) array.push_back(shape(*item));
-    out[key] = std::move(array);
-  }
-  if (page.total != 0) out["total_size"] = page.total;
-  if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
-  return out;
-}
-
 Reply healthz(Context& context) {
-  json::object body{{"commit_sha", "kfp-emulator"},
-                    {"tag_name", to_string(context.app.version())},
-                    {"multi_user", context.app.multi_user()}};
-  Reply reply = json_reply(body);
-  // 1.8 writes the healthz body without a Content-Type header.
-  if (context.app.version() == ServerVersion::v1_8_5) reply.content_type.clear();
+  const auto version = context.app.version();
+  std::string multi_user = context.app.multi_user() ? "true" : "false";
+  if (has_tags(version))
+    return json_reply(json::object{{"commit_sha", "kfp-emulator"},
+                                   {"tag_name", to_string(version)},
+                                   {"multi_user", context.app.multi_user()}});
+  Reply reply;
+  reply.body = R"({"commit_sha":"kfp-emulator", "tag_name":")" + std::string(to_string(version)) +
+               R"(", "multi_user":)" + multi_user + "}";
+  // 1.8 writes the body without a Content-Type; net/http sniffs it (main.go:146-148).
+  if (is_v1_server(version)) reply.content_type = sniffed_content_type(reply.body);
   return reply;
 }
 
 Reply upload(Context& context) {
-  const auto& pipeline = upload_pipeline(context, ApiFlavor::v1beta1);
-  return json_reply(to_v1(pipeline, context.app.store().latest_version(pipeline.id)));
+  return upload_pipeline(context, ApiFlavor::v1beta1);
 }
 
 Reply upload_version(Context& context) {
-  return json_reply(to_v1(upload_pipeline_version(context, ApiFlavor::v1beta1)));
+  return upload_pipeline_version(context, ApiFlavor::v1beta1);
 }
 
 std::optional<FieldValue> pipeline_field(const Pipeline& p, const std::string& key) {
@@ -96,16 +88,15 @@ Reply list_pipelines(Context& context) {
   std::string ns =
       app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
   if (!ns.empty()) app.authorize(context.request, "pipelines", "list", ns);
-  auto list = parse_list_request(context.request, pipeline_keys, FilterDialect::v1beta1, false);
-  std::vector<const Pipeline*> items;
-  for (const auto& [id, pipeline] : app.store().pipelines)
-    if (pipeline.ns == ns) items.push_back(&pipeline);
-  Page page;
-  auto slice = apply_list<Pipeline>(list, items, pipeline_field, page);
   const auto& store = app.store();
-  return json_reply(list_reply<Pipeline>("pipelines", slice, page, [&store](const Pipeline& p) {
-    return to_v1(p, store.latest_version(p.id));
-  }));
+  Listing<Pipeline> listing{"pipelines",
+                            pipeline_keys,
+                            FilterDialect::v1beta1,
+                            false,
+                            pipeline_field,
+                            [&store](const Pipeline& p) { return to_v1(p, store.latest_version(p.id)); }};
+  return json_reply(list_json(context.request, listing,
+                              select(store.pipelines, [&](const Pipeline& p) { return p.ns == ns; })));
 }
 
 Reply get_pipeline(Context& context) {
@@ -127,16 +118,14 @@ std::optional<FieldValue> version_field(const PipelineVersion& v, const std::str
 Reply list_versions(Context& context) {
   App& app = context.app;
   auto pipeline_id = query_reference(context.request, "resource_key", "PIPELINE");
-  if (pipeline_id.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: ResourceKey must be set in the input");
+  if (pipeline_id.empty()) throw ApiFailure(invalid_input("ResourceKey must be set in the input"));
   const auto* pipeline = app.store().find_pipeline(pipeline_id);
   if (pipeline == nullptr) not_found("Pipeline", pipeline_id);
   if (!pipeline->ns.empty()) app.authorize(context.request, "pipelines", "list", pipeline->ns);
-  auto list = parse_list_request(context.request, version_keys, FilterDialect::v1beta1, false);
-  Page page;
-  auto slice = apply_list<PipelineVersion>(list, app.store().versions_of(pipeline_id), version_field, page);
-  return json_reply(list_reply<PipelineVersion>("versions", slice, page,
-                                                [](const PipelineVersion& v) { return to_v1(v); }));
+  Listing<PipelineVersion> listing{
+      "versions", version_keys,  FilterDialect::v1beta1,
+      false,      version_field, [](const PipelineVersion& v) { return to_v1(v); }};
+  return json_reply(list_json(context.request, listing, app.store().versions_of(pipeline_id)));
 }
 
 Reply get_version(Context& context) {
@@ -147,28 +136,54 @@ Reply get_version(Context& context) {
   return json_reply(to_v1(*version));
 }
 
+// The authorization chain of the v1 experiment and run servers.
+void authorize_v1(Context& context, std::string_view resource, std::string_view verb, const std::string& ns) {
+  if (auto denied = context.app.check_access(context.request, resource, verb, ns))
+    throw ApiFailure(wrap(
+        wrap(*denied, is_v1_server(context.app.version()) ? "Failed to authorize with API resource references"
+                                                          : "Failed to authorize with API"),
+        "Failed to authorize the request"));
+}
+
 Reply create_experiment(Context& context) {
   App& app = context.app;
+  const auto version = app.version();
   auto body = parse_body(app, context.request.body,
                          {"id", "name", "description", "created_at", "resource_references", "storage_state"});
   std::string name = text_of(body, "name");
   std::string ns = app.multi_user() ? reference_id(body, "NAMESPACE") : "";
-  if (name.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Experiment must have a non-empty name");
+  if (name.empty()) {
+    if (is_v1_server(version)) throw ApiFailure(invalid_input("Experiment must have a non-empty name."));
+    throw ApiFailure(
+        wrap(internal_server("Invalid input error: Experiment must have a non-empty name",
+                             "Failed to convert API experiment to model experiment"),
+             "[ExperimentServer]: Failed to create a v1beta1 experiment due to conversion error"));
+  }
+  if (auto error = model_length_error(version, "Experiment", {{"Name", name}, {"Namespace", ns}}))
+    throw ApiFailure(
+        wrap(internal_server(error->message, "Failed to convert API experiment to model experiment"),
+             "[ExperimentServer]: Failed to create a v1beta1 experiment due to conversion error"));
   if (app.multi_user() && ns.empty())
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: Invalid resource references for experiment. Expect one "
-                     "namespace type with owner relationship");
-  app.authorize(context.request, "experiments", "create", ns);
-  return json_reply(to_v1(store_experiment(app, name, text_of(body, "description"), ns)));
+    throw ApiFailure(invalid_input(
+        "Invalid resource references for experiment. Expect one namespace type with owner relationship"));
+  authorize_v1(context, "experiments", "create", ns);
+  try {
+    return json_reply(to_v1(store_experiment(app, name, text_of(body, "description"), ns)));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(is_v1_server(version) ? "Create experiment failed."
+                                                : "Failed to create a v1beta1 experiment");
+  }
+}
+
+const Experiment& existing_experiment(Context& context, std::string_view verb) {
+  const auto* experiment = context.app.store().find_experiment(context.args[0]);
+  if (experiment == nullptr) not_found("Experiment", context.args[0]);
+  authorize_v1(context, "experiments", verb, experiment->ns);
+  return *experiment;
 }
 
 Reply get_experiment(Context& context) {
-  App& app = context.app;
-  const auto* experiment = app.store().find_experiment(context.args[0]);
-  if (experiment == nullptr) not_found("Experiment", context.args[0]);
-  app.authorize(context.request, "experiments", "get", experiment->ns);
-  return json_reply(to_v1(*experiment));
+  return json_reply(to_v1(existing_experiment(context, "get")));
 }
 
 std::optional<FieldValue> experiment_field(const Experiment& e, const std::string& key) {
@@ -185,112 +200,101 @@ Reply list_experiments(Context& context) {
   std::string ns =
       app.multi_user() ? query_reference(context.request, "resource_reference_key", "NAMESPACE") : "";
   if (app.multi_user() && ns.empty())
-    throw ApiFailure(
-        Code::invalid_argument,
-        "Invalid input error: ListExperiment must filter by resource reference in multi-user mode");
-  app.authorize(context.request, "experiments", "list", ns);
-  auto list = parse_list_request(context.request, experiment_keys, FilterDialect::v1beta1, false);
-  std::vector<const Experiment*> items;
-  for (const auto& [id, experiment] : app.store().experiments)
-    if (!app.multi_user() || experiment.ns == ns) items.push_back(&experiment);
-  Page page;
-  auto slice = apply_list<Experiment>(list, items, experiment_field, page);
-  return json_reply(
-      list_reply<Experiment>("experiments", slice, page, [](const Experiment& e) { return to_v1(e); }));
+    throw ApiFailure(invalid_input("ListExperiment must filter by resource reference in multi-user mode"));
+  authorize_v1(context, "experiments", "list", ns);
+  Listing<Experiment> listing{"experiments", experiment_keys,  FilterDialect::v1beta1,
+                              false,         experiment_field, [](const Experiment& e) { return to_v1(e); }};
+  return json_reply(list_json(
+      context.request, listing,
+      select(app.store().experiments, [&](const Experiment& e) { return !app.multi_user() || e.ns == ns; })));
 }
 
-Reply create_run(Context& context) {
-  App& app = context.app;
-  auto body = parse_body(
-      app, context.request.body,
-      {"id", "name", "storage_state", "description", "pipeline_spec", "resource_references",
-       "service_account", "created_at", "scheduled_at", "finished_at", "status", "error", "metrics"});
-  const auto& experiment = run_experiment(app, reference_id(body, "EXPERIMENT"));
-  app.authorize(context.request, "runs", "create", experiment.ns);
-  Run run;
-  run.display_name = text_of(body, "name");
-  if (run.display_name.empty())
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: The run name is empty. Please specify a valid name");
-  std::string pipeline_id, manifest;
-  json::array parameters;
+// toModelRun (2.x) / validateCreateRunRequest (1.8) for a v1beta1 body.
+RunRequest v1_request(const App& app, const json::object& body) {
+  const bool v1_server = is_v1_server(app.version());
+  RunRequest request;
+  request.api = ApiFlavor::v1beta1;
+  request.display_name = text_of(body, "name");
+  request.description = text_of(body, "description");
+  request.experiment_id = reference_id(body, "EXPERIMENT");
+  request.service_account = text_of(body, "service_account");
+  request.pipeline_version_id = reference_id(body, "PIPELINE_VERSION");
+  bool has_parameters = false, has_runtime_config = false;
+  std::string workflow_manifest, pipeline_manifest;
   if (const auto* spec = body.if_contains("pipeline_spec"); spec && spec->is_object()) {
     const auto& object = spec->as_object();
     check_fields(app, object,
                  {"pipeline_id", "pipeline_name", "workflow_manifest", "pipeline_manifest", "parameters",
                   "runtime_config"});
-    pipeline_id = text_of(object, "pipeline_id");
-    manifest = text_of(object, "workflow_manifest");
-    if (const auto* list = object.if_contains("parameters"); list && list->is_array())
-      parameters = list->as_array();
+    request.pipeline_id = text_of(object, "pipeline_id");
+    if (request.display_name.empty())
+      request.display_name = v1_server ? "" : text_of(object, "pipeline_name");
+    workflow_manifest = text_of(object, "workflow_manifest");
+    pipeline_manifest = text_of(object, "pipeline_manifest");
+    if (const auto* list = object.if_contains("parameters"); list && list->is_array()) {
+      request.v1_parameters = list->as_array();
+      has_parameters = true;
+    }
     if (const auto* config = object.if_contains("runtime_config"); config && config->is_object()) {
-      if (!parameters.empty())
-        throw ApiFailure(Code::invalid_argument,
-                         "Invalid input error: parameters and runtime_config cannot be set together");
-      run.runtime_config = *config;
+      request.runtime_config = *config;
+      has_runtime_config = true;
     }
   }
-  auto version_id = reference_id(body, "PIPELINE_VERSION");
-  if (!manifest.empty() && (!pipeline_id.empty() || !version_id.empty()))
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: Please don't specify a pipeline version or pipeline ID when "
-                     "you specify a workflow manifest");
-  if (manifest.empty()) {
-    if (pipeline_id.empty() && version_id.empty())
-      throw ApiFailure(Code::invalid_argument,
-                       "Invalid input error: Please specify a pipeline by providing a (workflow manifest) "
-                       "or (pipeline id or/and pipeline version)");
-    auto target = resolve_run_target(app, pipeline_id, version_id);
-    for (const auto& item : parameters) {
-      auto name = item.is_object() ? text_of(item.as_object(), "name") : std::string{};
-      bool declared = std::any_of(target.inputs.begin(), target.inputs.end(),
-                                  [&](const auto& input) { return input.name == name; });
-      if (!declared)
-        throw ApiFailure(Code::invalid_argument,
-                         "Invalid input error: Unrecognized input parameter: " + name);
-    }
-    run.pipeline_id = target.pipeline_id;
-    run.pipeline_version_id = target.pipeline_version_id;
+  request.manifest = workflow_manifest.empty() ? pipeline_manifest : workflow_manifest;
+  if (v1_server) {
+    // server/util.go ValidatePipelineSpecAndResourceReferences (1.8).
+    auto fail = [](const std::string& message) {
+      throw ApiFailure(wrap(invalid_input(message), "Validate create run request failed."));
+    };
+    if (request.display_name.empty()) fail("The run name is empty. Please specify a valid name.");
+    if (!workflow_manifest.empty() && !pipeline_manifest.empty())
+      fail("Please don't specify both workflow manifest and pipeline manifest.");
+    if (!request.manifest.empty() && (!request.pipeline_id.empty() || !request.pipeline_version_id.empty()))
+      fail(
+          "Please don't specify a pipeline version or pipeline ID when you specify a workflow manifest or "
+          "pipeline "
+          "manifest.");
+    if (request.manifest.empty() && request.pipeline_id.empty() && request.pipeline_version_id.empty())
+      fail(
+          "Please specify a pipeline by providing a (workflow manifest or pipeline manifest) or (pipeline id "
+          "or/and "
+          "pipeline version).");
+    if (has_parameters && has_runtime_config)
+      fail("Please don't specify both parameters and runtime config.");
+  } else if (request.display_name.empty()) {
+    throw ApiFailure(
+        wrap(internal_server("Invalid input error: Run name cannot be empty",
+                             "Failed to convert a v1beta1 API run detail to its internal representation"),
+             "CreateJob(job.ToV2())Failed to create a v1beta1 run due to conversion error"));
   }
-  run.id = new_uuid();
-  run.description = text_of(body, "description");
-  run.experiment_id = experiment.id;
-  run.ns = experiment.ns;
-  run.v1_parameters = std::move(parameters);
-  run.service_account = text_of(body, "service_account");
-  if (run.service_account.empty())
-    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
-  run.created_at = app.now();
-  run.outcome = app.control().next_outcome();
-  run.duration = app.options().run_duration;
-  run.seq = app.store().next_seq();
-  app.store().experiments[experiment.id].last_run_created_at = run.created_at;
-  auto id = run.id;
-  return json_reply(run_detail(app.store().runs.emplace(id, std::move(run)).first->second, app));
+  return request;
+}
+
+Reply post_run(Context& context) {
+  App& app = context.app;
+  auto body = parse_body(
+      app, context.request.body,
+      {"id", "name", "storage_state", "description", "pipeline_spec", "resource_references",
+       "service_account", "created_at", "scheduled_at", "finished_at", "status", "error", "metrics"});
+  auto request = v1_request(app, body);
+  try {
+    const auto& run = create_run(context, std::move(request));
+    return json_reply(run_detail(run, app));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(is_v1_server(app.version()) ? "Failed to create a new run."
+                                                      : "Failed to create a new v1beta1 run");
+  }
 }
 
 Run& existing_run(Context& context, std::string_view verb) {
   auto* run = context.app.store().find_run(context.args[0]);
   if (run == nullptr) not_found("Run", context.args[0]);
-  context.app.authorize(context.request, "runs", verb, run->ns);
+  authorize_v1(context, "runs", verb, run->ns);
   return *run;
 }
 
 Reply get_run(Context& context) {
   return json_reply(run_detail(existing_run(context, "get"), context.app));
-}
-
-Reply terminate_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "terminate");
-  auto state = run_status(run, app.now()).state;
-  if (state != "PENDING" && state != "RUNNING" && state != "PAUSED")
-    throw ApiFailure(Code::invalid_argument,
-                     fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate "
-                                 "run {}. Row not found",
-                                 run.id, run.id));
-  run.terminated_at = app.now();
-  return json_reply(json::object{});
 }
 
 Reply list_runs(Context& context) {
@@ -302,16 +306,10 @@ Reply list_runs(Context& context) {
     if (experiment == nullptr) not_found("Experiment", experiment_id);
     ns = experiment->ns;
   } else if (app.multi_user() && ns.empty()) {
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: ListRuns must filter by resource reference in multi-user mode");
+    throw ApiFailure(invalid_input("ListRuns must filter by resource reference in multi-user mode"));
   }
   if (!app.multi_user()) ns.clear();
-  app.authorize(context.request, "runs", "list", ns);
-  auto list = parse_list_request(context.request, run_keys, FilterDialect::v1beta1, false);
-  std::vector<const Run*> items;
-  for (const auto& [id, run] : app.store().runs)
-    if ((experiment_id.empty() || run.experiment_id == experiment_id) && (!app.multi_user() || run.ns == ns))
-      items.push_back(&run);
+  authorize_v1(context, "runs", "list", ns);
   auto now = app.now();
   FieldGetter<Run> field = [now](const Run& r, const std::string& key) -> std::optional<FieldValue> {
     if (key == "id") return r.id;
@@ -323,23 +321,22 @@ Reply list_runs(Context& context) {
     if (key == "status") return v1_status(run_status(r, now));
     return std::nullopt;
   };
-  Page page;
-  auto slice = apply_list<Run>(list, items, field, page);
   auto version = app.version();
-  return json_reply(
-      list_reply<Run>("runs", slice, page, [now, version](const Run& r) { return to_v1(r, now, version); }));
+  Listing<Run> listing{"runs", run_keys, FilterDialect::v1beta1,
+                       false,  field,    [now, version](const Run& r) { return to_v1(r, now, version); }};
+  return json_reply(list_json(context.request, listing, select(app.store().runs, [&](const Run& r) {
+                                return (experiment_id.empty() || r.experiment_id == experiment_id) &&
+                                       (!app.multi_user() || r.ns == ns);
+                              })));
 }
 
 }  // namespace
 
 void register_v1_routes(App& app) {
-  auto add = [&](const char* method, std::string_view path, Handler handler,
-                 ErrorShape shape = ErrorShape::gateway) {
-    app.add(method, route(path), shape, std::move(handler));
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler) {
+    app.add(method, route(path), ErrorShape::gateway, std::move(handler));
   };
-  add("GET", "/healthz", healthz);
-  add("POST", "/pipelines/upload", upload, ErrorShape::upload);
-  add("POST", "/pipelines/upload_version", upload_version, ErrorShape::upload);
+  app.add_plain_handlers(v1, healthz, upload, upload_version);
   add("GET", "/pipelines", list_pipelines);
   add("GET", "/pipelines/{}", get_pipeline);
   add("GET", "/pipeline_versions", list_versions);
@@ -347,10 +344,14 @@ void register_v1_routes(App& app) {
   add("POST", "/experiments", create_experiment);
   add("GET", "/experiments", list_experiments);
   add("GET", "/experiments/{}", get_experiment);
-  add("POST", "/runs", create_run);
+  add("POST", "/runs", post_run);
   add("GET", "/runs", list_runs);
+  register_actions(app,
+                   ActionPaths{route("/runs/{}/terminate"), route("/runs/{}/retry"),
+                               route("/runs/{}:archive"), route("/runs/{}:unarchive"),
+                               route("/experiments/{}:archive"), route("/experiments/{}:unarchive")},
+                   existing_run, existing_experiment);
   add("GET", "/runs/{}", get_run);
-  add("POST", "/runs/{}/terminate", terminate_run);
 }
 
 }  // namespace kfp::emulator

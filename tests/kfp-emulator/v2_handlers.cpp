@@ -1,13 +1,15 @@
-// The v2beta1 endpoints (NOTES.md section B), registered on the App's router.
+// The v2beta1 endpoints (2.0+), registered on the App's router. Error chains follow the release's
+// server/*_server.go; FIDELITY.md cites each behaviour.
 
 #include "app.hpp"
+#include "cron.hpp"
 #include "listing.hpp"
 #include "resources.hpp"
+#include "runs.hpp"
 
 #include <fmt/format.h>
 
 #include <charconv>
-#include <sstream>
 
 namespace kfp::emulator {
 
@@ -16,14 +18,13 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view v2 = "/apis/v2beta1";
-constexpr std::size_t max_name = 128;
-constexpr int max_concurrency_limit = 10;
+constexpr std::int64_t max_concurrency_limit = 10;
 
 std::string route(std::string_view suffix) {
   return std::string(v2) + std::string(suffix);
 }
 
-// Single-user servers force every namespace to "".
+// Single-user servers force every namespace to "" (ResourceManager.ReplaceNamespace).
 std::string effective_namespace(const App& app, const std::string& ns) {
   return app.multi_user() ? ns : std::string{};
 }
@@ -82,8 +83,7 @@ std::optional<FieldValue> experiment_field(const Experiment& e, const std::strin
   return std::nullopt;
 }
 
-FieldGetter<Run> run_getter(App& app) {
-  auto now = app.now();
+FieldGetter<Run> run_getter(Time now) {
   return [now](const Run& r, const std::string& key) -> std::optional<FieldValue> {
     if (key == "run_id" || key == "id") return r.id;
     if (key == "display_name" || key == "name") return r.display_name;
@@ -110,101 +110,95 @@ std::optional<FieldValue> recurring_field(const RecurringRun& r, const std::stri
   return std::nullopt;
 }
 
-template <class T>
-json::object list_reply(const char* items_key, const std::vector<const T*>& items, const Page& page,
-                        const std::function<json::object(const T&)>& shape) {
-  json::object out;
-  if (!items.empty()) {
-    json::array array;
-    for (const auto* item : items) array.push_back(shape(*item));
-    out[items_key] = std::move(array);
-  }
-  if (page.total != 0) out["total_size"] = page.total;
-  if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
-  return out;
-}
-
 Reply healthz(Context& context) {
   const auto version = context.app.version();
-  json::object body{{"commit_sha", "kfp-emulator"},
-                    {"tag_name", to_string(version)},
-                    {"multi_user", context.app.multi_user()}};
-  if (has_separate_names(version)) body["pipeline_store"] = "database";
-  return json_reply(body);
+  std::string sha = "kfp-emulator", tag(to_string(version));
+  std::string multi_user = context.app.multi_user() ? "true" : "false";
+  // 2.17 marshals a struct (main.go:465-491); earlier 2.x write the text by hand, with spaces, and
+  // 2.14+ add pipeline_store on the v2beta1 path only.
+  if (has_tags(version))
+    return json_reply(json::object{{"commit_sha", sha},
+                                   {"tag_name", tag},
+                                   {"multi_user", context.app.multi_user()},
+                                   {"pipeline_store", "database"}});
+  Reply reply;
+  reply.body = R"({"commit_sha":")" + sha + R"(", "tag_name":")" + tag + R"(", "multi_user":)" + multi_user;
+  if (has_separate_names(version)) reply.body += R"(, "pipeline_store": "database")";
+  reply.body += "}";
+  return reply;
 }
 
 // --- pipelines -------------------------------------------------------------------------------
 
+// canAccessPipeline: the pipeline's namespace, looked up first (an unknown id fails there).
 const Pipeline& existing_pipeline(Context& context, const std::string& id, std::string_view verb) {
   const auto* pipeline = context.app.store().find_pipeline(id);
   if (pipeline == nullptr) not_found("Pipeline", id);
-  // Shared pipelines (no namespace) are not checked on reads.
-  if (!pipeline->ns.empty()) context.app.authorize(context.request, "pipelines", verb, pipeline->ns);
+  // Shared pipelines (no namespace) are not checked.
+  if (!pipeline->ns.empty()) {
+    if (auto denied = context.app.check_access(context.request, "pipelines", verb, pipeline->ns))
+      throw ApiFailure(
+          wrap(*denied, fmt::format("Failed to access pipeline {}. Check if you have access to namespace {}",
+                                    id, pipeline->ns)));
+  }
   return *pipeline;
 }
 
 json::object parse_tags_field(const App& app, const json::object& body) {
-  json::object tags;
   const auto* value = body.if_contains("tags");
-  if (value == nullptr || !has_tags(app.version())) return tags;
-  if (!value->is_object())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: tags must be an object");
-  for (const auto& [key, item] : value->as_object()) {
-    if (!item.is_string() || key.size() > 63 || item.as_string().size() > 63 ||
-        key.find('.') != json::string_view::npos)
-      throw ApiFailure(Code::invalid_argument,
-                       "Invalid input error: tag keys and values are strings of at most 63 characters, "
-                       "keys without '.': " +
-                           std::string(key));
-    tags[key] = item;
-  }
-  return tags;
+  if (value == nullptr || !has_tags(app.version())) return {};
+  if (!value->is_object()) throw ApiFailure(invalid_input("tags must be an object"));
+  if (auto problem = tags_problem(value->as_object())) throw ApiFailure(invalid_input(*problem));
+  return value->as_object();
 }
 
 Reply create_pipeline(Context& context) {
   App& app = context.app;
+  const auto version = app.version();
   auto body = parse_body(
       app, context.request.body,
       {"pipeline_id", "display_name", "name", "description", "created_at", "namespace", "error", "tags"});
-  std::string name = text_of(body, "name");
+  std::string name = has_separate_names(version) ? text_of(body, "name") : "";
   std::string display_name = text_of(body, "display_name");
   if (name.empty()) name = display_name;
   if (display_name.empty()) display_name = name;
   if (name.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Pipeline name cannot be empty");
+    throw ApiFailure(wrap(invalid_input("pipeline's name cannot be empty"), "Failed to create a pipeline"));
   std::string ns = effective_namespace(app, text_of(body, "namespace"));
-  if (app.multi_user())
-    app.authorize(context.request, "pipelines", "create",
-                  ns.empty() && has_tags(app.version()) ? std::string(kfp_install_namespace) : ns);
-  if (name.size() > max_name)
-    throw ApiFailure(
-        Code::internal,
-        "Internal error: Failed to create a pipeline: pipeline name is longer than 128 characters",
-        "Internal Server Error");
-  if (app.store().find_pipeline_by_name(name, ns) != nullptr)
-    throw ApiFailure(Code::already_exists, "Already exist error: Failed to create a new pipeline. The name " +
-                                               name + " already exists. Please specify a new name");
+  if (auto error = model_length_error(version, "Pipeline", {{"Name", name}, {"Namespace", ns}}))
+    throw ApiFailure(wrap(internal_server(error->message, "Failed to convert API pipeline to model pipeline"),
+                          "Failed to create a pipeline due to conversion error"));
+  // 2.17 checks writes to shared pipelines against the KFP namespace; before, shared is unchecked.
+  std::string checked =
+      ns.empty() && authorizes_shared_pipeline_writes(version) ? std::string(kfp_install_namespace) : ns;
+  if (!checked.empty())
+    if (auto denied = app.check_access(context.request, "pipelines", "create", checked))
+      throw ApiFailure(wrap(wrap(*denied, "Failed to create a pipeline due to authorization error"),
+                            "Failed to create a pipeline"));
   Pipeline pipeline;
   pipeline.id = new_uuid();
   pipeline.name = name;
-  pipeline.display_name = has_separate_names(app.version()) ? display_name : name;
+  pipeline.display_name = display_name;
   pipeline.description = text_of(body, "description");
   pipeline.ns = ns;
   pipeline.created_at = app.now();
   pipeline.tags = parse_tags_field(app, body);
   pipeline.seq = app.store().next_seq();
-  auto id = pipeline.id;
-  const auto& stored = app.store().pipelines.emplace(id, std::move(pipeline)).first->second;
-  return json_reply(to_v2(stored, app.version()));
+  try {
+    return json_reply(to_v2(store_pipeline(app, std::move(pipeline), std::nullopt), version));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create a pipeline in PipelineStore")
+        .wrapped("Failed to create a pipeline");
+  }
 }
 
 // The emulator cannot fetch package URLs (no network): every URL fails validation, as loopback,
 // private and non-allowlisted hosts do on 2.17.
 [[noreturn]] void refuse_package_url(const std::string& url) {
-  throw ApiFailure(Code::invalid_argument,
-                   "Invalid input error: Pipeline URL validation failed: " + url +
-                       " is not reachable from this server (kfp-emulator does not download URLs); use "
-                       "the multipart upload");
+  throw ApiFailure(
+      invalid_input("Pipeline URL validation failed: " + url +
+                    " is not reachable from this server (kfp-emulator does not download URLs); use "
+                    "the multipart upload"));
 }
 
 Reply create_pipeline_and_version(Context& context) {
@@ -216,8 +210,7 @@ Reply create_pipeline_and_version(Context& context) {
     if (const auto* package_url = version->as_object().if_contains("package_url");
         package_url != nullptr && package_url->is_object())
       url = text_of(package_url->as_object(), "pipeline_url");
-  if (url.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Pipeline version package URL is empty");
+  if (url.empty()) throw ApiFailure(invalid_input("Pipeline version package URL is empty"));
   refuse_package_url(url);
 }
 
@@ -226,48 +219,54 @@ Reply create_version(Context& context) {
   auto body = parse_body(app, context.request.body,
                          {"pipeline_id", "pipeline_version_id", "display_name", "name", "description",
                           "created_at", "package_url", "code_source_url", "pipeline_spec", "error", "tags"});
-  if (text_of(body, "pipeline_id").empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Parent pipeline id is empty");
-  const auto& pipeline = existing_pipeline(context, context.args[0], "create");
-  (void)pipeline;
+  if (text_of(body, "pipeline_id").empty()) throw ApiFailure(invalid_input("Parent pipeline id is empty"));
+  (void)existing_pipeline(context, context.args[0], "create");
   std::string url;
   if (const auto* package_url = body.if_contains("package_url"); package_url && package_url->is_object())
     url = text_of(package_url->as_object(), "pipeline_url");
-  if (url.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Pipeline version package URL is empty");
+  if (url.empty()) throw ApiFailure(invalid_input("Pipeline version package URL is empty"));
   if (text_of(body, "name").empty() && text_of(body, "display_name").empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: name is required");
+    throw ApiFailure(invalid_input("name is required"));
   refuse_package_url(url);
 }
 
 Reply get_pipeline(Context& context) {
-  const auto& pipeline = existing_pipeline(context, context.args[0], "get");
-  return json_reply(to_v2(pipeline, context.app.version()));
+  try {
+    return json_reply(to_v2(existing_pipeline(context, context.args[0], "get"), context.app.version()));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped(fmt::format("Failed to get a pipeline {}. Check error stack", context.args[0]));
+  }
 }
 
 Reply get_pipeline_by_name(Context& context) {
   App& app = context.app;
   std::string ns = effective_namespace(app, context.request.param_or("namespace"));
-  if (!ns.empty()) app.authorize(context.request, "pipelines", "get", ns);
+  if (!ns.empty())
+    if (auto denied = app.check_access(context.request, "pipelines", "get", ns))
+      throw ApiFailure(
+          wrap(*denied, fmt::format("Failed to fetch a pipeline due to authorization error. Check if you "
+                                    "have read permission to namespace {}",
+                                    ns)));
   const auto* pipeline = app.store().find_pipeline_by_name(context.args[0], ns);
-  if (pipeline == nullptr) not_found("Pipeline", context.args[0]);
+  if (pipeline == nullptr) not_found("Namespace/Pipeline", ns + "/" + context.args[0]);
   return json_reply(to_v2(*pipeline, app.version()));
 }
 
 Reply list_pipelines(Context& context) {
   App& app = context.app;
+  const auto version = app.version();
   std::string ns = effective_namespace(app, context.request.param_or("namespace"));
-  if (!ns.empty()) app.authorize(context.request, "pipelines", "list", ns);
-  auto list =
-      parse_list_request(context.request, pipeline_keys, FilterDialect::v2beta1, has_tags(app.version()));
-  std::vector<const Pipeline*> items;
-  for (const auto& [id, pipeline] : app.store().pipelines)
-    if (pipeline.ns == ns) items.push_back(&pipeline);
-  Page page;
-  auto slice = apply_list<Pipeline>(list, items, pipeline_field, page);
-  auto version = app.version();
-  return json_reply(list_reply<Pipeline>("pipelines", slice, page,
-                                         [version](const Pipeline& p) { return to_v2(p, version); }));
+  if (!ns.empty())
+    if (auto denied = app.check_access(context.request, "pipelines", "list", ns))
+      throw ApiFailure(
+          wrap(*denied, fmt::format("Failed to list pipelines due to authorization error. Check if you "
+                                    "have permission to access namespace {}",
+                                    ns)));
+  Listing<Pipeline> listing{
+      "pipelines",       pipeline_keys,  FilterDialect::v2beta1,
+      has_tags(version), pipeline_field, [version](const Pipeline& p) { return to_v2(p, version); }};
+  return json_reply(list_json(context.request, listing,
+                              select(app.store().pipelines, [&](const Pipeline& p) { return p.ns == ns; })));
 }
 
 Reply delete_pipeline(Context& context) {
@@ -276,11 +275,11 @@ Reply delete_pipeline(Context& context) {
   auto versions = app.store().versions_of(pipeline.id);
   bool cascade = context.request.param_or("cascade") == "true" && has_separate_names(app.version());
   if (!versions.empty() && !cascade)
-    throw ApiFailure(Code::invalid_argument,
-                     fmt::format("Invalid input error: Failed to delete pipeline {}. The pipeline has "
-                                 "existing pipeline versions ({}). Delete the versions first or set "
-                                 "cascade=true",
-                                 pipeline.id, versions.size()));
+    throw ApiFailure(
+        invalid_input(fmt::format("Failed to delete pipeline {}. The pipeline has existing pipeline versions "
+                                  "({}). Delete the versions first or "
+                                  "set cascade=true",
+                                  pipeline.id, versions.size())));
   for (const auto* version : versions) app.store().versions.erase(version->id);
   app.store().pipelines.erase(context.args[0]);
   return json_reply(json::object{});
@@ -288,244 +287,240 @@ Reply delete_pipeline(Context& context) {
 
 Reply list_versions(Context& context) {
   App& app = context.app;
+  const auto version = app.version();
   const auto& pipeline = existing_pipeline(context, context.args[0], "list");
-  auto list =
-      parse_list_request(context.request, version_keys, FilterDialect::v2beta1, has_tags(app.version()));
-  Page page;
-  auto slice = apply_list<PipelineVersion>(list, app.store().versions_of(pipeline.id), version_field, page);
-  auto version = app.version();
-  return json_reply(list_reply<PipelineVersion>(
-      "pipeline_versions", slice, page, [version](const PipelineVersion& v) { return to_v2(v, version); }));
+  Listing<PipelineVersion> listing{
+      "pipeline_versions", version_keys,  FilterDialect::v2beta1,
+      has_tags(version),   version_field, [version](const PipelineVersion& v) { return to_v2(v, version); }};
+  return json_reply(list_json(context.request, listing, app.store().versions_of(pipeline.id)));
+}
+
+const PipelineVersion& existing_version(Context& context, std::string_view verb) {
+  // The server does not check that the version belongs to the pipeline in the path.
+  const auto* version = context.app.store().find_version(context.args[1]);
+  if (version == nullptr) not_found("PipelineVersion", context.args[1]);
+  if (!version->ns.empty()) context.app.authorize(context.request, "pipelines", verb, version->ns);
+  return *version;
 }
 
 Reply get_version(Context& context) {
-  App& app = context.app;
-  // The server does not check that the version belongs to the pipeline in the path.
-  const auto* version = app.store().find_version(context.args[1]);
-  if (version == nullptr) not_found("PipelineVersion", context.args[1]);
-  if (!version->ns.empty()) app.authorize(context.request, "pipelines", "get", version->ns);
-  return json_reply(to_v2(*version, app.version()));
+  return json_reply(to_v2(existing_version(context, "get"), context.app.version()));
 }
 
 Reply delete_version(Context& context) {
-  App& app = context.app;
-  const auto* version = app.store().find_version(context.args[1]);
-  if (version == nullptr) not_found("PipelineVersion", context.args[1]);
-  if (!version->ns.empty()) app.authorize(context.request, "pipelines", "delete", version->ns);
-  app.store().versions.erase(context.args[1]);
+  const auto& version = existing_version(context, "delete");
+  context.app.store().versions.erase(version.id);
   return json_reply(json::object{});
 }
 
 Reply upload(Context& context) {
-  return json_reply(to_v2(upload_pipeline(context, ApiFlavor::v2beta1), context.app.version()));
+  return upload_pipeline(context, ApiFlavor::v2beta1);
 }
 
 Reply upload_version(Context& context) {
-  return json_reply(to_v2(upload_pipeline_version(context, ApiFlavor::v2beta1), context.app.version()));
+  return upload_pipeline_version(context, ApiFlavor::v2beta1);
 }
 
 // --- experiments -----------------------------------------------------------------------------
 
 Reply create_experiment(Context& context) {
   App& app = context.app;
+  const auto version = app.version();
   auto body = parse_body(app, context.request.body,
                          {"experiment_id", "display_name", "description", "created_at", "namespace",
                           "storage_state", "last_run_created_at"});
   std::string name = text_of(body, "display_name");
   std::string ns = effective_namespace(app, text_of(body, "namespace"));
+  const std::string conversion = "[ExperimentServer]: Failed to create a experiment due to conversion error";
+  // toModelExperiment: an empty name and (2.15+) the model's lengths are internal errors (500).
   if (name.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Experiment must have a non-empty name");
+    throw ApiFailure(wrap(internal_server("Invalid input error: Experiment must have a non-empty name",
+                                          "Failed to convert API experiment to model experiment"),
+                          conversion));
+  if (auto error = model_length_error(version, "Experiment", {{"Name", name}, {"Namespace", ns}}))
+    throw ApiFailure(wrap(
+        internal_server(error->message, "Failed to convert API experiment to model experiment"), conversion));
   if (app.multi_user() && ns.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Namespace cannot be empty");
-  app.authorize(context.request, "experiments", "create", ns);
-  if (name.size() > max_name)
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Experiment.Name length cannot exceed 128");
-  return json_reply(to_v2(store_experiment(app, name, text_of(body, "description"), ns)));
+    throw ApiFailure(wrap(invalid_input("Namespace cannot be empty"), "Failed to create a experiment"));
+  if (auto denied = app.check_access(context.request, "experiments", "create", ns))
+    throw ApiFailure(
+        wrap(wrap(wrap(*denied, "Failed to authorize with API"), "Failed to authorize the request"),
+             "Failed to create a experiment"));
+  try {
+    return json_reply(to_v2(store_experiment(app, name, text_of(body, "description"), ns)));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create an experiment").wrapped("Failed to create a experiment");
+  }
+}
+
+const Experiment& existing_experiment(Context& context, std::string_view verb) {
+  const auto* experiment = context.app.store().find_experiment(context.args[0]);
+  if (experiment == nullptr) not_found("Experiment", context.args[0]);
+  if (auto denied = context.app.check_access(context.request, "experiments", verb, experiment->ns))
+    throw ApiFailure(wrap(wrap(*denied, "Failed to authorize with API"), "Failed to authorize the request"));
+  return *experiment;
 }
 
 Reply get_experiment(Context& context) {
-  App& app = context.app;
-  const auto* experiment = app.store().find_experiment(context.args[0]);
-  if (experiment == nullptr) not_found("Experiment", context.args[0]);
-  app.authorize(context.request, "experiments", "get", experiment->ns);
-  return json_reply(to_v2(*experiment));
+  return json_reply(to_v2(existing_experiment(context, "get")));
+}
+
+// The namespace a list request names; multi-user servers refuse an empty one with `message`.
+std::string list_namespace(Context& context, std::string_view message) {
+  std::string ns = effective_namespace(context.app, context.request.param_or("namespace"));
+  if (context.app.multi_user() && ns.empty()) throw ApiFailure(invalid_input(std::string(message)));
+  return ns;
 }
 
 Reply list_experiments(Context& context) {
   App& app = context.app;
-  std::string ns = effective_namespace(app, context.request.param_or("namespace"));
-  if (app.multi_user() && ns.empty())
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: An experiment cannot have an empty namespace in multi-user mode");
+  std::string ns = list_namespace(context, "An experiment cannot have an empty namespace in multi-user mode");
   app.authorize(context.request, "experiments", "list", ns);
-  auto list = parse_list_request(context.request, experiment_keys, FilterDialect::v2beta1, false);
-  std::vector<const Experiment*> items;
-  for (const auto& [id, experiment] : app.store().experiments)
-    if (!app.multi_user() || experiment.ns == ns) items.push_back(&experiment);
-  Page page;
-  auto slice = apply_list<Experiment>(list, items, experiment_field, page);
-  return json_reply(
-      list_reply<Experiment>("experiments", slice, page, [](const Experiment& e) { return to_v2(e); }));
+  Listing<Experiment> listing{"experiments", experiment_keys,  FilterDialect::v2beta1,
+                              false,         experiment_field, [](const Experiment& e) { return to_v2(e); }};
+  return json_reply(list_json(
+      context.request, listing,
+      select(app.store().experiments, [&](const Experiment& e) { return !app.multi_user() || e.ns == ns; })));
 }
 
 Reply delete_experiment(Context& context) {
-  App& app = context.app;
-  const auto* experiment = app.store().find_experiment(context.args[0]);
-  if (experiment == nullptr) not_found("Experiment", context.args[0]);
-  app.authorize(context.request, "experiments", "delete", experiment->ns);
-  app.store().experiments.erase(context.args[0]);
+  const auto& experiment = existing_experiment(context, "delete");
+  context.app.store().experiments.erase(experiment.id);
   return json_reply(json::object{});
 }
 
 // --- runs ------------------------------------------------------------------------------------
 
-struct PipelineChoice {
-  std::string pipeline_id, version_id;
-  json::value inline_spec;
-};
+const std::initializer_list<std::string_view> run_fields = {"experiment_id",
+                                                            "run_id",
+                                                            "display_name",
+                                                            "storage_state",
+                                                            "description",
+                                                            "pipeline_version_id",
+                                                            "pipeline_spec",
+                                                            "pipeline_version_reference",
+                                                            "runtime_config",
+                                                            "service_account",
+                                                            "created_at",
+                                                            "scheduled_at",
+                                                            "finished_at",
+                                                            "state",
+                                                            "error",
+                                                            "run_details",
+                                                            "recurring_run_id",
+                                                            "state_history",
+                                                            "plugins_input",
+                                                            "plugins_output"};
 
-PipelineChoice pipeline_choice(const App& app, const json::object& body) {
-  PipelineChoice choice;
+// toModelRun / toModelJob for a v2beta1 body: the pipeline source and runtime config.
+RunRequest v2_request(const App& app, const json::object& body) {
+  RunRequest request;
+  request.api = ApiFlavor::v2beta1;
+  request.display_name = text_of(body, "display_name");
+  request.description = text_of(body, "description");
+  request.experiment_id = text_of(body, "experiment_id");
+  request.service_account = text_of(body, "service_account");
   if (const auto* reference = body.if_contains("pipeline_version_reference");
       reference && reference->is_object()) {
     check_fields(app, reference->as_object(), {"pipeline_id", "pipeline_version_id"});
-    choice.pipeline_id = text_of(reference->as_object(), "pipeline_id");
-    choice.version_id = text_of(reference->as_object(), "pipeline_version_id");
+    request.pipeline_id = text_of(reference->as_object(), "pipeline_id");
+    request.pipeline_version_id = text_of(reference->as_object(), "pipeline_version_id");
   }
-  if (choice.version_id.empty()) choice.version_id = text_of(body, "pipeline_version_id");
+  if (request.pipeline_version_id.empty()) request.pipeline_version_id = text_of(body, "pipeline_version_id");
   if (const auto* spec = body.if_contains("pipeline_spec"); spec && spec->is_object())
-    choice.inline_spec = *spec;
-  return choice;
-}
-
-json::object runtime_parameters(const App& app, const json::object& body, json::value& runtime_config) {
-  runtime_config = nullptr;
-  const auto* config = body.if_contains("runtime_config");
-  if (config == nullptr) return {};
-  if (!config->is_object())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: runtime_config must be an object");
-  check_fields(app, config->as_object(), {"parameters", "pipeline_root"});
-  runtime_config = *config;
-  const auto* parameters = config->as_object().if_contains("parameters");
-  if (parameters == nullptr) return {};
-  if (!parameters->is_object())
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: runtime_config.parameters must be an object");
-  return parameters->as_object();
-}
-
-// Resolves the pipeline and checks the parameters; fills the run's pipeline fields.
-void bind_pipeline(App& app, const json::object& body, Run& run) {
-  auto choice = pipeline_choice(app, body);
-  auto parameters = runtime_parameters(app, body, run.runtime_config);
-  if (!choice.inline_spec.is_null()) {
-    run.pipeline_spec = choice.inline_spec;
-    auto parsed = package::parse(json::serialize(choice.inline_spec), "pipeline_spec");
-    if (!parsed) throw ApiFailure(Code::invalid_argument, "Invalid input error: " + parsed.error().message);
-    check_parameters(parsed->inputs, parameters);
-    return;
+    request.inline_spec = *spec;
+  if (const auto* config = body.if_contains("runtime_config"); config != nullptr && !config->is_null()) {
+    if (!config->is_object()) throw ApiFailure(invalid_input("runtime_config must be an object"));
+    check_fields(app, config->as_object(), {"parameters", "pipeline_root"});
+    const auto* parameters = config->as_object().if_contains("parameters");
+    if (parameters != nullptr && !parameters->is_object())
+      throw ApiFailure(invalid_input("runtime_config.parameters must be an object"));
+    request.runtime_config = *config;
   }
-  auto target = resolve_run_target(app, choice.pipeline_id, choice.version_id);
-  check_parameters(target.inputs, parameters);
-  run.pipeline_id = target.pipeline_id;
-  run.pipeline_version_id = target.pipeline_version_id;
+  return request;
 }
 
-Reply create_run(Context& context) {
+Reply post_run(Context& context) {
   App& app = context.app;
-  auto body = parse_body(app, context.request.body,
-                         {"experiment_id",
-                          "run_id",
-                          "display_name",
-                          "storage_state",
-                          "description",
-                          "pipeline_version_id",
-                          "pipeline_spec",
-                          "pipeline_version_reference",
-                          "runtime_config",
-                          "service_account",
-                          "created_at",
-                          "scheduled_at",
-                          "finished_at",
-                          "state",
-                          "error",
-                          "run_details",
-                          "recurring_run_id",
-                          "state_history",
-                          "plugins_input",
-                          "plugins_output"});
-  const auto& experiment = run_experiment(app, text_of(body, "experiment_id"));
-  app.authorize(context.request, "runs", "create", experiment.ns);
-  Run run;
-  run.display_name = text_of(body, "display_name");
-  if (run.display_name.empty())
-    throw ApiFailure(Code::internal, "Internal error: Failed to convert a run: Run name cannot be empty",
-                     "Internal Server Error");
-  bind_pipeline(app, body, run);
-  run.id = new_uuid();
-  run.description = text_of(body, "description");
-  run.experiment_id = experiment.id;
-  run.ns = experiment.ns;
-  run.service_account = text_of(body, "service_account");
-  if (run.service_account.empty())
-    run.service_account = app.multi_user() ? "default-editor" : "pipeline-runner";
-  run.created_at = app.now();
-  run.outcome = app.control().next_outcome();
-  run.duration = app.options().run_duration;
-  run.seq = app.store().next_seq();
-  app.store().experiments[experiment.id].last_run_created_at = run.created_at;
-  auto id = run.id;
-  const auto& stored = app.store().runs.emplace(id, std::move(run)).first->second;
-  return json_reply(to_v2(stored, app.now()));
+  auto body = parse_body(app, context.request.body, run_fields);
+  auto request = v2_request(app, body);
+  if (request.display_name.empty())
+    throw ApiFailure(
+        wrap(internal_server("Invalid input error: Run name cannot be empty",
+                             "Failed to convert a API run detail to its internal representation"),
+             "CreateJob(job.ToV2())Failed to create a run due to conversion error"));
+  try {
+    // The reply is rendered after the run exists (its state is PENDING from its creation time).
+    const auto& run = create_run(context, std::move(request));
+    return json_reply(to_v2(run, app.now()));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create a new run");
+  }
 }
 
+// canAccessRun with a run id: the run's namespace.
 Run& existing_run(Context& context, std::string_view verb) {
   auto* run = context.app.store().find_run(context.args[0]);
-  if (run == nullptr) not_found("Run", context.args[0]);
-  context.app.authorize(context.request, "runs", verb, run->ns);
+  if (run == nullptr) {
+    auto error = wrap(resource_not_found("Run", context.args[0]),
+                      fmt::format("Failed to fetch run {}", context.args[0]));
+    throw ApiFailure(wrap(error, fmt::format("Failed to authorize with the run ID {}", context.args[0])));
+  }
+  if (auto denied = context.app.check_access(context.request, "runs", verb, run->ns))
+    throw ApiFailure(wrap(
+        *denied,
+        fmt::format("Failed to access run {}. Check if you have access to namespace {}", run->id, run->ns)));
   return *run;
 }
 
 Reply get_run(Context& context) {
-  return json_reply(to_v2(existing_run(context, "get"), context.app.now()));
+  try {
+    return json_reply(to_v2(existing_run(context, "get"), context.app.now()));
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to authorize the request").wrapped("Failed to get a run");
+  }
+}
+
+// The namespace and experiment a run or recurring-run list is scoped to (2.x listRuns/listJobs).
+struct ListScope {
+  std::string ns, experiment_id;
+};
+
+ListScope list_scope(Context& context, std::string_view resource, std::string_view message) {
+  App& app = context.app;
+  ListScope scope{effective_namespace(app, context.request.param_or("namespace")),
+                  context.request.param_or("experiment_id")};
+  if (!scope.experiment_id.empty()) {
+    const auto* experiment = app.store().find_experiment(scope.experiment_id);
+    if (experiment == nullptr) not_found("Experiment", scope.experiment_id);
+    scope.ns = experiment->ns;
+  } else if (app.multi_user() && scope.ns.empty()) {
+    throw ApiFailure(invalid_input(std::string(message)));
+  }
+  if (auto denied = app.check_access(context.request, resource, "list", scope.ns))
+    throw ApiFailure(
+        wrap(*denied, fmt::format("Failed to list {} due to authorization error. Check if you have "
+                                  "permission to access namespace {}",
+                                  resource == "runs" ? "runs" : "recurring runs", scope.ns)));
+  return scope;
+}
+
+template <class T>
+bool in_scope(const App& app, const ListScope& scope, const T& item) {
+  return (scope.experiment_id.empty() || item.experiment_id == scope.experiment_id) &&
+         (!app.multi_user() || item.ns == scope.ns);
 }
 
 Reply list_runs(Context& context) {
   App& app = context.app;
-  std::string ns = effective_namespace(app, context.request.param_or("namespace"));
-  std::string experiment_id = context.request.param_or("experiment_id");
-  if (!experiment_id.empty()) {
-    const auto* experiment = app.store().find_experiment(experiment_id);
-    if (experiment == nullptr) not_found("Experiment", experiment_id);
-    ns = experiment->ns;
-  } else if (app.multi_user() && ns.empty()) {
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: ListRuns must filter by resource reference or namespace in "
-                     "multi-user mode");
-  }
-  app.authorize(context.request, "runs", "list", ns);
-  auto list = parse_list_request(context.request, run_keys, FilterDialect::v2beta1, false);
-  std::vector<const Run*> items;
-  for (const auto& [id, run] : app.store().runs)
-    if ((experiment_id.empty() || run.experiment_id == experiment_id) && (!app.multi_user() || run.ns == ns))
-      items.push_back(&run);
-  Page page;
-  auto slice = apply_list<Run>(list, items, run_getter(app), page);
+  auto scope = list_scope(context, "runs",
+                          "ListRuns must filter by resource reference or namespace in multi-user mode");
   auto now = app.now();
-  return json_reply(list_reply<Run>("runs", slice, page, [now](const Run& r) { return to_v2(r, now); }));
-}
-
-Reply terminate_run(Context& context) {
-  App& app = context.app;
-  auto& run = existing_run(context, "terminate");
-  auto state = run_status(run, app.now()).state;
-  if (state != "PENDING" && state != "RUNNING" && state != "PAUSED" && !state.empty())
-    throw ApiFailure(Code::invalid_argument,
-                     fmt::format("Failed to terminate a run {}: InvalidInputError: Failed to terminate "
-                                 "run {}. Row not found",
-                                 run.id, run.id));
-  run.terminated_at = app.now();
-  return json_reply(json::object{});
+  Listing<Run> listing{"runs", run_keys,        FilterDialect::v2beta1,
+                       false,  run_getter(now), [now](const Run& r) { return to_v2(r, now); }};
+  return json_reply(list_json(context.request, listing, select(app.store().runs, [&](const Run& r) {
+                                return in_scope(app, scope, r);
+                              })));
 }
 
 Reply delete_run(Context& context) {
@@ -536,12 +531,47 @@ Reply delete_run(Context& context) {
 
 // --- recurring runs ------------------------------------------------------------------------------
 
-bool valid_cron(const std::string& cron) {
-  std::istringstream stream(cron);
-  std::string field;
-  int fields = 0;
-  while (stream >> field) ++fields;
-  return fields == 5 || fields == 6;
+// int64 fields travel as JSON strings (protojson); numbers are accepted on input.
+std::optional<std::int64_t> int64_field(const json::object& object, std::string_view name) {
+  const auto* value = object.if_contains(name);
+  if (value == nullptr) {
+    std::string camel;
+    bool upper = false;
+    for (char c : name) {
+      if (c == '_') {
+        upper = true;
+        continue;
+      }
+      camel.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+      upper = false;
+    }
+    value = object.if_contains(camel);
+  }
+  if (value == nullptr) return std::nullopt;
+  if (value->is_int64()) return value->as_int64();
+  if (value->is_uint64()) return static_cast<std::int64_t>(value->as_uint64());
+  if (value->is_string()) {
+    std::int64_t number = 0;
+    auto text = value->as_string();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec == std::errc{} && end == text.data() + text.size()) return number;
+  }
+  throw ApiFailure(invalid_input(fmt::format("invalid value for int64 field {}", name)));
+}
+
+// The trigger as the server stores and returns it: int64 as strings.
+json::value normalized_trigger(const json::object& trigger) {
+  json::object out = trigger;
+  for (auto key : {"periodic_schedule", "periodicSchedule"}) {
+    auto* periodic = out.if_contains(key);
+    if (periodic == nullptr || !periodic->is_object()) continue;
+    auto& object = periodic->as_object();
+    if (auto seconds = int64_field(object, "interval_second")) {
+      object.erase("intervalSecond");
+      object["interval_second"] = std::to_string(*seconds);
+    }
+  }
+  return out;
 }
 
 Reply create_recurring_run(Context& context) {
@@ -551,73 +581,95 @@ Reply create_recurring_run(Context& context) {
                           "pipeline_spec", "pipeline_version_reference", "runtime_config", "service_account",
                           "max_concurrency", "trigger", "mode", "created_at", "updated_at", "status", "error",
                           "no_catchup", "namespace", "experiment_id", "plugins_input"});
-  const auto& experiment = run_experiment(app, text_of(body, "experiment_id"));
-  app.authorize(context.request, "jobs", "create", experiment.ns);
-  RecurringRun job;
-  job.display_name = text_of(body, "display_name");
-  if (job.display_name.empty())
-    throw ApiFailure(Code::invalid_argument, "Invalid input error: Job name cannot be empty");
-  std::int64_t concurrency = 0;
-  if (const auto* value = body.if_contains("max_concurrency")) {
-    if (value->is_string()) {
-      auto text = value->as_string();
-      std::from_chars(text.data(), text.data() + text.size(), concurrency);
-    } else if (value->is_int64()) {
-      concurrency = value->as_int64();
-    }
-  }
+  const std::string conversion = "Failed to create a recurring run due to conversion error";
+  auto request = v2_request(app, body);
+  // toModelJob: max concurrency, the cron spec and the period, before anything else.
+  auto concurrency = int64_field(body, "max_concurrency").value_or(0);
   if (concurrency < 1 || concurrency > max_concurrency_limit)
-    throw ApiFailure(Code::invalid_argument,
-                     fmt::format("Invalid input error: max concurrency of the recurring run should be "
-                                 "between 1 and {}. Received {}",
-                                 max_concurrency_limit, concurrency));
-  if (const auto* trigger = body.if_contains("trigger"); trigger && trigger->is_object()) {
-    const auto& object = trigger->as_object();
-    if (const auto* cron = object.if_contains("cron_schedule"); cron && cron->is_object()) {
-      auto text = text_of(cron->as_object(), "cron");
-      if (!valid_cron(text))
-        throw ApiFailure(Code::invalid_argument, "Invalid input error: invalid cron schedule format \"" +
-                                                     text + "\": expected 6 fields with leading seconds");
-    }
-    if (const auto* periodic = object.if_contains("periodic_schedule"); periodic && periodic->is_object()) {
-      auto interval = text_of(periodic->as_object(), "interval_second");
-      std::int64_t seconds = 0;
-      if (const auto* raw = periodic->as_object().if_contains("interval_second"); raw && raw->is_int64())
-        seconds = raw->as_int64();
-      else
-        std::from_chars(interval.data(), interval.data() + interval.size(), seconds);
-      if (seconds < 1)
-        throw ApiFailure(Code::invalid_argument,
-                         "Invalid input error: The max concurrency of the recurring run is invalid: "
-                         "interval_second must be at least 1");
-    }
-    job.trigger = *trigger;
+    throw ApiFailure(wrap(
+        invalid_input(fmt::format(
+            "Max concurrency of a recurring run must be at leas 1 and at most 10. Received {}", concurrency)),
+        conversion));
+  json::value trigger;
+  if (const auto* value = body.if_contains("trigger"); value && value->is_object()) {
+    const auto& object = value->as_object();
+    for (auto key : {"cron_schedule", "cronSchedule"})
+      if (const auto* cron = object.if_contains(key); cron && cron->is_object())
+        if (const auto* spec = cron->as_object().if_contains("cron"); spec && spec->is_string())
+          if (auto error = cron_parse_error(std::string(spec->as_string())))
+            throw ApiFailure(wrap(invalid_input("Schedule cron is not a supported "
+                                                "format(https://godoc.org/github.com/robfig/cron). Error: " +
+                                                *error),
+                                  conversion));
+    for (auto key : {"periodic_schedule", "periodicSchedule"})
+      if (const auto* periodic = object.if_contains(key); periodic && periodic->is_object())
+        if (auto seconds = int64_field(periodic->as_object(), "interval_second"); seconds && *seconds < 1)
+          throw ApiFailure(wrap(
+              invalid_input(fmt::format(
+                  "Found invalid period schedule interval {}. Set at interval to least 1 second", *seconds)),
+              conversion));
+    trigger = normalized_trigger(object);
   }
-  Run scratch;
-  bind_pipeline(app, body, scratch);
-  job.id = new_uuid();
-  job.pipeline_id = scratch.pipeline_id;
-  job.pipeline_version_id = scratch.pipeline_version_id;
-  job.runtime_config = scratch.runtime_config;
-  job.description = text_of(body, "description");
-  job.experiment_id = experiment.id;
-  job.ns = experiment.ns;
-  job.service_account = text_of(body, "service_account");
+  if (request.display_name.empty())
+    throw ApiFailure(wrap(invalid_input("Recurring run name is empty. Please specify a valid name"),
+                          "Failed to create a recurring run"));
+  // createJob: the experiment and namespace, then authorization, then the template.
+  auto& store = app.store();
+  const Experiment* experiment = nullptr;
+  if (request.experiment_id.empty()) {
+    if (app.multi_user())
+      throw ApiFailure(
+          wrap(wrap(invalid_input("Experiment id can not be empty in multi-user mode"),
+                    "Failed to create a recurring run due to invalid experimentId and namespace combination"),
+               "Failed to create a recurring run"));
+    if (store.default_experiment_id.empty()) create_default_experiment(app);
+    experiment = store.find_experiment(store.default_experiment_id);
+  } else {
+    experiment = store.find_experiment(request.experiment_id);
+    if (experiment == nullptr) not_found("Experiment", request.experiment_id);
+  }
+  if (auto denied = app.check_access(context.request, "jobs", "create", experiment->ns))
+    throw ApiFailure(
+        wrap(wrap(wrap(*denied, "failed to authorize with API"),
+                  fmt::format("Failed to create a recurring run due to authorization error. Check if you "
+                              "have write permission to namespace {}",
+                              experiment->ns)),
+             "Failed to create a recurring run"));
+  auto tmpl = run_template(app, request);
+  json::object provided;
+  try {
+    (void)workflow_parameters(app, tmpl, request, provided);
+  } catch (const ApiFailure& failure) {
+    throw failure.wrapped("Failed to create a recurring run during scheduled workflow creation")
+        .wrapped("Failed to create a recurring run");
+  }
+  RecurringRun job;
+  static_cast<RunSource&>(job) = run_source(app, request, tmpl, *experiment);
+  // A recurring run keeps the service account it was given (empty: the server's default later).
+  job.service_account = request.service_account;
   job.max_concurrency = std::to_string(concurrency);
+  job.trigger = std::move(trigger);
   job.mode = text_of(body, "mode") == "ENABLE" ? "ENABLE" : "DISABLE";
   if (const auto* value = body.if_contains("no_catchup"); value && value->is_bool())
     job.no_catchup = value->as_bool();
-  job.created_at = app.now();
-  job.seq = app.store().next_seq();
+  // job_store.go CreateJob: the INSERT after the ScheduledWorkflow was created.
+  if (auto error = insert_error(app.version(), "jobs",
+                                {{"DisplayName", job.display_name},
+                                 {"Description", job.description},
+                                 {"ServiceAccount", job.service_account}}))
+    throw ApiFailure(
+        wrap(internal_server(*error, fmt::format("Failed to store job {} to table", job.display_name)),
+             "Failed to create a recurring run"));
   auto id = job.id;
-  return json_reply(to_v2(app.store().recurring_runs.emplace(id, std::move(job)).first->second));
+  return json_reply(to_v2(store.recurring_runs.emplace(id, std::move(job)).first->second));
 }
 
-const RecurringRun& existing_recurring_run(Context& context, std::string_view verb) {
+RecurringRun& existing_recurring_run(Context& context, std::string_view verb) {
   auto& runs = context.app.store().recurring_runs;
   auto it = runs.find(context.args[0]);
-  if (it == runs.end()) not_found("RecurringRun", context.args[0]);
-  context.app.authorize(context.request, "jobs", verb, it->second.ns);
+  if (it == runs.end()) not_found("Job", context.args[0]);
+  if (auto denied = context.app.check_access(context.request, "jobs", verb, it->second.ns))
+    throw ApiFailure(wrap(*denied, "failed to authorize with API"));
   return it->second;
 }
 
@@ -632,56 +684,36 @@ Reply delete_recurring_run(Context& context) {
 }
 
 // POST /recurringruns/{id}:enable and :disable switch the mode; the answer is an empty object.
-Reply set_recurring_run_mode(Context& context, const char* mode, std::string_view verb) {
-  const auto& job = existing_recurring_run(context, verb);
-  context.app.store().recurring_runs.at(job.id).mode = mode;
+Reply enable_recurring_run(Context& context) {
+  existing_recurring_run(context, "enable").mode = "ENABLE";
   return json_reply(json::object{});
 }
-
-Reply enable_recurring_run(Context& context) {
-  return set_recurring_run_mode(context, "ENABLE", "enable");
-}
 Reply disable_recurring_run(Context& context) {
-  return set_recurring_run_mode(context, "DISABLE", "disable");
+  existing_recurring_run(context, "disable").mode = "DISABLE";
+  return json_reply(json::object{});
 }
 
 Reply list_recurring_runs(Context& context) {
   App& app = context.app;
-  std::string ns = effective_namespace(app, context.request.param_or("namespace"));
-  std::string experiment_id = context.request.param_or("experiment_id");
-  if (!experiment_id.empty()) {
-    const auto* experiment = app.store().find_experiment(experiment_id);
-    if (experiment == nullptr) not_found("Experiment", experiment_id);
-    ns = experiment->ns;
-  } else if (app.multi_user() && ns.empty()) {
-    throw ApiFailure(Code::invalid_argument,
-                     "Invalid input error: ListRecurringRuns must filter by experiment or namespace in "
-                     "multi-user mode");
-  }
-  app.authorize(context.request, "jobs", "list", ns);
-  auto list = parse_list_request(context.request, recurring_keys, FilterDialect::v2beta1, false);
-  std::vector<const RecurringRun*> items;
-  for (const auto& [id, job] : app.store().recurring_runs)
-    if ((experiment_id.empty() || job.experiment_id == experiment_id) && (!app.multi_user() || job.ns == ns))
-      items.push_back(&job);
-  Page page;
-  auto slice = apply_list<RecurringRun>(list, items, recurring_field, page);
+  auto scope = list_scope(context, "jobs",
+                          "ListRecurringRuns must filter by experiment or namespace in multi-user mode");
   // The proto field itself is camelCase, so the wire name is too.
-  return json_reply(
-      list_reply<RecurringRun>("recurringRuns", slice, page, [](const RecurringRun& r) { return to_v2(r); }));
+  Listing<RecurringRun> listing{"recurringRuns",        recurring_keys,
+                                FilterDialect::v2beta1, false,
+                                recurring_field,        [](const RecurringRun& r) { return to_v2(r); }};
+  return json_reply(list_json(
+      context.request, listing,
+      select(app.store().recurring_runs, [&](const RecurringRun& r) { return in_scope(app, scope, r); })));
 }
 
 }  // namespace
 
 void register_v2_routes(App& app) {
   if (!serves_v2(app.version())) return;
-  auto add = [&](const char* method, std::string_view path, Handler handler,
-                 ErrorShape shape = ErrorShape::gateway) {
-    app.add(method, route(path), shape, std::move(handler));
+  auto add = [&](const char* method, std::string_view path, RouteHandler handler) {
+    app.add(method, route(path), ErrorShape::gateway, std::move(handler));
   };
-  add("GET", "/healthz", healthz);
-  add("POST", "/pipelines/upload", upload, ErrorShape::upload);
-  add("POST", "/pipelines/upload_version", upload_version, ErrorShape::upload);
+  app.add_plain_handlers(v2, healthz, upload, upload_version);
   add("POST", "/pipelines/create", create_pipeline_and_version);
   add("GET", "/pipelines/names/{}", get_pipeline_by_name);
   add("POST", "/pipelines", create_pipeline);
@@ -696,9 +728,13 @@ void register_v2_routes(App& app) {
   add("GET", "/experiments", list_experiments);
   add("GET", "/experiments/{}", get_experiment);
   add("DELETE", "/experiments/{}", delete_experiment);
-  add("POST", "/runs", create_run);
+  add("POST", "/runs", post_run);
   add("GET", "/runs", list_runs);
-  add("POST", "/runs/{}:terminate", terminate_run);
+  register_actions(app,
+                   ActionPaths{route("/runs/{}:terminate"), route("/runs/{}:retry"),
+                               route("/runs/{}:archive"), route("/runs/{}:unarchive"),
+                               route("/experiments/{}:archive"), route("/experiments/{}:unarchive")},
+                   existing_run, existing_experiment);
   add("GET", "/runs/{}", get_run);
   add("DELETE", "/runs/{}", delete_run);
   add("POST", "/recurringruns", create_recurring_run);

@@ -23,6 +23,10 @@ std::string problems(const std::string& text) {
 }
 
 const std::string header = "apiVersion: kfp-publish/v1\nkind: Apply\n";
+// A header, pipeline a (hello-world) and experiment e: what runs and recurring runs refer to.
+const std::string declared = header +
+                             "pipelines: [{name: a, package: hello-world.yaml}]\n"
+                             "experiments: [{name: e}]\n";
 
 }  // namespace
 
@@ -64,7 +68,7 @@ TEST_CASE("header, unknown keys and types are reported with line and column") {
   CHECK(problems(header + "pipelines: {a: 1}\n").find("'pipelines' must be a list") != std::string::npos);
   CHECK(problems(header + "pipelines:\n  - {package: x.yaml}\n").find("a pipeline needs 'name'") !=
         std::string::npos);
-  CHECK(problems("a: [\n").find("not valid YAML") != std::string::npos);
+  CHECK(problems("a: [\n").find("apply.yaml:2:1: invalid YAML") != std::string::npos);
 }
 
 TEST_CASE("duplicates and references to undeclared objects are refused") {
@@ -92,8 +96,11 @@ TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
                            "    experiment: e\n";
   CHECK(problems(base).find("needs 'cron' or 'interval'") != std::string::npos);
   CHECK(problems(base + "    cron: '0 * * * * *'\n    interval: 1h\n").find("not both") != std::string::npos);
-  CHECK(problems(base + "    cron: nightly\n").find("apply.yaml:9:11: cron 'nightly' is not a schedule") !=
-        std::string::npos);
+  CHECK(
+      problems(base + "    cron: nightly\n")
+          .find(
+              "apply.yaml:9:11: cron 'nightly' is not a schedule the server accepts (Expected 5 to 6 fields, "
+              "found 1: nightly)") != std::string::npos);
   CHECK(problems(base + "    interval: 1500ms\n").find("whole number of seconds") != std::string::npos);
   CHECK(problems(base + "    cron: '@daily'\n    maxConcurrency: 0\n").find("between 1 and 10") !=
         std::string::npos);
@@ -104,18 +111,6 @@ TEST_CASE("recurring runs: schedule, concurrency and enabled are checked") {
   CHECK(ok->recurring_runs[0].cron == "0 */5 * * * *");
   CHECK(ok->recurring_runs[0].max_concurrency == 3);
   CHECK(ok->recurring_runs[0].enabled);
-}
-
-TEST_CASE("cron schedules are normalised to robfig/cron's six fields") {
-  CHECK(apply::normalise_cron("0 0 2 * * *") == std::optional<std::string>("0 0 2 * * *"));
-  CHECK(apply::normalise_cron("0  2 * * 1-5") == std::optional<std::string>("0 0 2 * * 1-5"));
-  CHECK(apply::normalise_cron("0 * * * * ?") == std::optional<std::string>("0 * * * * ?"));
-  CHECK(apply::normalise_cron("@hourly") == std::optional<std::string>("@hourly"));
-  CHECK(apply::normalise_cron("@every 90m") == std::optional<std::string>("@every 90m"));
-  CHECK_FALSE(apply::normalise_cron("@every never").has_value());
-  CHECK_FALSE(apply::normalise_cron("* * * *").has_value());
-  CHECK_FALSE(apply::normalise_cron("0 0 2 * * * * *").has_value());
-  CHECK_FALSE(apply::normalise_cron("0 0 2 * * $").has_value());
 }
 
 TEST_CASE("packages and parameters are judged before any request") {
@@ -132,4 +127,86 @@ TEST_CASE("packages and parameters are judged before any request") {
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message.find("pipeline 'a'") != std::string::npos);
   CHECK(missing.error().kind == util::ErrorKind::invalid_package);
+}
+
+TEST_CASE("true/false, integers and cron are read with the one scalar resolution") {
+  const std::string base = declared +
+                           "recurringRuns:\n"
+                           "  - name: n\n"
+                           "    pipeline: a\n"
+                           "    experiment: e\n"
+                           "    cron: '@daily'\n";
+  // yaml-cpp's own conversion took yes/on/y as true; YAML 1.2 (and the server's yaml.v3) do not.
+  CHECK(problems(base + "    enabled: yes\n").find("apply.yaml:10:14: 'enabled' must be true or false") !=
+        std::string::npos);
+  CHECK(problems(base + "    enabled: \"true\"\n").find("'enabled' must be true or false") !=
+        std::string::npos);
+  auto disabled = parse(base + "    enabled: False\n    maxConcurrency: 0x3\n");
+  REQUIRE(disabled.has_value());
+  CHECK_FALSE(disabled->recurring_runs[0].enabled);
+  CHECK(disabled->recurring_runs[0].max_concurrency == 3);
+  CHECK(problems(base + "    maxConcurrency: 010\n")
+            .find("apply.yaml:10:21: 010 reads as 8 in YAML 1.1 and in yaml.v3") != std::string::npos);
+  CHECK(problems(base + "    maxConcurrency: 2.0\n").find("'maxConcurrency' must be an integer") !=
+        std::string::npos);
+}
+
+TEST_CASE("merge keys share settings between entries, the entry's own keys first") {
+  auto file = parse(declared +
+                    "recurringRuns:\n"
+                    "  - &nightly {name: n1, pipeline: a, experiment: e, cron: '0 0 2 * * *',\n"
+                    "              parameters: &params {message: hi, other: 1}}\n"
+                    "  - <<: *nightly\n"
+                    "    name: n2\n"
+                    "    parameters: {<<: *params, message: bye}\n");
+  REQUIRE_MESSAGE(file.has_value(), file.error().message);
+  REQUIRE(file->recurring_runs.size() == 2);
+  const auto& second = file->recurring_runs[1];
+  CHECK(second.name == "n2");
+  CHECK(second.pipeline == "a");
+  CHECK(second.cron == "0 0 2 * * *");
+  CHECK(second.assignments == std::vector<std::string>{"message=bye", "other=1"});
+
+  CHECK(problems(header + "experiments:\n  - <<: {name: e, colour: red}\n")
+            .find("apply.yaml:4:19: unknown key 'colour' in an experiment") != std::string::npos);
+  CHECK(problems(header + "experiments:\n  - <<: [1]\n").find("map merge requires map or sequence of maps") !=
+        std::string::npos);
+}
+
+TEST_CASE("parameters keep the text of scalars, as --param does; lists and mappings are YAML values") {
+  auto file = parse(
+      header +
+      "pipelines: [{name: a, package: hello-world.yaml}]\n"
+      "experiments: [{name: e}]\n"
+      "runs:\n"
+      "  - name: r\n"
+      "    pipeline: a\n"
+      "    experiment: e\n"
+      "    parameters: {version: 1.10, count: 010, when: 2024-01-01, list: [1, 0x10], map: {k: True}}\n");
+  REQUIRE_MESSAGE(file.has_value(), file.error().message);
+  CHECK(file->runs[0].parameters == std::vector<std::string>{"version=1.10", "count=010", "when=2024-01-01",
+                                                             "list=[1,16]", "map={\"k\":true}"});
+  const std::string run = declared +
+                          "runs:\n"
+                          "  - {name: r, pipeline: a, experiment: e, parameters: ";
+  CHECK(problems(run + "{message: }}\n").find("apply.yaml:6:55: parameter 'message' has no value") !=
+        std::string::npos);
+  CHECK(problems(run + "{list: [010]}}\n").find("apply.yaml:6:63: 010 reads as 8") != std::string::npos);
+}
+
+TEST_CASE("an apply file is one document of bounded size: hostile inputs stop before anything is read") {
+  std::string bomb = header + "experiments: [{name: e}]\nx-bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'h'; ++level) {
+    const char previous = static_cast<char>(level - 1);
+    bomb += std::string("  ") + level + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", " : "") + "*" + previous;
+    bomb += "]\n";
+  }
+  CHECK(problems(bomb).find("YAML expands to more than 100000 nodes (an alias bomb?)") != std::string::npos);
+  CHECK(problems(header + "experiments: " + std::string(100, '[') + std::string(100, ']') + "\n")
+            .find("apply.yaml:3:") == 0);
+  CHECK(problems(header + "---\n" + header).find("apply.yaml:3:1: a second YAML document") == 0);
+  CHECK(problems(header + "kind: Apply\n")
+            .find("apply.yaml:3:1: invalid YAML: mapping key \"kind\" already defined") == 0);
+  CHECK(problems(header + "x: caf\xe9\n").find("apply.yaml:3:7: not UTF-8 text") == 0);
 }

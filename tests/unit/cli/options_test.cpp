@@ -88,3 +88,42 @@ TEST_CASE("proxy variables are read, upper case first") {
   CHECK(resolve_global_options(RawGlobalOptions{}, env).value().https_proxy ==
         std::optional<std::string>("http://upper:3128"));
 }
+
+TEST_CASE("the host's problem is named with the option or variable it came from") {
+  util::MapEnvironment env;
+  env.set("KFP_HOST", "http://kfp:8888/?debug=1");
+  auto from_env = resolve_global_options(RawGlobalOptions{}, env);
+  REQUIRE_FALSE(from_env.has_value());
+  CHECK(from_env.error().message.find("KFP_HOST") == 0);
+  CHECK(from_env.error().message.find("query") != std::string::npos);
+
+  RawGlobalOptions raw;
+  raw.host = "http://kfp:70000";
+  auto from_flag = resolve_global_options(raw, env);
+  REQUIRE_FALSE(from_flag.has_value());
+  CHECK(from_flag.error().message.find("--host") == 0);
+  CHECK(from_flag.error().message.find("65535") != std::string::npos);
+
+  raw.host = "HTTPS://kfp.example.com/pipeline/";
+  CHECK(resolve_global_options(raw, env).value().host == "https://kfp.example.com/pipeline");
+}
+
+TEST_CASE("credentials in the host are refused and not repeated") {
+  util::MapEnvironment env;
+  RawGlobalOptions raw;
+  raw.host = "https://ci-bot:hunter2-password@kubeflow.example.com/pipeline";
+  auto result = resolve_global_options(raw, env);
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == util::ErrorKind::usage);
+  CHECK(result.error().message.find("hunter2") == std::string::npos);
+  CHECK(result.error().message.find("user info") != std::string::npos);
+}
+
+TEST_CASE("--termination-log is kept as given") {
+  util::MapEnvironment env;
+  RawGlobalOptions raw;
+  CHECK_FALSE(resolve_global_options(raw, env).value().termination_log);
+  raw.termination_log = "/tmp/termination";
+  CHECK(resolve_global_options(raw, env).value().termination_log ==
+        std::filesystem::path("/tmp/termination"));
+}

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace kfp;
 
 TEST_CASE("parse_target: default ports, paths, queries") {
@@ -33,7 +35,56 @@ TEST_CASE("parse_target: rejects what is not an absolute http(s) URL") {
   for (const char* url : {"ftp://example.com/", "example.com/path", "http://", "http://host:0/",
                           "http://host:99999/", "not a url"}) {
     auto parsed = http::parse_target(url);
-    CHECK_MESSAGE(parsed.has_error(), url);
+    CHECK_MESSAGE(parsed.has_error(), std::string(url));
     if (parsed.has_error()) CHECK(parsed.error().kind == util::ErrorKind::usage);
   }
+}
+
+TEST_CASE("normalize_base_url: the scheme in any case, no trailing slash, the path prefix kept") {
+  CHECK(http::normalize_base_url("HTTP://ml-pipeline:8888/").value() == "http://ml-pipeline:8888");
+  CHECK(http::normalize_base_url("Https://kubeflow.example.com/pipeline//").value() ==
+        "https://kubeflow.example.com/pipeline");
+  CHECK(http::normalize_base_url("http://[::1]:8080").value() == "http://[::1]:8080");
+  CHECK(http::parse_target("HTTPS://example.com/x").value().scheme == http::Scheme::https);
+}
+
+TEST_CASE("normalize_base_url: each bad URL is a usage error naming its problem") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"http://host:0", "outside 1-65535"}, {"http://host:65536/", "outside 1-65535"},
+      {"http://host:/", "empty port"},      {"http://host:80a/", "port '80a' is not a number"},
+      {"http://host/?x=1", "query"},        {"http://host/#top", "fragment"},
+      {" http://host", "whitespace"},       {"http://host\n", "whitespace"},
+      {"http://ho st/", "whitespace"},      {"ftp://host/", "scheme 'ftp'"},
+      {"host:8888", "scheme 'host'"},       {"ml-pipeline", "not an absolute URL"},
+      {"http:///path", "no host"},          {"", "empty"},
+  };
+  for (const auto& [url, problem] : cases) {
+    auto result = http::normalize_base_url(url);
+    REQUIRE_MESSAGE(result.has_error(), std::string(url));
+    CHECK(result.error().kind == util::ErrorKind::usage);
+    CHECK_MESSAGE(result.error().message.find(problem) != std::string::npos,
+                  (std::string(url) + " → " + result.error().message));
+  }
+}
+
+TEST_CASE("normalize_base_url: credentials are refused without being repeated") {
+  for (const char* url : {"http://user:s3cret@host:8888/", "https://s3cret@host",
+                          "http://user:s3cret@host/?q=1", "http://user:s3cret@host :80"}) {
+    auto result = http::normalize_base_url(url);
+    REQUIRE_MESSAGE(result.has_error(), std::string(url));
+    CHECK_MESSAGE(result.error().message.find("s3cret") == std::string::npos, result.error().message);
+    CHECK(result.error().hint.find("s3cret") == std::string::npos);
+  }
+  CHECK(http::normalize_base_url("http://user:s3cret@host/").error().message.find("user info") !=
+        std::string::npos);
+}
+
+TEST_CASE("url_credentials finds the user info of URLs inside any text, as written and decoded") {
+  auto found = http::url_credentials("--host=http://user:p%40ss@host:8888/x and https://tok@other");
+  CHECK(std::find(found.begin(), found.end(), "user:p%40ss@") != found.end());
+  CHECK(std::find(found.begin(), found.end(), "user:p@ss@") != found.end());
+  CHECK(std::find(found.begin(), found.end(), "tok@") != found.end());
+  CHECK(http::url_credentials("http://host/a@b").empty());  // '@' in the path is no user info
+  CHECK(http::url_credentials("no url here").empty());
+  CHECK_FALSE(http::url_credentials("http://u:p@host :80").empty());  // found where Boost.URL refuses the URL
 }
