@@ -145,14 +145,20 @@ std::string derived_version_name(const std::string& digest) {
   return "sha256-" + short_digest(digest);
 }
 
+namespace {
+
+// The pipeline and (when given) version names against one release's limits.
+void check_pipeline_names(const std::string& pipeline, const std::optional<std::string>& version,
+                          const ServerLimits& server) {
+  take(check_name(fmt::format("the pipeline name {}", shown(pipeline)), pipeline, server.pipeline_name));
+  if (version)
+    take(check_name(fmt::format("the version name {}", shown(*version)), *version, server.version_name));
+}
+
+}  // namespace
+
 void check_publish_request(const PublishRequest& request) {
-  const ServerLimits every = limits_of_every_release();
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  every.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    every.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, limits_of_every_release());
   take(check_length("the code source URL", request.code_source_url, limits::version_code_source_url));
   std::set<std::string> keys;
   for (const auto& [key, value] : request.tags) {
@@ -179,12 +185,7 @@ void check_publish_request(const PublishRequest& request) {
 
 void check_run_request(const RunRequest& request, const std::vector<package::InputParameter>* declared) {
   const ServerLimits every = limits_of_every_release();
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  every.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    every.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, every);
   take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
                   every.experiment_name));
   take(check_length(fmt::format("the run name {}", shown(request.run_name)), request.run_name,
@@ -224,13 +225,7 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
       attempt_(attempt_marker()) {}
 
 void Flows::check_server_limits(const PublishRequest& request) const {
-  const ServerLimits server = limits_for(api_.server().version);
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  server.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    server.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, limits_for(api_.server().version));
 }
 
 void Flows::check_server_reads(const package::Package& package) const {

@@ -14,6 +14,16 @@ NAMESPACE = "team-a"
 SUBJECT = f"system:serviceaccount:{NAMESPACE}:default-editor"
 
 
+def publish_env(extra=None):
+    """The environment kfp-publish runs in: this one without CI, KFP and token variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
+    # The emulator stamps a run and lists it in one step, so the settle window (how long a real
+    # server may take between the two) is 0 here; tests of the window set it themselves.
+    env["KFP_RUN_SETTLE_WINDOW"] = "0s"
+    env.update(extra or {})
+    return env
+
+
 class Result:
     def __init__(self, completed, elapsed):
         self.code = completed.returncode
@@ -61,13 +71,8 @@ class PublishTestCase(harness.EmulatorTestCase):
             argv += ["--host", host or self.host]
         if token_file is not False:
             argv += ["--token-file", str(token_file or self.token_file)]
-        run_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
-        # The emulator stamps a run and lists it in one step, so the settle window (how long a real
-        # server may take between the two) is 0 here; tests of the window set it themselves.
-        run_env["KFP_RUN_SETTLE_WINDOW"] = "0s"
-        run_env.update(env or {})
         start = time.monotonic()
-        completed = subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=timeout)
+        completed = subprocess.run(argv, capture_output=True, text=True, env=publish_env(env), timeout=timeout)
         result = Result(completed, time.monotonic() - start)
         for stream in (result.stdout, result.stderr):
             self.assertNotIn(self.token, stream, "the token leaked into the output")

@@ -16,11 +16,9 @@ import os
 import random
 import re
 import subprocess
-import time
 import unittest
 
-import harness
-from publish_harness import NAMESPACE, PublishTestCase
+from publish_harness import NAMESPACE, PublishTestCase, publish_env
 
 ROUNDS = 6
 LATENCY = "40ms"
@@ -28,9 +26,8 @@ PROCESS_TIMEOUT_S = 120
 MARKER = re.compile(r"kfp-publish-run-key:[0-9a-f]{32}")
 
 
-class ConcurrentRunsTest(PublishTestCase):
-    # Runs outlast the race, so the losers are still running when their makers end them.
-    emulator_flags = ("--auth", "token", "--run-duration", "5s", "--latency", LATENCY)
+class ConcurrentTestCase(PublishTestCase):
+    """Starts several kfp-publish processes together; the rounds are drawn from a printed seed."""
 
     def setUp(self):
         super().setUp()
@@ -42,10 +39,8 @@ class ConcurrentRunsTest(PublishTestCase):
         """Starts kfp-publish without waiting for it (PublishTestCase.kfp waits)."""
         argv = [str(self.publish_binary), *map(str, args), "--host", self.host, "--token-file",
                 str(self.token_file), "-o", "json"]
-        run_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
-        run_env["KFP_RUN_SETTLE_WINDOW"] = "0s"  # the emulator lists a run as soon as it stamps it
-        run_env.update(env or {})
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env)
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=publish_env(env))
 
     def finish(self, processes, context):
         results = []
@@ -63,6 +58,11 @@ class ConcurrentRunsTest(PublishTestCase):
         """Starts `count` processes as close together as possible and returns their results."""
         processes = [self.start(*args_for(i), env=env) for i in range(count)]
         return self.finish(processes, context)
+
+
+class ConcurrentRunsTest(ConcurrentTestCase):
+    # Runs outlast the race, so the losers are still running when their makers end them.
+    emulator_flags = ("--auth", "token", "--run-duration", "5s", "--latency", LATENCY)
 
     def runs_of(self, experiment_name):
         state = self.state()
@@ -149,13 +149,10 @@ class ConcurrentRunsTest(PublishTestCase):
             self.assertLessEqual(len(pipeline_creators), 1, context)
 
 
-class ConcurrentVersionsTest(PublishTestCase):
+class ConcurrentVersionsTest(ConcurrentTestCase):
     emulator_flags = ("--auth", "token", "--latency", LATENCY)
 
     def test_two_contents_under_one_version_at_once_never_both_succeed(self):
-        seed = int(os.environ.get("KFP_CONCURRENCY_SEED", random.SystemRandom().randrange(2**32)))
-        print(f"\nKFP_CONCURRENCY_SEED={seed}", flush=True)
-        rng = random.Random(seed)
         first = self.package()
         second = self.tmp / "other.yaml"
         second.write_text(first.read_text() + "\n# other content\n")
@@ -164,22 +161,13 @@ class ConcurrentVersionsTest(PublishTestCase):
             validated = self.kfp("validate", path, "-o", "json", host=False, token_file=False)
             digests[path] = validated.report()["packages"][0]["digest"]
         for index in range(ROUNDS):
-            count = rng.randint(2, 6)
+            count = self.rng.randint(2, 6)
             pipeline = f"versions-{index}"
-            packages = [rng.choice((first, second)) for _ in range(count)]
+            packages = [self.rng.choice((first, second)) for _ in range(count)]
             packages[0], packages[-1] = first, second  # both contents in every round
-            context = f"seed {seed} round {index}: {[p.name for p in packages]}"
-            processes = []
-            for package in packages:
-                argv = [str(self.publish_binary), "publish", str(package), "--pipeline", pipeline, "--version", "v1",
-                        "-o", "json", "--host", self.host, "--token-file", str(self.token_file)]
-                env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES"))}
-                processes.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                                  env=env))
-            results = []
-            for process in processes:
-                stdout, stderr = process.communicate(timeout=PROCESS_TIMEOUT_S)
-                results.append((process.returncode, json.loads(stdout), stderr))
+            context = f"seed {self.seed} round {index}: {[p.name for p in packages]}"
+            results = self.together(
+                count, lambda i: ["publish", packages[i], "--pipeline", pipeline, "--version", "v1"], context)
             state = self.state()
             pipelines = [p for p in state["pipelines"] if p.get("display_name", p.get("name")) == pipeline]
             self.assertEqual(len(pipelines), 1, context)
