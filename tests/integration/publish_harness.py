@@ -59,8 +59,15 @@ class PublishTestCase(harness.EmulatorTestCase):
         path.write_text(content)
         return path
 
+    def skip_without_v2_yaml(self):
+        if harness.server_version() == "1.8.5":
+            self.skipTest("KFP 1.8 cannot read a KFP v2 YAML package; test_v1_publish covers 1.8")
+
     def package(self, name="hello-world.yaml"):
-        """A private copy of an example package, so a test may change it."""
+        """A private copy of an example package, so a test may change it. The examples are KFP v2
+        pipelines in YAML, which KFP 1.8 cannot read (kfp-publish refuses them there, exit 3): against
+        the 1.8 emulator the test is skipped; test_v1_publish covers publishing to 1.8."""
+        self.skip_without_v2_yaml()
         target = self.tmp / name
         shutil.copyfile(self.examples / name, target)
         return target
