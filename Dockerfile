@@ -23,9 +23,10 @@ COPY cmake/ cmake/
 COPY agent/ agent/
 # agent/CMakeLists.txt embeds manifest files into the binary (cmake/embed.cmake).
 COPY manifests/ manifests/
-COPY ci/scripts/image-compile.sh ci/scripts/image-files.sh ci/scripts/image-sbom.py ci/scripts/
+COPY ci/scripts/image-compile.sh ci/scripts/image-compile.sh
 # The Release binary for TARGETARCH, stripped: /build/kfp-publish (and the link map the SBOM reads).
 RUN ci/scripts/image-compile.sh "$TARGETARCH" /build
+COPY ci/scripts/image-files.sh ci/scripts/image-sbom.py ci/scripts/
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG SOURCE=unset

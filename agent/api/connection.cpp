@@ -1,5 +1,6 @@
 #include "api/connection.hpp"
 
+#include "auth/claims.hpp"
 #include "util/interrupt.hpp"
 
 #include <fmt/format.h>
@@ -25,8 +26,8 @@ std::string truncate(std::string text) {
   return text;
 }
 
-// The server's own words from any of its error bodies: gateway JSON ({code,message,details}),
-// the upload endpoints' {error_message,error_details}, or plain text.
+}  // namespace
+
 std::string server_message(const http::Response& response) {
   boost::system::error_code ec;
   auto value = boost::json::parse(response.body, ec);
@@ -53,6 +54,8 @@ std::string server_message(const http::Response& response) {
   }
   return truncate(response.body);
 }
+
+namespace {
 
 bool is_json(const http::Response& response) {
   auto type = response.headers.get("content-type").value_or("");
@@ -82,19 +85,30 @@ std::string principal(const Identity& identity) {
   return fmt::format("cluster.local/ns/{}/sa/{}", identity.namespace_name, identity.service_account);
 }
 
-std::string rolebinding_hint(const Identity& identity) {
-  const std::string ns = identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name;
+constexpr int request_timeout = 408;
+constexpr int payload_too_large = 413;
+constexpr int too_many_requests = 429;
+constexpr int client_closed_request = 499;
+constexpr int bad_request = 400;
+constexpr int internal_server_error = 500;
+constexpr int not_implemented = 501;
+
+}  // namespace
+
+// The binding lives where the work happens, which may differ from the service account's own namespace.
+std::string permission_hint(const Caller& caller) {
+  const Identity& identity = caller.identity;
+  const std::string home = identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name;
+  const std::string ns = !caller.namespace_name.empty() ? caller.namespace_name : home;
   const std::string sa = identity.service_account.empty() ? "SERVICE_ACCOUNT" : identity.service_account;
   return fmt::format(
       "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole "
       "kubeflow-edit in namespace {} (kubectl create rolebinding {}-kubeflow-edit "
       "--clusterrole=kubeflow-edit --serviceaccount={}:{} -n {}; see manifests/base/rbac/)",
-      subject_or_placeholder(identity), ns, sa, ns, sa, ns);
+      subject_or_placeholder(identity), ns, sa, home, sa, ns);
 }
 
-}  // namespace
-
-util::Failure classify_response(const http::Response& response, Endpoint endpoint, const Identity& identity,
+util::Failure classify_response(const http::Response& response, Endpoint endpoint, const Caller& caller,
                                 std::string_view what) {
   const int status = response.status;
   const std::string message = server_message(response);
@@ -117,17 +131,13 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
     return failure;
   }
   switch (status) {
-    case 401: {
-      auto kind = util::ErrorKind::unauthenticated;
-      if (contains_any(message, {"expired"}))
-        kind = util::ErrorKind::token_expired;
-      else if (contains_any(message, {"audience"}))
-        kind = util::ErrorKind::wrong_audience;
-      set(kind, fmt::format("{}: HTTP 401 unauthenticated: {}", what, message),
+    case 401:
+      // The real server's words are generic ("User identity is empty in the request header"):
+      // Connection refines the kind from the token it sent (explain_unauthenticated).
+      set(util::ErrorKind::unauthenticated, fmt::format("{}: HTTP 401 unauthenticated: {}", what, message),
           "the KFP API rejected the token: use a projected service-account token with audience "
           "pipelines.kubeflow.org (KF_PIPELINES_SA_TOKEN_PATH); run `kfp-publish doctor` for details");
       return failure;
-    }
     case 403:
       if (!is_json(response) && contains_any(message, {"rbac: access denied"})) {
         set(util::ErrorKind::istio_denied,
@@ -138,39 +148,86 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
                 "add the principal {} to the AuthorizationPolicy in front of the API (ml-pipeline-ui when "
                 "going through the UI or gateway), send no kubeflow-userid header, or call "
                 "http://ml-pipeline.kubeflow.svc.cluster.local:8888 directly (see manifests/base/istio/)",
-                principal(identity)));
+                principal(caller.identity)));
       } else {
         set(util::ErrorKind::forbidden, fmt::format("{}: HTTP 403 forbidden: {}", what, message),
-            rolebinding_hint(identity));
+            permission_hint(caller));
       }
       return failure;
     case 404:
       set(util::ErrorKind::not_found, fmt::format("{}: HTTP 404 not found: {}", what, message));
       return failure;
     case 409:
+      // Also the gateway's code for Aborted (KFP's BadRequestError: a repeated or malformed
+      // identity header), which a retry cannot fix either.
       set(util::ErrorKind::conflict, fmt::format("{}: HTTP 409 conflict: {}", what, message));
       return failure;
     default: break;
   }
-  if (status == 400 && endpoint == Endpoint::upload &&
-      contains_any(message, {"authoriz", "permission", "not allowed", "access denied"})) {
-    set(util::ErrorKind::forbidden,
-        fmt::format("{}: HTTP 400 from the upload endpoint, which reports authorization failures as 400: {}",
-                    what, message),
-        rolebinding_hint(identity));
+  if (endpoint == Endpoint::upload && status == bad_request) {
+    // Up to 2.5 (and on 1.8) the upload endpoints name an authorization failure in their 400;
+    // release-specific readings (2.15's generic 400) are the API's FailureRefinement.
+    if (contains_any(message, {"authoriz", "permission", "not allowed", "access denied"})) {
+      set(util::ErrorKind::forbidden,
+          fmt::format(
+              "{}: HTTP 400 from the upload endpoint, which reports authorization failures as 400: {}", what,
+              message),
+          permission_hint(caller));
+    } else {
+      set(util::ErrorKind::invalid_package,
+          fmt::format("{}: the server refused the package (HTTP 400): {}", what, message));
+    }
     return failure;
   }
-  if (status == 400 && endpoint == Endpoint::upload) {
+  if (endpoint == Endpoint::upload && status == payload_too_large) {
     set(util::ErrorKind::invalid_package,
-        fmt::format("{}: the server refused the package (HTTP 400): {}", what, message));
+        fmt::format("{}: HTTP 413: the package is larger than something in front of the API accepts: {}",
+                    what, message),
+        "raise the body size limit of the proxy or gateway in front of KFP, or upload a smaller package");
     return failure;
   }
-  if (status >= 400 && status < 500) {
-    set(util::ErrorKind::server, fmt::format("{}: HTTP {}: {}", what, status, message));
+  const bool transient =
+      status == request_timeout || status == too_many_requests || status == client_closed_request;
+  if ((status >= 400 && status < 500 && !transient) || status == not_implemented) {
+    // The server refused this request as it is: sending it again cannot help (exit 2, never 7).
+    set(util::ErrorKind::usage,
+        fmt::format("{}: HTTP {}: the server refused the request: {}", what, status, message),
+        status == not_implemented
+            ? "this server does not implement the call: check --api and the server version"
+            : "");
+    return failure;
+  }
+  if (status == internal_server_error && contains_any(message, {"unauthenticated:"}) &&
+      contains_any(message, {"user identity header", "review.status.authenticated", "token review"})) {
+    // KFP 1.8 answers a request no authenticator accepted with 500: AuthenticateRequest returns
+    // the authenticators' aggregate error, not a user error (server/util.go:361 @1.8.5).
+    set(util::ErrorKind::unauthenticated,
+        fmt::format("{}: HTTP 500, KFP 1.8's answer to a request it could not authenticate: {}", what,
+                    message),
+        "the KFP API rejected the token: use a projected service-account token with audience "
+        "pipelines.kubeflow.org (KF_PIPELINES_SA_TOKEN_PATH); run `kfp-publish doctor` for details");
     return failure;
   }
   set(util::ErrorKind::server, fmt::format("{}: HTTP {} from the server: {}", what, status, message));
   return failure;
+}
+
+void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent) {
+  if (failure.kind != util::ErrorKind::unauthenticated) return;
+  if (!token_sent) {
+    failure.message += " (no token was sent: the token file is absent)";
+    failure.hint =
+        "the server authenticates every request: mount a projected service-account token with audience "
+        "pipelines.kubeflow.org and point --token-file / KF_PIPELINES_SA_TOKEN_PATH at it";
+    return;
+  }
+  auto claims = auth::decode_claims(*token_sent, "the token sent");
+  if (!claims) return;
+  auto checked = auth::check_claims(*claims, std::chrono::system_clock::now());
+  if (checked) return;
+  failure.kind = checked.error().kind;
+  failure.message += fmt::format(" ({})", checked.error().message);
+  if (!checked.error().hint.empty()) failure.hint = checked.error().hint;
 }
 
 Connection::Connection(http::Transport& transport, TokenProvider& tokens, http::Clock& clock, util::Log& log,
@@ -201,6 +258,7 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request,
     auto token = tokens_.token();
     if (!token) return token.error();
     if (*token) out.headers.set("Authorization", "Bearer " + **token);
+    last_token_ = *token;
     if (end) {
       out.within = std::chrono::duration_cast<util::Milliseconds>(*end - clock_.now());
       if (*out.within <= util::Milliseconds{0})
@@ -219,15 +277,40 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request,
   return response;
 }
 
+util::Result<http::Response> Connection::send_checked(const ApiRequest& request,
+                                                      std::optional<http::Clock::TimePoint> end) {
+  auto response = send_once(request, end);
+  if (!response || !request.readiness || response->status < 200 || response->status >= 300) return response;
+  if (auto not_ready = request.readiness(*response)) {
+    // Retried like a lost connection; the status marks it as an answer (to_reply reads it as server).
+    util::Failure failure = util::fail(util::ErrorKind::network, *not_ready);
+    failure.http_status = response->status;
+    return failure;
+  }
+  return response;
+}
+
 util::Result<ApiReply> Connection::to_reply(util::Result<http::Response> response, const ApiRequest& request,
                                             std::string_view what) const {
   if (!response) {
     util::Failure failure = response.error();
     failure.message = fmt::format("{}: {}", what, failure.message);
+    // A readiness check's refusal that outlasted the retries: the server answered, it is not ready.
+    if (failure.kind == util::ErrorKind::network && failure.http_status)
+      failure.kind = util::ErrorKind::server;
     return failure;
   }
   if (response->status < 200 || response->status >= 300) {
-    return classify_response(*response, request.endpoint, options_.identity, what);
+    util::Failure failure = classify_response(*response, request.endpoint,
+                                              Caller{options_.identity, options_.namespace_name}, what);
+    explain_unauthenticated(failure, last_token_);
+    if (request.refine_failure) {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(response->body, ec);
+      request.refine_failure(
+          failure, ServerAnswer{response->status, server_message(*response), !ec && parsed.is_object()});
+    }
+    return failure;
   }
   ApiReply reply;
   reply.status = response->status;
@@ -263,7 +346,7 @@ util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_v
         policy.give_up_after ? std::min(*policy.give_up_after, *request.within) : *request.within;
   }
   auto response = http::retry(
-      policy, clock_, random_, [&] { return send_once(request, end); }, hooks);
+      policy, clock_, random_, [&] { return send_checked(request, end); }, hooks);
   return to_reply(std::move(response), request, what);
 }
 

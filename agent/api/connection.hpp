@@ -26,6 +26,23 @@ enum class Endpoint { json_api, json_api_with_specs, upload };
 // The cap on answers that carry a pipeline spec: a 32 MiB package converted to JSON, with room.
 inline constexpr std::size_t max_spec_response_bytes = std::size_t{80} << 20;
 
+// What the server said in a failed answer: its status and its own words (from any of its error
+// bodies), for refinements that know the endpoint and the release.
+struct ServerAnswer {
+  int status = 0;
+  std::string message;
+  bool json = false;  // the body is JSON (a KFP error body), not text from a proxy or http.Error
+};
+
+// Rewrites a classified failure where the endpoint and the release say more than the status does
+// (the upload endpoints' 400s, a run create's parameter errors).
+using FailureRefinement = std::function<void(util::Failure& failure, const ServerAnswer& answer)>;
+
+// Says why a 2xx answer means "not ready yet, ask again" (the UI proxy's healthz when the API
+// server behind it does not answer); nullopt when the answer is good. Such answers are retried like
+// a 503, within the retry budget.
+using ReadinessCheck = std::function<std::optional<std::string>(const http::Response& response)>;
+
 struct ApiRequest {
   http::Method method = http::Method::get;
   std::string path;  // "/apis/v2beta1/pipelines", appended to the base URL
@@ -34,6 +51,8 @@ struct ApiRequest {
   std::optional<http::Body> body;          // raw body (multipart); with content_type
   std::string content_type;
   Endpoint endpoint = Endpoint::json_api;
+  FailureRefinement refine_failure;  // optional
+  ReadinessCheck readiness;          // optional
   // When set (call() only), the call, retries included, ends within this: each attempt's timeouts
   // are cut to the time left and no retry starts after it (a wait's deadline).
   std::optional<util::Milliseconds> within;
@@ -62,11 +81,34 @@ struct ConnectionOptions {
   std::string base_url;  // scheme://host[:port][/prefix], no trailing slash
   http::RetryPolicy retry;
   Identity identity;
+  // The namespace the requests work in, which permission hints name; empty: the identity's own.
+  std::string namespace_name;
 };
 
-// What a failed response means; exposed for unit tests.
+// Who asks, for messages and hints: the identity and the namespace it works in.
+struct Caller {
+  Identity identity;
+  std::string namespace_name;  // empty: the identity's own namespace
+};
+
+// What a failed response means, by its status and what the server says (every 4xx that refuses the
+// request itself is a usage, package, parameter, permission, conflict or not-found kind, never a
+// retryable server kind); exposed for unit tests.
 [[nodiscard]] util::Failure classify_response(const http::Response& response, Endpoint endpoint,
-                                              const Identity& identity, std::string_view what);
+                                              const Caller& caller, std::string_view what);
+
+// How to grant the caller what KFP's authorization (SubjectAccessReview) refused: the RoleBinding
+// to kubeflow-edit in the namespace it works in.
+[[nodiscard]] std::string permission_hint(const Caller& caller);
+
+// The server's own words from any of its error bodies: gateway JSON ({code,message,details}),
+// the upload endpoints' {error_message,error_details}, or plain text.
+[[nodiscard]] std::string server_message(const http::Response& response);
+
+// Reads an unauthenticated failure with what the client knows of the token it sent (the real server's words
+// are generic: "User identity is empty in the request header"): token_expired when its exp has passed,
+// wrong_audience when it lacks pipelines.kubeflow.org, unauthenticated otherwise.
+void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent);
 
 // Looks for the object a create may have made: true when it is there (the caller keeps what it
 // found), false when it is not.
@@ -93,11 +135,16 @@ class Connection {
   [[nodiscard]] int request_count() const { return request_count_; }
   [[nodiscard]] const Identity& identity() const { return options_.identity; }
   void set_identity(Identity identity) { options_.identity = std::move(identity); }
+  void set_namespace(std::string namespace_name) { options_.namespace_name = std::move(namespace_name); }
+  [[nodiscard]] Caller caller() const { return Caller{options_.identity, options_.namespace_name}; }
 
  private:
   // `end`: the request must be over by then (ApiRequest::within).
   [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request,
                                                        std::optional<http::Clock::TimePoint> end = {});
+  // send_once, with a 2xx that the request's readiness check refuses turned into a retryable failure.
+  [[nodiscard]] util::Result<http::Response> send_checked(const ApiRequest& request,
+                                                          std::optional<http::Clock::TimePoint> end = {});
   [[nodiscard]] util::Result<ApiReply> to_reply(util::Result<http::Response> response,
                                                 const ApiRequest& request, std::string_view what) const;
   void log_retry(const http::RetryEvent& event, std::string_view what);
@@ -109,6 +156,7 @@ class Connection {
   ConnectionOptions options_;
   std::mt19937_64 random_;
   int request_count_ = 0;
+  std::optional<std::string> last_token_;  // sent with the last request, to explain a 401; never printed
 };
 
 }  // namespace kfp::api

@@ -70,6 +70,21 @@ void order_oldest_first(std::vector<Run>& runs) {
   std::stable_sort(runs.begin(), runs.end(), [&](const Run& a, const Run& b) { return key(a) < key(b); });
 }
 
+PipelineKind kind_of_spec(const boost::json::value& spec) {
+  const auto* object = spec.if_object();
+  if (object == nullptr) return PipelineKind::unknown;
+  // A version uploaded with a PlatformSpec comes as {"pipeline_spec": ..., "platform_spec": ...}.
+  if (const auto* inner = object->if_contains("pipeline_spec"); inner != nullptr) return kind_of_spec(*inner);
+  const auto* api_version = object->if_contains("apiVersion");
+  const auto* kind = object->if_contains("kind");
+  if (api_version != nullptr && api_version->is_string() &&
+      api_version->as_string().starts_with("argoproj.io/") && kind != nullptr && kind->is_string() &&
+      kind->as_string() == "Workflow")
+    return PipelineKind::argo_workflow;
+  if (object->contains("pipelineInfo") || object->contains("root")) return PipelineKind::pipeline_spec;
+  return PipelineKind::unknown;
+}
+
 util::Result<std::vector<Run>> KfpApi::list_runs_with_marker(const std::string& /*experiment_id*/,
                                                              const std::string& /*ns*/,
                                                              const std::string& /*marker*/,

@@ -26,11 +26,19 @@ struct ServerInfo {
   bool accepts_pipeline_spec_yaml = true;  // false on 1.x: v2 IR is read as JSON only
 };
 
+// What a pipeline version runs. The server reads each kind's run parameters from a different field:
+// an Argo workflow only the v1-style `parameters`, a PipelineSpec only `runtime_config`
+// (template/argo_template.go and v2_template.go RunWorkflow).
+enum class PipelineKind { unknown, pipeline_spec, argo_workflow };
+
+// The kind of a pipeline spec as the server returns it (v2beta1 pipeline_spec, or a template).
+[[nodiscard]] PipelineKind kind_of_spec(const boost::json::value& spec);
+
 struct Pipeline {
   std::string id;
   std::string name;
-  std::string namespace_name;  // Set by a create that did not get the server's answer (lost, 5xx) or got a
-                               // 409, when its look-up
+  std::string namespace_name;
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
   // found the object instead: made by an earlier attempt of this create or by another process.
   bool found_existing = false;
 };
@@ -41,8 +49,9 @@ struct PipelineVersion {
   std::string pipeline_id;
   std::string description;
   std::map<std::string, std::string> tags;
-  boost::json::value pipeline_spec;  // null unless fetched  // Set by a create that did not get the server's
-                                     // answer (lost, 5xx) or got a 409, when its look-up
+  boost::json::value pipeline_spec;           // null unless fetched
+  PipelineKind kind = PipelineKind::unknown;  // known when the spec was fetched
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
   // found the object instead: made by an earlier attempt of this create or by another process.
   bool found_existing = false;
 };
@@ -50,8 +59,8 @@ struct PipelineVersion {
 struct Experiment {
   std::string id;
   std::string name;
-  std::string namespace_name;  // Set by a create that did not get the server's answer (lost, 5xx) or got a
-                               // 409, when its look-up
+  std::string namespace_name;
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
   // found the object instead: made by an earlier attempt of this create or by another process.
   bool found_existing = false;
 };
@@ -102,6 +111,9 @@ struct RunSettings {
   std::string version_id;
   boost::json::object parameters;
   std::string service_account;
+  // What the version runs, when the caller knows; unknown: the API reads the version when the
+  // parameters (or a pipeline root) make it matter.
+  PipelineKind pipeline_kind = PipelineKind::unknown;
 };
 
 struct CreateRun : RunSettings {

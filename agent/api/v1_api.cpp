@@ -5,10 +5,16 @@
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
+#include "api/upload_errors.hpp"
+#include "package/package.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
 
+#include <boost/json/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+#include <map>
 #include <set>
 
 namespace kfp::api {
@@ -21,7 +27,14 @@ constexpr const char* scan_page_size = "100";
 // Listing every run with a run key: the server's maximum page size (list.go: 200).
 constexpr const char* list_page_size = "200";
 constexpr int bad_request = 400;
+// How a content digest begins ("sha256:<hex>").
+constexpr std::string_view digest_prefix = "sha256:";
 constexpr int internal_server_error = 500;
+
+std::string percent_decoded(std::string_view text) {
+  auto encoded = boost::urls::make_pct_string_view(text);
+  return encoded ? encoded->decode() : std::string(text);
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -81,6 +94,24 @@ boost::json::value declared_parameters_document(const boost::json::object& versi
                              {"spec",
                               {{"templates", boost::json::array{boost::json::object{{"name", "main"}}}},
                                {"arguments", {{"parameters", std::move(parameters)}}}}}};
+}
+
+// A PipelineSpec stored as YAML (2.x) is given to the flows as a JSON document with what they read
+// of it: the name and the root's declared inputs, typed as the server types them.
+boost::json::value declared_inputs_document(const package::Package& package) {
+  boost::json::object parameters;
+  for (const auto& input : package.inputs) {
+    boost::json::object declared{{"parameterType", package::to_string(input.type)}};
+    if (input.default_value) declared["defaultValue"] = *input.default_value;
+    if (input.optional) declared["isOptional"] = true;
+    parameters[input.name] = std::move(declared);
+  }
+  return boost::json::object{
+      {"pipelineInfo", {{"name", package.pipeline_name}}},
+      {"root",
+       {{"dag", {{"tasks", boost::json::object{}}}}, {"inputDefinitions", {{"parameters", parameters}}}}},
+      {"schemaVersion", "2.1.0"},
+      {"sdkVersion", "kfp-publish"}};
 }
 
 Experiment to_experiment(const boost::json::value& value) {
@@ -165,10 +196,9 @@ class V1Api final : public KfpApi {
  public:
   V1Api(Connection& connection, ServerInfo server) : connection_(connection), server_(std::move(server)) {
     server_.supports_tags = false;
-    // 1.x reads v2 IR as JSON only, and unescapes upload names and descriptions a second time.
-    const bool one_x = !version_at_least(server_.version, 2, 0);
-    server_.accepts_pipeline_spec_yaml = !one_x;
-    upload_text_escaped_twice_ = one_x;
+    // 1.x reads v2 IR as JSON only, and unescapes some upload query parameters a second time.
+    one_x_ = !version_at_least(server_.version, 2, 0);
+    server_.accepts_pipeline_spec_yaml = !one_x_;
   }
 
   [[nodiscard]] const ServerInfo& server() const override { return server_; }
@@ -191,7 +221,7 @@ class V1Api final : public KfpApi {
                                                                     const std::string& name) override {
     if (pipeline_id.empty()) return std::optional<PipelineVersion>();  // not uploaded yet
     return first_of(connection_, versions_request(pipeline_id, first_match(filter().equals("name", name))),
-                    "versions", fmt::format("find version {}", name), to_version);
+                    "versions", fmt::format("find version {}", name), version_parser());
   }
 
   util::Result<std::optional<PipelineVersion>> find_version_by_digest(const std::string& pipeline_id,
@@ -199,36 +229,47 @@ class V1Api final : public KfpApi {
     if (pipeline_id.empty()) return std::optional<PipelineVersion>();
     auto found =
         first_matching(versions_request(pipeline_id), filter().substring("description", digest), "versions",
-                       description_holds(digest), "find the version with this digest", to_version);
+                       description_holds(digest), "find the version with this digest", version_parser());
     if (!found || *found) return found;
+    if (one_x_) {
+      // Stored percent-encoded by a client that encoded the description twice (see version_of).
+      found = first_matching(versions_request(pipeline_id),
+                             filter().substring("description", percent_encode(digest)), "versions",
+                             description_holds(percent_encode(digest)),
+                             "find the version with this digest (percent-encoded)", version_parser());
+      if (!found || *found) return found;
+    }
     return first_version_by_pipeline_description(pipeline_id, digest);
   }
 
   util::Result<std::optional<PipelineVersion>> latest_version(const std::string& pipeline_id) override {
     return first_of(connection_,
                     versions_request(pipeline_id, {{"page_size", "1"}, {"sort_by", "created_at desc"}}),
-                    "versions", "find the latest version", to_version);
+                    "versions", "find the latest version", version_parser());
   }
 
   util::Result<PipelineVersion> get_version(const std::string& /*pipeline_id*/,
                                             const std::string& version_id) override {
-    return get_object(connection_,
-                      get_request(fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id))),
-                      fmt::format("get version {}", version_id), [](const boost::json::value& value) {
-                        PipelineVersion version = to_version(value);
-                        version.pipeline_spec = declared_parameters_document(object_of(value));
-                        return version;
-                      });
+    auto listed = get_version_object(version_id);
+    if (!listed) return listed.error();
+    PipelineVersion version = version_of(*listed);
+    auto facts = version_facts(version_id, *listed);
+    if (!facts) return facts.error();
+    version.kind = facts->kind;
+    version.pipeline_spec = facts->spec.is_null() ? declared_parameters_document(*listed) : facts->spec;
+    return version;
   }
 
   util::Result<PipelineVersion> upload_version(const UploadVersion& upload) override {
     if (upload.pipeline_id.empty()) return upload_pipeline(upload);
     QueryParams query{{"name", upload_text(upload.name)}, {"pipelineid", upload.pipeline_id}};
-    if (!upload.description.empty()) query.emplace_back("description", upload_text(upload.description));
+    // 1.8's upload_version unescapes the name a second time (GetPipelineName) but not the
+    // description (pipeline_upload_server.go:165, a plain Query().Get): it is encoded once.
+    if (!upload.description.empty()) query.emplace_back("description", upload.description);
     auto version =
         create_upload(upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
                                      upload_body(upload.filename, upload.content)),
-                      fmt::format("upload version {}", upload.name), to_version,
+                      fmt::format("upload version {}", upload.name), version_parser(),
                       [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
     if (version && version->pipeline_id.empty()) version->pipeline_id = upload.pipeline_id;
     return version;
@@ -276,22 +317,11 @@ class V1Api final : public KfpApi {
 
   util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
                                const std::string& marker) override {
-    if (!run.pipeline_root.empty()) {
-      return util::fail(
-          util::ErrorKind::usage,
-          fmt::format("--pipeline-root cannot be set through the v1beta1 API (KFP {})", server_.version),
-          "omit --pipeline-root: the server's default pipeline root is used");
-    }
-    boost::json::array parameters;
-    for (const auto& [name, value] : run.parameters) {
-      // v1 parameters are strings: anything else goes as its JSON text.
-      parameters.push_back(
-          {{"name", name},
-           {"value", value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)}});
-    }
+    auto spec = run_pipeline_spec(run);
+    if (!spec) return spec.error();
     boost::json::object body{{"name", run.name},
                              {"description", run.description},
-                             {"pipeline_spec", {{"parameters", std::move(parameters)}}},
+                             {"pipeline_spec", std::move(*spec)},
                              {"resource_references",
                               boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
                                                  reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
@@ -344,6 +374,160 @@ class V1Api final : public KfpApi {
     };
   }
 
+  // What a run's version runs, and (for a PipelineSpec) its declared inputs, read from the version's
+  // template: the v1 API lists a PipelineSpec's parameters as none (V2Spec.ParametersJSON is "[]").
+  struct TemplateFacts {
+    PipelineKind kind = PipelineKind::unknown;
+    std::vector<package::InputParameter> inputs;
+    boost::json::value spec;  // the template as JSON, or a document with its declared inputs; null if unread
+  };
+
+  static bool has_listed_parameters(const boost::json::object& version) {
+    const auto* parameters = version.if_contains("parameters");
+    return parameters != nullptr && parameters->is_array() && !parameters->as_array().empty();
+  }
+
+  util::Result<boost::json::object> get_version_object(const std::string& version_id) {
+    return get_object(connection_,
+                      get_request(fmt::format("{}/pipeline_versions/{}", base, percent_encode(version_id))),
+                      fmt::format("get version {}", version_id),
+                      [](const boost::json::value& value) { return object_of(value); });
+  }
+
+  // What the version runs: an Argo workflow when the v1 API lists its parameters (a PipelineSpec's
+  // ParametersJSON is "[]"), else what its template says.
+  util::Result<TemplateFacts> version_facts(const std::string& version_id,
+                                            std::optional<boost::json::object> listed = std::nullopt) {
+    if (auto known = templates_.find(version_id); known != templates_.end()) return known->second;
+    if (!listed) {
+      auto fetched = get_version_object(version_id);
+      if (!fetched) return fetched.error();
+      listed = std::move(*fetched);
+    }
+    TemplateFacts facts;
+    if (has_listed_parameters(*listed)) {
+      facts.kind = PipelineKind::argo_workflow;
+    } else {
+      auto read = read_template(version_id);
+      if (!read) return read.error();
+      facts = std::move(*read);
+    }
+    templates_[version_id] = facts;
+    return facts;
+  }
+
+  util::Result<TemplateFacts> read_template(const std::string& version_id) {
+    auto text = get_object(
+        connection_,
+        get_request(fmt::format("{}/pipeline_versions/{}/templates", base, percent_encode(version_id)), {},
+                    Endpoint::json_api_with_specs),
+        fmt::format("get the template of version {}", version_id),
+        [](const boost::json::value& value) { return string_field(object_of(value), "template"); });
+    if (!text) return text.error();
+    TemplateFacts facts;
+    boost::system::error_code ec;
+    auto json = boost::json::parse(*text, ec);
+    if (!ec && json.is_object()) {
+      facts.kind = kind_of_spec(json);
+      facts.spec = std::move(json);
+    }
+    auto parsed = package::parse(*text, fmt::format("the template of version {}", version_id));
+    if (parsed) {
+      facts.kind = parsed->kind == package::Kind::argo_workflow ? PipelineKind::argo_workflow
+                                                                : PipelineKind::pipeline_spec;
+      facts.inputs = parsed->inputs;
+      if (facts.spec.is_null() && facts.kind == PipelineKind::pipeline_spec)
+        facts.spec = declared_inputs_document(*parsed);
+    }
+    return facts;
+  }
+
+  // The run's pipeline_spec: where this server reads the parameters of what the version runs.
+  util::Result<boost::json::object> run_pipeline_spec(const CreateRun& run) {
+    PipelineKind kind = run.pipeline_kind;
+    std::vector<package::InputParameter> inputs;
+    // The template says what the version runs, and on 1.8 the declared types of a PipelineSpec's inputs.
+    const bool kind_matters = !run.parameters.empty() || !run.pipeline_root.empty();
+    const bool types_matter = one_x_ && !run.parameters.empty();
+    if ((kind == PipelineKind::unknown && kind_matters) ||
+        (kind == PipelineKind::pipeline_spec && types_matter)) {
+      auto facts = version_facts(run.version_id);
+      if (!facts) return facts.error();
+      if (kind == PipelineKind::unknown) kind = facts->kind;
+      inputs = facts->inputs;
+    }
+    if (kind != PipelineKind::pipeline_spec) {
+      if (!run.pipeline_root.empty()) {
+        return util::fail(
+            util::ErrorKind::usage,
+            "--pipeline-root applies to KFP v2 pipelines (PipelineSpec); this version is an Argo "
+            "workflow, which has no pipeline root",
+            "omit --pipeline-root");
+      }
+      // The Argo template reads these (argo_template.go RunWorkflow); the values are strings.
+      boost::json::array parameters;
+      for (const auto& [name, value] : run.parameters) {
+        parameters.push_back(
+            {{"name", name},
+             {"value", value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)}});
+      }
+      return boost::json::object{{"parameters", std::move(parameters)}};
+    }
+    // A PipelineSpec reads runtime_config only (v2_template.go RunWorkflow); `parameters` and
+    // `runtime_config` together are refused on 1.8 (server/util.go:260-262).
+    boost::json::object runtime;
+    if (!run.parameters.empty()) {
+      if (one_x_) {
+        auto typed = v1_runtime_values(run.parameters, inputs);
+        if (!typed) return typed.error();
+        runtime["parameters"] = std::move(*typed);
+      } else {
+        runtime["parameters"] = run.parameters;  // 2.x: map<string, google.protobuf.Value>
+      }
+    }
+    if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
+    return boost::json::object{{"runtime_config", std::move(runtime)}};
+  }
+
+  // KFP 1.8's runtime_config values are its own Value message: int_value, double_value or
+  // string_value (backend/api/pipeline_spec.proto; template.go toPipelineJobRuntimeConfig refuses
+  // anything else). The declared type picks the field; a value of another kind cannot be sent.
+  util::Result<boost::json::object> v1_runtime_values(
+      const boost::json::object& parameters, const std::vector<package::InputParameter>& inputs) const {
+    std::map<std::string, package::ParameterType> declared;
+    for (const auto& input : inputs) declared[input.name] = input.type;
+    boost::json::object values;
+    for (const auto& [key, value] : parameters) {
+      const std::string name(key);
+      auto type = declared.find(name);
+      const bool integer = type != declared.end() ? type->second == package::ParameterType::number_integer
+                                                  : value.is_int64() || value.is_uint64();
+      const bool number =
+          type != declared.end() ? type->second == package::ParameterType::number_double : value.is_double();
+      const bool text =
+          type != declared.end() ? type->second == package::ParameterType::string : value.is_string();
+      if (integer && (value.is_int64() || value.is_uint64())) {
+        values[name] = {{"int_value", boost::json::serialize(value)}};
+      } else if (number && value.is_number()) {
+        values[name] = {{"double_value", value.to_number<double>()}};
+      } else if (text && value.is_string()) {
+        values[name] = {{"string_value", value.as_string()}};
+      } else {
+        return util::fail(
+            util::ErrorKind::invalid_parameters,
+            fmt::format(
+                "parameter {}: KFP {} takes a v2 pipeline's run parameters as integers, doubles or strings "
+                "only (its runtime_config Value has int_value, double_value and string_value), and this "
+                "one is {}",
+                name, server_.version,
+                type != declared.end() ? std::string(package::to_string(type->second))
+                                       : boost::json::serialize(value)),
+            "give it a default in the pipeline and omit it, or upgrade KFP to 2.x");
+      }
+    }
+    return values;
+  }
+
   // Runs come wrapped in a RunDetail ({"run": {...}, "pipeline_runtime": ...}) from get and create.
   Run to_run_of_detail(const boost::json::value& detail) {
     static const boost::json::value none;
@@ -380,9 +564,25 @@ class V1Api final : public KfpApi {
     return run;
   }
 
-  std::string upload_text(const std::string& text) const {
-    return upload_text_escaped_twice_ ? percent_encode(text) : text;
+  // A version as this release stores it. Clients that encoded a 1.8 version's description twice
+  // (as for the name) left it percent-encoded there, the digest in it unreadable: such a
+  // description is read decoded, so the digest matches again.
+  PipelineVersion version_of(const boost::json::value& value) const {
+    PipelineVersion version = to_version(value);
+    if (one_x_ && version.description.find('%') != std::string::npos) {
+      const std::string decoded = percent_decoded(version.description);
+      if (decoded.find(digest_prefix) != std::string::npos &&
+          version.description.find(digest_prefix) == std::string::npos)
+        version.description = decoded;
+    }
+    return version;
   }
+
+  [[nodiscard]] std::function<PipelineVersion(const boost::json::value&)> version_parser() const {
+    return [this](const boost::json::value& value) { return version_of(value); };
+  }
+
+  std::string upload_text(const std::string& text) const { return one_x_ ? percent_encode(text) : text; }
 
   // Gives `visit` each item of the list that the filter selects, `page_size` at a time, until it says
   // stop. When the server refuses the filter (400: an older server that cannot filter on this
@@ -462,10 +662,13 @@ class V1Api final : public KfpApi {
     // The pipeline's description is the first version's description too: it carries the digest.
     if (!upload.description.empty()) query.emplace_back("description", upload_text(upload.description));
     if (!pending.namespace_name.empty()) query.emplace_back("namespace", pending.namespace_name);
-    auto uploaded = create_upload(
-        upload_request(fmt::format("{}/pipelines/upload", base), std::move(query),
-                       upload_body(upload.filename, upload.content)),
-        fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
+    auto request = upload_request(fmt::format("{}/pipelines/upload", base), std::move(query),
+                                  upload_body(upload.filename, upload.content));
+    UploadRefusal refusal = UploadRefusal::other;
+    request.refine_failure = upload_failure_refinement(
+        server_, UploadEndpoint::pipeline, Caller{connection_.identity(), pending.namespace_name}, refusal);
+    auto uploaded =
+        create_upload(request, fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
           // A listed v1 pipeline carries its default_version too.
           return first_of(connection_, pipeline_by_name_request(pending.name, pending.namespace_name),
                           "pipelines", fmt::format("find pipeline {}", pending.name), to_uploaded_pipeline);
@@ -491,10 +694,11 @@ class V1Api final : public KfpApi {
 
   Connection& connection_;
   ServerInfo server_;
-  bool upload_text_escaped_twice_ = false;
+  bool one_x_ = false;
   std::optional<PendingPipeline> pending_;
   std::set<std::string> terminated_;
   std::set<std::string> seen_terminating_;
+  std::map<std::string, TemplateFacts> templates_;  // by version id
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "api/json_fields.hpp"
 #include "api/kfp_api.hpp"
 #include "api/multipart.hpp"
+#include "api/upload_errors.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
@@ -37,6 +38,7 @@ PipelineVersion to_version(const boost::json::value& value) {
     }
   }
   if (auto spec = o.find("pipeline_spec"); spec != o.end()) version.pipeline_spec = spec->value();
+  version.kind = kind_of_spec(version.pipeline_spec);
   return version;
 }
 
@@ -130,7 +132,8 @@ QueryParams first_match(const Filter& filter) {
 
 class V2Api final : public KfpApi {
  public:
-  V2Api(Connection& connection, ServerInfo server) : connection_(connection), server_(std::move(server)) {}
+  V2Api(Connection& connection, ServerInfo server)
+      : connection_(connection), server_(std::move(server)), v1_(make_v1_api(connection, v1_view(server_))) {}
 
   [[nodiscard]] const ServerInfo& server() const override { return server_; }
 
@@ -190,11 +193,19 @@ class V2Api final : public KfpApi {
     if (server_.supports_tags && !upload.tags.empty()) query.emplace_back("tags", tags_json(upload.tags));
     // Servers that do not know code_source_url ignore unknown query parameters.
     if (!upload.code_source_url.empty()) query.emplace_back("code_source_url", upload.code_source_url);
-    return create_object(connection_,
-                         upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
-                                        upload_body(upload.filename, upload.content)),
-                         fmt::format("upload version {}", upload.name), to_version,
-                         [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
+    auto request = upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
+                                  upload_body(upload.filename, upload.content));
+    UploadRefusal refusal = UploadRefusal::other;
+    request.refine_failure =
+        upload_failure_refinement(server_, UploadEndpoint::version, connection_.caller(), refusal);
+    auto version =
+        create_object(connection_, request, fmt::format("upload version {}", upload.name), to_version,
+                      [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
+    return settle_upload(std::move(version), refusal, [&] {
+      return perform(connection_,
+                     get_request(fmt::format("{}/pipelines/{}", base, percent_encode(upload.pipeline_id))),
+                     fmt::format("look at pipeline {}", upload.pipeline_id));
+    });
   }
 
   util::Result<std::optional<Experiment>> find_experiment(const std::string& name,
@@ -244,6 +255,20 @@ class V2Api final : public KfpApi {
 
   util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
                                const std::string& marker) override {
+    PipelineKind kind = run.pipeline_kind;
+    if (kind == PipelineKind::unknown && !run.parameters.empty()) {
+      auto version = get_version(run.pipeline_id, run.version_id);
+      if (!version) return version.error();
+      kind = version->kind;
+    }
+    if (kind == PipelineKind::argo_workflow && !run.parameters.empty()) {
+      // A v2beta1 run blanks the v1-style parameters (api_converter.go toModelRun: specParams = ""),
+      // and an Argo workflow reads no others (argo_template.go RunWorkflow): on v2beta1 it would run
+      // on its defaults. The v1beta1 run API, which every 2.x server serves, carries them.
+      CreateRun v1_run = run;
+      v1_run.pipeline_kind = kind;
+      return v1_->create_run(v1_run, ns, marker);
+    }
     boost::json::object body = run_body(run);
     boost::json::object runtime{{"parameters", run.parameters}};
     if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
@@ -355,8 +380,15 @@ class V2Api final : public KfpApi {
                     what, to_version);
   }
 
+  // The same server through its v1beta1 API: the way Argo workflows' parameters arrive.
+  static ServerInfo v1_view(ServerInfo server) {
+    server.api = "v1beta1";
+    return server;
+  }
+
   Connection& connection_;
   ServerInfo server_;
+  std::unique_ptr<KfpApi> v1_;
 };
 
 }  // namespace

@@ -48,29 +48,40 @@ class Checker {
 
   // The key and value nodes of a mapping with merge keys ("<<: *defaults") expanded as the
   // converter expands them: the mapping's own keys, then each merged mapping's keys it lacks.
-  static std::vector<std::pair<YAML::Node, YAML::Node>> pairs(const YAML::Node& node) {
+  std::vector<std::pair<YAML::Node, YAML::Node>> pairs(const YAML::Node& node) {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
     std::set<std::string> seen;
     std::optional<YAML::Node> merge;
     for (const auto& item : node) {
       if (yaml::is_merge_key(item.first)) {
+        if (merge) problem(item.first, "invalid YAML: mapping key \"<<\" already defined");
         merge = item.second;
         continue;
       }
-      seen.insert(item.first.IsScalar() ? item.first.Scalar() : std::string());
+      const std::string key = item.first.IsScalar() ? item.first.Scalar() : std::string();
+      if (!seen.insert(key).second) {
+        problem(item.first, "invalid YAML: mapping key \"{}\" already defined", key);
+        continue;
+      }
       out.emplace_back(item.first, item.second);
     }
     if (!merge) return out;
-    // The converter has already refused a merge of anything but a mapping or a list of them.
     std::vector<YAML::Node> sources;
     if (merge->IsMap()) sources.push_back(*merge);
     if (merge->IsSequence()) {
       for (const auto& item : *merge) sources.push_back(item);
     }
     for (const YAML::Node& source : sources) {
+      if (!source.IsMap()) {
+        problem(source, "map merge requires map or sequence of maps as the value");
+        continue;
+      }
       for (auto& [key, value] : pairs(source)) {
         if (seen.insert(key.IsScalar() ? key.Scalar() : std::string()).second) out.emplace_back(key, value);
       }
+    }
+    if (!merge->IsMap() && !merge->IsSequence()) {
+      problem(*merge, "map merge requires map or sequence of maps as the value");
     }
     return out;
   }
@@ -285,7 +296,7 @@ class Reader {
       check_.problem(node, "'tags' must be a mapping of key: value");
       return;
     }
-    for (const auto& item : Checker::pairs(node)) {
+    for (const auto& item : check_.pairs(node)) {
       const std::string key = item.first.Scalar();
       const std::string value = item.second.IsScalar() ? item.second.Scalar() : std::string();
       if (!item.second.IsScalar()) {
@@ -436,11 +447,9 @@ util::Result<ApplyFile> parse_file(const std::string& text, const std::string& o
   const yaml::Source source = yaml::file_source(origin, util::ErrorKind::invalid_package);
   auto root = yaml::load_document(text, source);
   if (!root) return with_hint(root.error());
-  // One pass of the converter over the whole file bounds what reading it may cost (aliases, depth)
-  // and refuses duplicate keys and malformed merges; scalars are judged where each field is read.
-  yaml::Source bound = source;
-  bound.author = yaml::Author::compiler;
-  if (auto converted = yaml::to_json(*root, bound); !converted) return with_hint(converted.error());
+  // What reading the file may cost (aliases, depth) is bounded before it is read; its scalars are
+  // judged where each field is read (a description may well be ".inf").
+  if (auto size = yaml::check_size(*root, source); !size) return with_hint(size.error());
   Checker check(source);
   ApplyFile file;
   file.path = origin;

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <array>
 #include <filesystem>
 #include <optional>
 
@@ -225,8 +226,13 @@ class App {
 
  private:
   void add_url_credentials(std::string_view text) {
-    for (const auto& credentials : http::url_credentials(text))
-      secrets_.add(credentials, util::Secrets::Kind::credentials);
+    for (const auto& credentials : http::url_credentials(text)) {
+      // A password ("user:pass@") or a token as the user name ("ghp_…@"); a short plain user name
+      // ("git@" in ssh://git@host/repo) is no secret, and redacting it would garble ordinary text.
+      if (credentials.find(':') != std::string::npos || credentials.size() > util::min_redacted_head_chars) {
+        secrets_.add(credentials, util::Secrets::Kind::credentials);
+      }
+    }
   }
 
   static std::string command_names(const std::vector<std::unique_ptr<Command>>& commands) {

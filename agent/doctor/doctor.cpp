@@ -1,6 +1,8 @@
 #include "doctor/doctor.hpp"
 
+#include "api/calls.hpp"
 #include "api/multipart.hpp"
+#include "api/upload_errors.hpp"
 #include "auth/claims.hpp"
 #include "doctor/fixes.hpp"
 #include "doctor/network.hpp"
@@ -343,6 +345,7 @@ class Doctor {
 
   // 5. An authenticated read in the namespace: tells 401, Istio 403 and KFP RBAC 403 apart.
   bool check_read() {
+    connection_->set_namespace(result_.namespace_name);  // the permission hints name it
     return check_list("authenticated read", "pipelines", "list pipelines (authenticated read)");
   }
 
@@ -372,19 +375,21 @@ class Doctor {
                     result_.namespace_name)));
   }
 
-  // The multipart upload checks authorization before it reads the package (NOTES §D/§F; the
-  // emulator does the same), so a package that is not a pipeline probes pipelines/create: an
-  // authorization failure comes back as a 400 that says so, any other 400 means we got past it.
+  // The upload endpoint reads the file, then checks authorization, then reads the template
+  // (pipeline_upload_server.go at every release), so a .yaml that is not a pipeline probes
+  // pipelines/create and creates nothing. How each release words the two outcomes decides the
+  // check (api/upload_errors.hpp): refused by the authorization check (1.8: from kubeflow-userid
+  // only; 2.0-2.5: named; 2.15+: the generic "Failed to create a pipeline"), or past it with the
+  // template refused (a 500 up to 2.16, a 400 in the template's words from 2.17).
   void probe_pipeline_create(const std::string& name) {
-    auto multipart =
-        api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)});
-    api::ApiRequest request;
-    request.method = http::Method::post;
-    request.path = fmt::format("/apis/{}/pipelines/upload", result_.server->api);
-    request.query = {{"name", std::string(kProbeName)}, {"namespace", result_.namespace_name}};
-    request.body = std::move(multipart.body);
-    request.content_type = multipart.content_type;
-    request.endpoint = api::Endpoint::upload;
+    const api::ServerInfo& server = *result_.server;
+    auto request = api::upload_request(
+        fmt::format("/apis/{}/pipelines/upload", server.api),
+        {{"name", std::string(kProbeName)}, {"namespace", result_.namespace_name}},
+        api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)}));
+    api::UploadRefusal refusal = api::UploadRefusal::other;
+    request.refine_failure =
+        api::upload_failure_refinement(server, api::UploadEndpoint::pipeline, connection_->caller(), refusal);
     auto reply = connection_->call(request, "probe pipelines/create (upload of a non-pipeline)");
     if (reply) {
       add(warn(
@@ -396,20 +401,25 @@ class Doctor {
       return;
     }
     const auto& failure = reply.error();
-    // Before 2.17 an unparsable package is a 500, still raised after the authorization check.
-    const bool refused_content =
-        failure.kind == ErrorKind::invalid_package ||
-        (failure.http_status == 500 && failure.message.find("unknown template format") != std::string::npos);
-    if (refused_content) {
-      add(ok(name,
-             fmt::format("allowed: the upload endpoint got past its authorization check and refused the "
-                         "deliberate non-pipeline (HTTP {}); nothing was created",
-                         failure.http_status.value_or(0))));
+    const int status = failure.http_status.value_or(0);
+    const bool past_authorization =
+        refusal == api::UploadRefusal::invalid_package ||
+        (refusal == api::UploadRefusal::other && (status == 500 || status == 409));
+    if (past_authorization) {
+      add(ok(name, fmt::format("allowed: KFP {} got past its authorization check and refused the deliberate "
+                               "non-pipeline (HTTP {}); nothing was created",
+                               server.version, status)));
       return;
     }
-    if (failure.kind == ErrorKind::forbidden || failure.kind == ErrorKind::istio_denied ||
-        failure.kind == ErrorKind::unauthenticated || failure.kind == ErrorKind::token_expired ||
-        failure.kind == ErrorKind::wrong_audience) {
+    switch (refusal) {
+      case api::UploadRefusal::not_authorized:
+      case api::UploadRefusal::unauthenticated: add(fail(name, failure, fix_for(failure))); return;
+      case api::UploadRefusal::userid_header_missing: add(fail(name, failure, failure.hint)); return;
+      default: break;
+    }
+    if (failure.kind == ErrorKind::istio_denied || failure.kind == ErrorKind::unauthenticated ||
+        failure.kind == ErrorKind::token_expired || failure.kind == ErrorKind::wrong_audience ||
+        failure.kind == ErrorKind::forbidden) {
       add(fail(name, failure, fix_for(failure)));
       return;
     }

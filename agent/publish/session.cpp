@@ -102,12 +102,22 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
   if (!server->multi_user) {
     // Single-user servers force every namespace to "".
     namespace_.clear();
+  } else if (!*token) {
+    // A multi-user server authenticates every request but healthz: name what is missing (exit 4).
+    throw util::Error(
+        util::ErrorKind::unauthenticated,
+        fmt::format("the server is multi-user and authenticates every request, but no token was "
+                    "sent: the token file {} does not exist",
+                    options.token_file.string()),
+        "mount a projected service-account token with audience pipelines.kubeflow.org there, or "
+        "point --token-file / KF_PIPELINES_SA_TOKEN_PATH at one");
   } else if (namespace_.empty()) {
     throw util::Error(
         util::ErrorKind::usage, "the server is multi-user and no namespace is known",
         "pass --namespace (or KFP_NAMESPACE), or use a service-account token, whose namespace is used");
   }
   report.namespace_name = namespace_;
+  connection_->set_namespace(namespace_);  // permission hints name the namespace in use
   auto api = api::make_api(*connection_, *server);
   if (!api) throw util::Error(api.error());
   api_ = std::move(*api);

@@ -48,6 +48,11 @@ enum class TopLevelScalars { resolve, keep_text };
 [[nodiscard]] util::Result<boost::json::value> to_json(const YAML::Node& node, const Source& source,
                                                        TopLevelScalars top_level = TopLevelScalars::resolve);
 
+// Refuses what converting `node` would refuse for its size, building nothing: nesting past
+// source.limits.max_depth or more than source.limits.max_nodes nodes visited (aliases counted every
+// time). For readers that walk the nodes themselves and convert only parts (apply files).
+[[nodiscard]] util::Result<void> check_size(const YAML::Node& node, const Source& source);
+
 // True for a merge key: a plain "<<" (or one tagged !!merge), as yaml.v3's isMerge.
 [[nodiscard]] bool is_merge_key(const YAML::Node& key);
 

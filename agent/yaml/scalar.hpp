@@ -1,8 +1,11 @@
 #pragma once
 // The one scalar resolution of the tool. The KFP API server reads a pipeline package with
-// gopkg.in/yaml.v3 (v3.0.1) into map[string]interface{} and writes it out with encoding/json before
-// protojson sees it (template.go isV2Spec / v2_template.go NewV2SpecTemplate, 2.0.5 to 2.17.0), so a
-// scalar here means what yaml.v3's resolve() makes of it, written as encoding/json writes that:
+// gopkg.in/yaml.v3 (v3.0.1 in its go.mod) into map[string]interface{} and writes it out with
+// encoding/json before protojson sees it: template.go isV2Spec (2.0.5-2.5.0 :74, 2.15.0/2.17.0 :77)
+// and v2_template.go NewV2SpecTemplate (2.0.5 :132, 2.3.0 :147, 2.5.0 :157, 2.15.0 :174,
+// 2.17.0 :197). (1.8.5 takes a PipelineSpec as JSON only; Argo Workflows go through
+// sigs.k8s.io/yaml, YAML 1.1.) So a scalar here means what yaml.v3's resolve() makes of it, written
+// as encoding/json writes that:
 //   - null: "", ~, null, Null, NULL;  booleans: true, True, TRUE, false, False, FALSE only
 //     (yes/no/on/off are strings, YAML 1.2);
 //   - integers: Go's strconv.ParseInt/ParseUint with base 0 after removing every '_'

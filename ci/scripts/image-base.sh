@@ -44,10 +44,13 @@ trap cleanup EXIT
 echo "image-base: debootstrap --variant=minbase $suite from $mirror" >&2
 debootstrap --variant=minbase "$suite" "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
-# The host's apt sources (updates and security too) and settings, as the official image has its own.
+# The host's Debian apt sources (updates and security too) and settings, as the official image has
+# its own; sources of other archives are left out (their keys are not in the root).
 rm -f "$work/root/etc/apt/sources.list"
 for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-  [[ -f "$file" ]] && cp "$file" "$work/root$file"
+  if [[ -f "$file" ]] && grep -q "$mirror" "$file"; then
+    cp "$file" "$work/root$file"
+  fi
 done
 cp -n /etc/apt/apt.conf.d/* "$work/root/etc/apt/apt.conf.d/" 2>/dev/null || true
 rm -rf "$work/root/var/lib/apt/lists/"* "$work/root/var/cache/apt/archives/"*.deb

@@ -30,7 +30,7 @@ cleanup() {
     buildah_cmd rm --all >/dev/null 2>&1 || true
     buildah_cmd rmi --all --force >/dev/null 2>&1 || true
     umount -R "$storage_dir/root/overlay" 2>/dev/null || true
-    rm -rf "$storage_dir"
+    rm -rf "$storage_dir" || echo "image-build: could not remove $storage_dir" >&2
   fi
 }
 trap cleanup EXIT
@@ -56,9 +56,20 @@ tag="localhost/kfp-publish:$version-$arch"
 echo "image-build: building $tag (linux/$arch)" >&2
 layers=true
 [[ -n "$storage_dir" ]] && layers=false
+# buildah 1.28 applies --platform to every stage and ignores `FROM --platform=$BUILDPLATFORM`, so the
+# build stage would need an arm64 debian:12. Instead the build runs natively with TARGETARCH set, as
+# BuildKit runs it, and the final image (FROM scratch: nothing arch-specific is pulled) is then
+# marked with the target architecture.
 buildah_cmd build --isolation chroot --pull=never --force-rm --layers="$layers" \
-  --platform "linux/$arch" --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
+  --build-arg "TARGETARCH=$arch" --build-arg "TARGETPLATFORM=linux/$arch" \
+  --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
   --build-arg "SOURCE=$source_url" -t "$tag" -f Dockerfile .
+if [[ "$arch" != "$(dpkg --print-architecture)" ]]; then
+  container=$(buildah_cmd from --pull=never "$tag")
+  buildah_cmd config --arch "$arch" "$container"
+  buildah_cmd commit --rm "$container" "$tag" >/dev/null
+  container=""
+fi
 
 dest=$out/$arch
 rm -rf "$dest"

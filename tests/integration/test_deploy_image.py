@@ -21,7 +21,7 @@ import deploy_support as ds  # noqa: E402
 IMAGE_FILES = ds.SOURCE_DIR / "ci" / "scripts" / "image-files.sh"
 IMAGE_BINARY = image_root.IMAGE_BINARY
 # A bound, not a target: a dynamic development build's closure is ~47 MiB (ICU data through
-# libxml2); the Release image is ~11.5 MiB (test_image_build.py holds it to 12 MiB).
+# libxml2); the Release image is ~10.4 MiB (test_image_build.py holds it to 12 MiB).
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 EXIT_INVALID_INPUT = 3
 # A loopback address of its own for the stub DNS server, so nothing else on port 53 is disturbed.

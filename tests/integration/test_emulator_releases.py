@@ -441,6 +441,7 @@ class TestLatency(ReleaseCase):
             client = harness.Emulator(binary=emu.binary)
             client.port = emu.port
             result["response"] = client.post(f"{V2}/experiments", {"display_name": "slow"}, fresh=True)
+            client.stop()
             done.set()
 
         start = time.monotonic()

@@ -288,7 +288,7 @@ class DestinationsCheckedFirstTest(OutputsTestCase):
 
 
 class InputsAndNamesTest(OutputsTestCase):
-    def test_a_fifo_as_package_or_token_file_is_refused_at_once(self):
+    def test_a_fifo_as_package_token_params_or_apply_file_is_refused_at_once(self):
         fifo = self.tmp / "pipeline.yaml"
         os.mkfifo(fifo)
         validate = self.run_binary([self.publish_binary, "validate", fifo, "-o", "json"], timeout=HANG_TIMEOUT_S,
@@ -301,6 +301,18 @@ class InputsAndNamesTest(OutputsTestCase):
                                    self.host, "--token-file", token, "-o", "json"], timeout=HANG_TIMEOUT_S, text=True)
         self.assertEqual(publish.returncode, 4, publish.stderr)
         self.assertIn("is a FIFO", json.loads(publish.stdout)["error"]["message"])
+        params = self.tmp / "params.fifo"
+        os.mkfifo(params)
+        with_params = self.run_binary(self.publish_argv("--run", "--experiment", "ci", "--params-file", params,
+                                                        "-o", "json"), timeout=HANG_TIMEOUT_S, text=True)
+        self.assertEqual(with_params.returncode, 3, with_params.stderr)
+        self.assertIn("is a FIFO", json.loads(with_params.stdout)["error"]["message"])
+        apply_file = self.tmp / "apply.fifo"
+        os.mkfifo(apply_file)
+        apply = self.run_binary([self.publish_binary, "apply", "-f", apply_file, "--host", self.host, "--token-file",
+                                 self.token_file, "-o", "json"], timeout=HANG_TIMEOUT_S, text=True)
+        self.assertEqual(apply.returncode, 2, apply.stderr)
+        self.assertIn("is a FIFO", json.loads(apply.stdout)["error"]["message"])
         self.assertEqual(self.count("pipelines"), 0)
 
     def test_a_file_name_that_is_not_utf8_gives_valid_json_everywhere(self):

@@ -1,6 +1,7 @@
 #include "api/connection.hpp"
 
 #include "api/calls.hpp"
+#include "util/base64.hpp"
 
 #include "unit/api/fake_transport.hpp"
 
@@ -87,9 +88,9 @@ TEST_CASE("idempotent calls retry 503 with backoff, then succeed") {
 }
 
 TEST_CASE("responses are classified into error kinds with hints") {
-  const api::Identity who{"system:serviceaccount:team-a:default-editor", "team-a", "default-editor"};
+  const api::Caller who{{"system:serviceaccount:team-a:default-editor", "team-a", "default-editor"}, ""};
   auto istio = api::classify_response(response(403, "RBAC: access denied", "text/plain"),
-                                      api::Endpoint::json_api, who, "x");
+                                      api::Endpoint::json_api, who, "list pipelines");
   CHECK(istio.kind == util::ErrorKind::istio_denied);
   CHECK(istio.hint.find("cluster.local/ns/team-a/sa/default-editor") != std::string::npos);
 
@@ -103,12 +104,6 @@ TEST_CASE("responses are classified into error kinds with hints") {
   CHECK(rbac.hint.find("kubeflow-edit") != std::string::npos);
   CHECK(rbac.http_status == std::optional<int>(403));
 
-  CHECK(api::classify_response(response(401, R"({"message":"token has expired"})", "application/json"),
-                               api::Endpoint::json_api, who, "x")
-            .kind == util::ErrorKind::token_expired);
-  CHECK(api::classify_response(response(401, R"({"message":"invalid audience"})", "application/json"),
-                               api::Endpoint::json_api, who, "x")
-            .kind == util::ErrorKind::wrong_audience);
   CHECK(api::classify_response(response(401, R"({"message":"no identity"})", "application/json"),
                                api::Endpoint::json_api, who, "x")
             .kind == util::ErrorKind::unauthenticated);
@@ -142,6 +137,41 @@ TEST_CASE("responses are classified into error kinds with hints") {
   auto redirected = api::classify_response(redirect, api::Endpoint::json_api, who, "x");
   CHECK(redirected.kind == util::ErrorKind::server);
   CHECK(redirected.message.find("login.example.com") != std::string::npos);
+}
+
+TEST_CASE("a 4xx that refuses the request itself is never a retryable server error (exit 2, 3 or 6, not 7)") {
+  const api::Caller who{};
+  for (int status : {400, 405, 410, 411, 414, 415, 422, 431, 501}) {
+    CAPTURE(status);
+    auto failure =
+        api::classify_response(response(status, R"({"code":3,"message":"bad"})", "application/json"),
+                               api::Endpoint::json_api, who, "x");
+    CHECK(failure.kind == util::ErrorKind::usage);
+    CHECK(failure.http_status == status);
+  }
+  // Asking again later may help with these: they stay server errors (retried where the policy says).
+  for (int status : {408, 429, 499, 500, 502, 503, 504}) {
+    CAPTURE(status);
+    CHECK(
+        api::classify_response(response(status, "x", "text/plain"), api::Endpoint::json_api, who, "x").kind ==
+        util::ErrorKind::server);
+  }
+  auto too_large = api::classify_response(response(413, "<html>Request Entity Too Large</html>", "text/html"),
+                                          api::Endpoint::upload, who, "upload");
+  CHECK(too_large.kind == util::ErrorKind::invalid_package);
+}
+
+TEST_CASE("the permission hint names the namespace in use, and the binding's subject in its own namespace") {
+  const api::Caller caller{{"system:serviceaccount:ci:kfp-bot", "ci", "kfp-bot"}, "team-a"};
+  auto denied = api::classify_response(
+      response(403, R"({"code":7,"message":"User 'system:serviceaccount:ci:kfp-bot' is not authorized"})",
+               "application/json"),
+      api::Endpoint::json_api, caller, "list runs");
+  CHECK(denied.hint.find("in namespace team-a") != std::string::npos);
+  CHECK(denied.hint.find("--serviceaccount=ci:kfp-bot -n team-a") != std::string::npos);
+  CHECK(denied.hint.find("in namespace ci") == std::string::npos);
+  const api::Caller home{{"system:serviceaccount:ci:kfp-bot", "ci", "kfp-bot"}, ""};
+  CHECK(api::permission_hint(home).find("-n ci") != std::string::npos);
 }
 
 TEST_CASE("a 2xx answer that is not JSON is a server error naming the content type") {
@@ -190,4 +220,78 @@ TEST_CASE("a call with `within` gives each attempt the time left and starts no r
     REQUIRE(f.transport.sent[i].within.has_value());
     CHECK(*f.transport.sent[i].within < *f.transport.sent[i - 1].within);
   }
+}
+
+TEST_CASE("a 401 is explained by the token that was sent, not by the server's (generic) words") {
+  auto jwt = [](std::string_view payload) {
+    return util::base64url_encode(R"({"alg":"RS256"})") + "." + util::base64url_encode(payload) + ".c2ln";
+  };
+  const char* generic =
+      R"({"code":16,"message":"Failed to check authorization. User identity is empty in the request header","details":[{"@type":"type.googleapis.com/google.rpc.Status","code":16,"message":"Failed to check authorization. User identity is empty in the request header"}]})";
+  auto unauthorized = [&](std::vector<std::string> tokens) {
+    Fixture f;
+    f.tokens.tokens = std::move(tokens);
+    f.transport.answer(401, generic);
+    f.transport.answer(401, generic);
+    auto reply = f.connection.call(api::get_request("/apis/v2beta1/runs/r1"), "get run r1");
+    REQUIRE_FALSE(reply.has_value());
+    return reply.error();
+  };
+  auto expired = unauthorized(
+      {jwt(R"({"aud":["pipelines.kubeflow.org"],"exp":1000,"sub":"system:serviceaccount:a:b"})")});
+  CHECK(expired.kind == util::ErrorKind::token_expired);
+  CHECK(expired.message.find("User identity is empty") != std::string::npos);
+  auto wrong = unauthorized({jwt(R"({"aud":["https://kubernetes.default.svc"],"exp":99999999999})")});
+  CHECK(wrong.kind == util::ErrorKind::wrong_audience);
+  auto valid = unauthorized({jwt(R"({"aud":["pipelines.kubeflow.org"],"exp":99999999999})")});
+  CHECK(valid.kind == util::ErrorKind::unauthenticated);
+  auto none = unauthorized({});
+  CHECK(none.kind == util::ErrorKind::unauthenticated);
+  CHECK(none.message.find("no token was sent") != std::string::npos);
+  // Whatever the server says, its wording alone never decides the kind.
+  Fixture f;
+  f.tokens.tokens = {jwt(R"({"aud":["pipelines.kubeflow.org"],"exp":99999999999})")};
+  f.transport.answer(401, R"({"message":"token has expired; invalid audience"})");
+  f.transport.answer(401, R"({"message":"token has expired; invalid audience"})");
+  auto reply = f.connection.call(api::get_request("/apis/v2beta1/runs/r1"), "get run r1");
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == util::ErrorKind::unauthenticated);
+}
+
+TEST_CASE("a 2xx that the readiness check refuses is retried within the budget, then is a server error") {
+  Fixture f;
+  for (int i = 0; i < 4; ++i) f.transport.answer(200, R"({"apiServerReady":false})");
+  auto request = api::get_request("/apis/v2beta1/healthz");
+  request.readiness = [](const http::Response& response) -> std::optional<std::string> {
+    if (response.body.find("false") != std::string::npos) return std::string("the API server is not ready");
+    return std::nullopt;
+  };
+  auto reply = f.connection.call(request, "healthz");
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == util::ErrorKind::server);
+  CHECK(reply.error().message.find("not ready") != std::string::npos);
+  CHECK(f.transport.sent.size() == 4);  // 1 + max_retries 3
+  CHECK(f.clock.slept.size() == 3);
+
+  Fixture g;
+  g.transport.answer(200, R"({"apiServerReady":false})");
+  g.transport.answer(200, R"({"apiServerReady":true})");
+  auto ready = g.connection.call(request, "healthz");
+  REQUIRE(ready.has_value());
+  CHECK(g.transport.sent.size() == 2);
+}
+
+TEST_CASE("KFP 1.8's 500 for a request no authenticator accepted is unauthenticated, not a server error") {
+  // server/util.go:361 @1.8.5 returns AuthenticateRequest's aggregate error, which the gateway
+  // turns into codes.Internal.
+  const char* body =
+      R"({"error":"Internal error: [Unauthenticated: Request header error: there is no user identity header.: Request header error: there is no user identity header., Authentication failure: Unauthenticated: Review.Status.Authenticated is false: Failed to authenticate token review]","code":13,"message":"Internal error: [Unauthenticated: Request header error: there is no user identity header., Authentication failure: Unauthenticated: Review.Status.Authenticated is false]"})";
+  auto failure = api::classify_response(response(500, body, "application/json"), api::Endpoint::json_api,
+                                        api::Caller{}, "list pipelines");
+  CHECK(failure.kind == util::ErrorKind::unauthenticated);
+  CHECK(failure.http_status == 500);
+  auto other = api::classify_response(
+      response(500, R"({"code":13,"message":"Internal error: database is locked"})", "application/json"),
+      api::Endpoint::json_api, api::Caller{}, "list pipelines");
+  CHECK(other.kind == util::ErrorKind::server);
 }

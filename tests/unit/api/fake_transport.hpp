@@ -2,6 +2,7 @@
 // A scripted transport: answers requests from a queue and records what was sent.
 
 #include "api/connection.hpp"
+#include "api/kfp_api.hpp"
 #include "http/retry.hpp"
 #include "http/transport.hpp"
 #include "util/log.hpp"
@@ -93,6 +94,16 @@ inline api::ConnectionOptions connection_options(std::string base_url, int max_r
   options.base_url = std::move(base_url);
   options.retry.max_retries = max_retries;
   return options;
+}
+
+// A server as healthz would describe it: `api` "v2beta1" or "v1beta1", a release, multi-user.
+inline api::ServerInfo server_info(std::string api, std::string version, bool multi_user = true) {
+  api::ServerInfo info;
+  info.api = std::move(api);
+  info.version = std::move(version);
+  info.multi_user = multi_user;
+  info.supports_tags = info.api == "v2beta1" && api::version_at_least(info.version, 2, 17);
+  return info;
 }
 
 }  // namespace kfp::test

@@ -22,18 +22,10 @@ namespace {
 
 constexpr const char* host = "http://kfp.example:8888";
 
-api::ServerInfo server_info(std::string version, bool multi_user = true) {
-  api::ServerInfo info;
-  info.api = "v1beta1";
-  info.version = std::move(version);
-  info.multi_user = multi_user;
-  return info;
-}
-
 struct Fixture : test::FakeConnection {
   explicit Fixture(std::string version = "1.8.5")
       : FakeConnection(test::connection_options(host, 2)),
-        api(api::make_v1_api(connection, server_info(std::move(version)))) {}
+        api(api::make_v1_api(connection, test::server_info("v1beta1", std::move(version)))) {}
 
   std::unique_ptr<api::KfpApi> api;
 };
@@ -76,7 +68,7 @@ TEST_CASE("v1: the server has no tags; 1.x reads v2 IR YAML not at all, 2.x does
 
 TEST_CASE("v1: make_api routes a v1beta1 server to the v1 implementation") {
   Fixture f;
-  auto made = api::make_api(f.connection, server_info("1.8.5"));
+  auto made = api::make_api(f.connection, test::server_info("v1beta1", "1.8.5"));
   REQUIRE(made.has_value());
   CHECK((*made)->server().api == "v1beta1");
   CHECK_FALSE((*made)->server().accepts_pipeline_spec_yaml);
@@ -191,7 +183,10 @@ TEST_CASE("v1: upload_version sends pipelineid, name and description; the versio
   auto query = query_of(request);
   CHECK(query["pipelineid"] == "p1");
   CHECK(percent_decode(query["name"]) == "sha256-abc");
-  CHECK(percent_decode(query["description"]) == "digest: sha256:abc");
+  // 1.8 unescapes the version name a second time, its description not (pipeline_upload_server.go:159-165).
+  CHECK(query["name"] == "sha256-abc");
+  CHECK(percent_decode(query["name"]) == "sha256-abc");
+  CHECK(query["description"] == "digest: sha256:abc");
 }
 
 TEST_CASE("v1: 1.8's 500 for a duplicate upload is resolved by the look-up, else it is a conflict") {
@@ -263,7 +258,8 @@ TEST_CASE("v1: a refused filter falls back to paging through the versions") {
 TEST_CASE("v1: the first version (no description on 1.8) is found through the pipeline's description") {
   SUBCASE("the pipeline holds the digest") {
     Fixture f;
-    f.transport.answer(200, "{}");
+    f.transport.answer(200, "{}");  // the digest
+    f.transport.answer(200, "{}");  // the digest percent-encoded
     f.transport.answer(200, R"({"id":"p1","name":"hello","description":"digest: sha256:abc"})");
     f.transport.answer(200, R"({"versions":[{"id":"v1","name":"hello"}]})");
     auto found = f.api->find_version_by_digest("p1", "sha256:abc");
@@ -271,17 +267,48 @@ TEST_CASE("v1: the first version (no description on 1.8) is found through the pi
     REQUIRE(found->has_value());
     CHECK((*found)->id == "v1");
     CHECK((*found)->description == "digest: sha256:abc");
-    CHECK(path_of(f.sent(1)) == "/apis/v1beta1/pipelines/p1");
-    CHECK(filter_of(f.sent(2)) == predicate("name", "EQUALS", "hello"));
+    CHECK(path_of(f.sent(2)) == "/apis/v1beta1/pipelines/p1");
+    CHECK(filter_of(f.sent(3)) == predicate("name", "EQUALS", "hello"));
   }
   SUBCASE("it does not") {
     Fixture f;
+    f.transport.answer(200, "{}");
     f.transport.answer(200, "{}");
     f.transport.answer(200, R"({"id":"p1","name":"hello","description":"digest: sha256:def"})");
     auto found = f.api->find_version_by_digest("p1", "sha256:abc");
     REQUIRE(found.has_value());
     CHECK_FALSE(found->has_value());
-    CHECK(f.transport.sent.size() == 2);
+    CHECK(f.transport.sent.size() == 3);
+  }
+}
+
+TEST_CASE("v1: on 1.8 a version description stored percent-encoded still matches its digest") {
+  // Encoded twice by a client (as the name must be), 1.8's upload_version decoded it once only:
+  // "digest%3A%20sha256%3Aabc" is what the server holds.
+  const char* stored =
+      R"({"versions":[{"id":"v3","name":"sha256-abc","description":"digest%3A%20sha256%3Aabc"}]})";
+  SUBCASE("found by the encoded digest, read decoded") {
+    Fixture f;
+    f.transport.answer(200, "{}");
+    f.transport.answer(200, stored);
+    auto found = f.api->find_version_by_digest("p1", "sha256:abc");
+    REQUIRE(found.has_value());
+    REQUIRE(found->has_value());
+    CHECK((*found)->id == "v3");
+    CHECK((*found)->description == "digest: sha256:abc");
+    CHECK(filter_of(f.sent(1)) == predicate("description", "IS_SUBSTRING", "sha256%3Aabc"));
+  }
+  // Found by name (--version): on 1.8 the description reads decoded, so the digest compares equal;
+  // 2.x decodes nothing twice, so there a description is what it says.
+  for (const auto& [version, description] : std::vector<std::pair<std::string, std::string>>{
+           {"1.8.5", "digest: sha256:abc"}, {"2.5.0", "digest%3A%20sha256%3Aabc"}}) {
+    CAPTURE(version);
+    Fixture f(version);
+    f.transport.answer(200, stored);
+    auto found = f.api->find_version_by_name("p1", "sha256-abc");
+    REQUIRE(found.has_value());
+    REQUIRE(found->has_value());
+    CHECK((*found)->description == description);
   }
 }
 
@@ -361,6 +388,7 @@ TEST_CASE("v1: a run references its experiment and version; parameters are strin
   create.version_id = "v1";
   create.parameters = {{"epochs", 3}, {"name", "x"}, {"flag", true}, {"ids", boost::json::array{1, 2}}};
   create.service_account = "default-editor";
+  create.pipeline_kind = api::PipelineKind::argo_workflow;
   auto run = f.api->create_run(create, "team-a", "kfp-publish-run-key:0123");
   REQUIRE(run.has_value());
   CHECK(run->id == "r1");
@@ -397,11 +425,12 @@ TEST_CASE("v1: a lost run create is found by its marker in the experiment, not s
   CHECK(filter_of(lookup) == predicate("description", "IS_SUBSTRING", "kfp-publish-run-key:0123"));
 }
 
-TEST_CASE("v1: --pipeline-root has no v1 field: a usage error before anything is sent") {
+TEST_CASE("v1: --pipeline-root for an Argo workflow is a usage error before anything is sent") {
   Fixture f;
   api::CreateRun create;
   create.name = "n";
   create.pipeline_root = "minio://bucket/root";
+  create.pipeline_kind = api::PipelineKind::argo_workflow;
   auto run = f.api->create_run(create, "team-a", "m");
   REQUIRE_FALSE(run.has_value());
   CHECK(run.error().kind == util::ErrorKind::usage);
@@ -495,4 +524,104 @@ TEST_CASE("v1: every run with a run key is listed oldest first; a refused filter
     CHECK_FALSE(query_of(f.sent(1)).contains("filter"));
     CHECK(query_of(f.sent(2))["page_token"] == "T");
   }
+}
+
+namespace {
+
+std::string template_reply(std::string_view text) {
+  return boost::json::serialize(boost::json::object{{"template", text}});
+}
+
+// A v2 IR in JSON, as KFP 1.8 stores it (it reads v2 pipelines as JSON only).
+constexpr const char* v2_json_template =
+    R"({"pipelineInfo":{"name":"add"},"schemaVersion":"2.1.0","sdkVersion":"kfp-2.0.0",
+        "root":{"dag":{"tasks":{}},"inputDefinitions":{"parameters":{
+          "a":{"parameterType":"NUMBER_INTEGER"},"x":{"parameterType":"NUMBER_DOUBLE"},
+          "s":{"parameterType":"STRING","defaultValue":"hi","isOptional":true},
+          "flag":{"parameterType":"BOOLEAN","defaultValue":false,"isOptional":true}}}}})";
+
+// A version whose parameters the v1 API does not list (a PipelineSpec's), then its template.
+void script_v2_version(test::FakeTransport& transport, std::string_view template_text) {
+  transport.answer(200, R"({"id":"v1","name":"add","parameters":[]})");
+  transport.answer(200, template_reply(template_text));
+}
+
+constexpr const char* v2_yaml_template =
+    "pipelineInfo: {name: add}\nschemaVersion: 2.1.0\nsdkVersion: kfp-2.7.0\n"
+    "root:\n  dag: {tasks: {}}\n  inputDefinitions:\n    parameters:\n"
+    "      a: {parameterType: NUMBER_INTEGER}\n      flag: {parameterType: BOOLEAN}\n"
+    "      s: {parameterType: STRING, defaultValue: hi}\n";
+
+api::CreateRun v2_run(boost::json::object parameters) {
+  api::CreateRun create;
+  create.name = "add-1";
+  create.description = "kfp-publish-run-key:0123";
+  create.experiment_id = "e1";
+  create.pipeline_id = "p1";
+  create.version_id = "v1";
+  create.parameters = std::move(parameters);
+  return create;
+}
+
+}  // namespace
+
+TEST_CASE("v1: a v2 pipeline's parameters go in runtime_config, typed as KFP 1.8's Value") {
+  Fixture f("1.8.5");
+  script_v2_version(f.transport, v2_json_template);
+  f.transport.answer(200, R"({"run":{"id":"r1","name":"add-1","status":""}})");
+  auto create = v2_run({{"a", 3}, {"x", 2}, {"s", "yo"}});
+  create.pipeline_root = "minio://mlpipeline/v2";
+  auto run = f.api->create_run(create, "team-a", "kfp-publish-run-key:0123");
+  REQUIRE(run.has_value());
+  CHECK(path_of(f.sent(1)) == "/apis/v1beta1/pipeline_versions/v1/templates");
+  CHECK(body_of(f.sent(2)).at("pipeline_spec") == boost::json::parse(R"({"runtime_config":{
+    "parameters":{"a":{"int_value":"3"},"x":{"double_value":2.0},"s":{"string_value":"yo"}},
+    "pipeline_root":"minio://mlpipeline/v2"}})"));
+}
+
+TEST_CASE("v1: KFP 1.8 cannot take a boolean, list or struct for a v2 pipeline: exit 3 before the create") {
+  Fixture f("1.8.5");
+  script_v2_version(f.transport, v2_json_template);
+  auto run = f.api->create_run(v2_run({{"flag", true}}), "team-a", "m");
+  REQUIRE_FALSE(run.has_value());
+  CHECK(run.error().kind == util::ErrorKind::invalid_parameters);
+  CHECK(run.error().message.find("BOOLEAN") != std::string::npos);
+  CHECK(f.transport.sent.size() == 2);  // the version and its template: no run was created
+}
+
+TEST_CASE("v1: on a 2.x server a v2 pipeline's parameters are plain JSON values in runtime_config") {
+  Fixture f("2.3.0");
+  script_v2_version(f.transport, v2_yaml_template);
+  f.transport.answer(200, R"({"run":{"id":"r1","name":"add-1","status":"Pending"}})");
+  auto run = f.api->create_run(v2_run({{"flag", true}}), "team-a", "m");
+  REQUIRE(run.has_value());
+  CHECK(body_of(f.sent(2)).at("pipeline_spec") ==
+        boost::json::parse(R"({"runtime_config":{"parameters":{"flag":true}}})"));
+}
+
+TEST_CASE("v1: get_version reads a v2 pipeline's declared inputs from its template (the v1 API lists none)") {
+  Fixture f("2.3.0");
+  script_v2_version(f.transport, v2_yaml_template);
+  auto version = f.api->get_version("p1", "v1");
+  REQUIRE(version.has_value());
+  CHECK(version->kind == api::PipelineKind::pipeline_spec);
+  auto parsed = package::parse(boost::json::serialize(version->pipeline_spec), "version v1");
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->inputs.size() == 3);
+  CHECK(parsed->inputs[0].name == "a");
+  CHECK(parsed->inputs[0].type == package::ParameterType::number_integer);
+  CHECK_FALSE(parsed->inputs[0].optional);
+  CHECK(parsed->inputs[1].type == package::ParameterType::boolean);
+  CHECK(parsed->inputs[2].default_value == std::optional<boost::json::value>(boost::json::value("hi")));
+}
+
+TEST_CASE("v1: an Argo workflow is known by its listed parameters: no template is read") {
+  Fixture f("1.8.5");
+  f.transport.answer(200, R"({"id":"v1","name":"wf","parameters":[{"name":"message","value":"hello"}]})");
+  f.transport.answer(200, R"({"run":{"id":"r1","name":"wf-1","status":""}})");
+  auto run = f.api->create_run(v2_run({{"message", "hi"}}), "team-a", "m");
+  REQUIRE(run.has_value());
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(body_of(f.sent(1)).at("pipeline_spec") ==
+        boost::json::parse(R"({"parameters":[{"name":"message","value":"hi"}]})"));
 }

@@ -3,6 +3,8 @@
 #include "unit/api/fake_transport.hpp"
 #include "unit/api/sent_request.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>
 
@@ -14,19 +16,10 @@ using test::query_of;
 
 namespace {
 
-api::ServerInfo server_info(std::string version) {
-  api::ServerInfo info;
-  info.api = "v2beta1";
-  info.version = std::move(version);
-  info.multi_user = true;
-  info.supports_tags = api::version_at_least(info.version, 2, 17);
-  return info;
-}
-
 struct Fixture : test::FakeConnection {
   explicit Fixture(std::string version = "2.17.0")
       : FakeConnection(test::connection_options("http://kfp.example:8888", 2)) {
-    auto made = api::make_api(connection, server_info(std::move(version)));
+    auto made = api::make_api(connection, test::server_info("v2beta1", std::move(version)));
     REQUIRE(made.has_value());
     api = std::move(*made);
   }
@@ -177,6 +170,7 @@ TEST_CASE("v2: a run carries typed parameters in runtime_config; a lost create i
   create.version_id = "v1";
   create.parameters = {{"epochs", 3}, {"flag", true}};
   create.pipeline_root = "minio://mlpipeline/v2";
+  create.pipeline_kind = api::PipelineKind::pipeline_spec;
   auto run = f.api->create_run(create, "team-a", marker);
   REQUIRE(run.has_value());
   CHECK(run->id == "r5");
@@ -204,4 +198,79 @@ TEST_CASE("v2: terminate uses the colon verb; recurring runs are listed under re
   CHECK((*job)->max_concurrency == 2);
   CHECK((*job)->interval_seconds == 3600);
   CHECK((*job)->enabled);
+}
+
+TEST_CASE("v2: 2.15's generic 400 on upload_version is read after a look at the pipeline") {
+  api::UploadVersion upload;
+  upload.pipeline_id = "p1";
+  upload.name = "v";
+  upload.filename = "pipeline.yaml";
+  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  const char* generic =
+      R"({"error_message":"Failed to create a pipeline version","error_details":"Failed to create a pipeline version"})";
+  SUBCASE("the pipeline is there: the create was not authorized") {
+    Fixture f("2.15.0");
+    f.transport.answer(400, generic);
+    f.transport.answer(200, R"({"pipeline_id":"p1","name":"hello"})");
+    auto version = f.api->upload_version(upload);
+    REQUIRE_FALSE(version.has_value());
+    CHECK(version.error().kind == util::ErrorKind::forbidden);
+    CHECK(path_of(f.sent(1)) == "/apis/v2beta1/pipelines/p1");
+  }
+  SUBCASE("the pipeline is gone") {
+    Fixture f("2.15.0");
+    f.transport.answer(400, generic);
+    f.transport.answer(404, R"({"code":5,"message":"Pipeline p1 not found"})");
+    auto version = f.api->upload_version(upload);
+    REQUIRE_FALSE(version.has_value());
+    CHECK(version.error().kind == util::ErrorKind::not_found);
+  }
+  SUBCASE("2.5 names the cause: no second look") {
+    Fixture f("2.5.0");
+    f.transport.answer(
+        400,
+        R"({"error_message":"Failed to create a pipeline version due to authorization error: Authorization Failure: User 'x' is not authorized","error_details":""})");
+    auto version = f.api->upload_version(upload);
+    REQUIRE_FALSE(version.has_value());
+    CHECK(version.error().kind == util::ErrorKind::forbidden);
+    CHECK(f.transport.sent.size() == 1);
+  }
+}
+
+TEST_CASE("v2: an Argo workflow's parameters go through the v1beta1 run API, which carries them") {
+  Fixture f("2.3.0");
+  // The version says what it runs: its pipeline_spec is the workflow.
+  f.transport.answer(200, R"({"pipeline_version_id":"v1","pipeline_id":"p1","display_name":"wf",
+    "pipeline_spec":{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":{"generateName":"wf-"},
+      "spec":{"arguments":{"parameters":[{"name":"message","value":"hello"}]}}}})");
+  f.transport.answer(
+      200, R"({"run":{"id":"r1","name":"wf-1","status":"Pending","created_at":"2025-05-01T10:00:00Z"}})");
+  api::CreateRun create;
+  create.name = "wf-1";
+  create.description = marker;
+  create.experiment_id = "e1";
+  create.pipeline_id = "p1";
+  create.version_id = "v1";
+  create.parameters = {{"message", "hi"}};
+  auto run = f.api->create_run(create, "team-a", marker);
+  REQUIRE(run.has_value());
+  CHECK(run->id == "r1");
+  CHECK(run->created_at == "2025-05-01T10:00:00Z");
+  CHECK(path_of(f.sent(0)) == "/apis/v2beta1/pipelines/p1/versions/v1");
+  CHECK(path_of(f.sent(1)) == "/apis/v1beta1/runs");
+  CHECK(body_of(f.sent(1)).at("pipeline_spec") ==
+        boost::json::parse(R"({"parameters":[{"name":"message","value":"hi"}]})"));
+}
+
+TEST_CASE("v2: a run without parameters needs no look at the version") {
+  Fixture f;
+  f.transport.answer(200, R"({"run_id":"r1","state":"PENDING"})");
+  api::CreateRun create;
+  create.name = "x";
+  create.experiment_id = "e1";
+  create.pipeline_id = "p1";
+  create.version_id = "v1";
+  REQUIRE(f.api->create_run(create, "team-a", marker).has_value());
+  CHECK(f.transport.sent.size() == 1);
+  CHECK(path_of(f.sent(0)) == "/apis/v2beta1/runs");
 }

@@ -207,6 +207,12 @@ TEST_CASE("an apply file is one document of bounded size: hostile inputs stop be
             .find("apply.yaml:3:") == 0);
   CHECK(problems(header + "---\n" + header).find("apply.yaml:3:1: a second YAML document") == 0);
   CHECK(problems(header + "kind: Apply\n")
-            .find("apply.yaml:3:1: invalid YAML: mapping key \"kind\" already defined") == 0);
+            .find("apply.yaml:3:1: invalid YAML: mapping key \"kind\" already defined") != std::string::npos);
+  CHECK(problems(declared + "experiments: []\n")
+            .find("apply.yaml:5:1: invalid YAML: mapping key \"experiments\" already") != std::string::npos);
+  // Only size is judged for the whole file: a string field may hold what JSON numbers cannot.
+  auto described = parse(header + "experiments: [{name: e, description: .inf}]\n");
+  REQUIRE_MESSAGE(described.has_value(), described.error().message);
+  CHECK(described->experiments[0].description == ".inf");
   CHECK(problems(header + "x: caf\xe9\n").find("apply.yaml:3:7: not UTF-8 text") == 0);
 }

@@ -11,6 +11,8 @@
 #include "util/exit_code.hpp"
 #include "util/file.hpp"
 
+#include "unit/yaml/fuzz_seed.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -53,15 +55,6 @@ std::string merge_bomb(int levels, int width) {
   return text;
 }
 
-std::string seed(const std::string& name) {
-  std::ifstream in(std::filesystem::path(KFP_SOURCE_DIR) / "tests/fuzz/seeds/package" / name,
-                   std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 std::vector<Hostile> hostile_inputs() {
   std::string block_nesting;
   for (int i = 0; i < 100'000; ++i) block_nesting += "- ";
@@ -77,12 +70,12 @@ std::vector<Hostile> hostile_inputs() {
        "YAML nests deeper than"},
       {"100,000 block sequences", block_nesting + "x\n", "YAML nests deeper than"},
       {"600 nested mappings", mapping_nesting, "YAML nests deeper than"},
-      {"a top-level ',' after a flow mapping", seed("regression-comma-after-flow-mapping"),
+      {"a top-level ',' after a flow mapping", test::fuzz_seed("regression-comma-after-flow-mapping"),
        "a ',' after a flow collection"},
-      {"a top-level ',' after a JSON package", seed("regression-comma-after-flow-collection.json"),
+      {"a top-level ',' after a JSON package", test::fuzz_seed("regression-comma-after-flow-collection.json"),
        "a ',' after a flow collection"},
-      {"a ',' after comment lines (yaml-cpp's endless documents)", seed("yaml-cpp-endless-documents-2.yaml"),
-       "YAML document"},
+      {"a ',' after comment lines (yaml-cpp's endless documents)",
+       test::fuzz_seed("yaml-cpp-endless-documents-2.yaml"), "YAML document"},
       {"5,000 documents", documents, "YAML document"},
       {"a Latin-1 byte", "message: caf\xe9\n", "not UTF-8 text (byte 0xe9"},
       {"a NUL byte", std::string("message: a\0b\n", 13), "not UTF-8 text (byte 0x00"},

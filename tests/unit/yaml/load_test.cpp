@@ -3,6 +3,8 @@
 
 #include "yaml/load.hpp"
 
+#include "unit/yaml/fuzz_seed.hpp"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -21,15 +23,6 @@ bool refused_as_too_deep(const std::string& text, const yaml::Source& source = p
   auto shape = yaml::check_shape(text, source);
   return !shape && shape.error().message.find("nests deeper than " +
                                               std::to_string(source.limits.max_depth)) != std::string::npos;
-}
-
-std::string seed(const std::string& name) {
-  std::ifstream in(std::filesystem::path(KFP_SOURCE_DIR) / "tests/fuzz/seeds/package" / name,
-                   std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace
@@ -131,7 +124,7 @@ TEST_CASE("commas that YAML allows still pass the shape scan") {
 
 TEST_CASE("a stream yaml-cpp would read as documents without end is refused with a bounded count") {
   // Found by fuzz_package: a top-level ',' after comment lines, not after a flow collection.
-  const std::string finding = seed("yaml-cpp-endless-documents-2.yaml");
+  const std::string finding = test::fuzz_seed("yaml-cpp-endless-documents-2.yaml");
   for (const auto& source : {package, params}) {
     auto loaded = yaml::load_documents(finding, source);
     REQUIRE(loaded.has_error());
