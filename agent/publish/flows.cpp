@@ -513,7 +513,7 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
   if (request.wait) {
     wait_for(request, std::move(run), report, contest);
   } else {
-    settle_patiently(contest, report, request.status_failure_budget);
+    (void)settle_patiently(contest, report, request.status_failure_budget);
   }
 }
 
@@ -564,7 +564,7 @@ util::Result<api::Run> Flows::settle(Contest& contest, report::Report& report,
   return winner;
 }
 
-void Flows::settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget) {
+api::Run Flows::settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget) {
   auto pause = first_failure_pause;
   std::optional<http::Clock::TimePoint> failing_since;
   for (;;) {
@@ -575,7 +575,7 @@ void Flows::settle_patiently(Contest& contest, report::Report& report, util::Mil
                         report.run->id));
     }
     auto settled = settle(contest, report, std::nullopt);
-    if (settled) return;
+    if (settled) return std::move(*settled);
     if (!transient(settled.error())) throw util::Error(settled.error());
     if (!failing_since) failing_since = clock_.now();
     if (clock_.now() - *failing_since >= budget) throw util::Error(settled.error());
@@ -660,6 +660,9 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
             fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
     }
     if (clock_.now() >= deadline) {
+      // A wait shorter than the settle window still ends with one run for the key: the check
+      // runs first (past the deadline by at most the window), then the timeout is reported.
+      if (!contest.decided) run = settle_patiently(contest, report, request.status_failure_budget);
       if (request.on_timeout == OnTimeout::cancel) cancel(run.id, "--wait-timeout reached");
       const std::string state =
           failing_since ? fmt::format("state unknown: {}", last_failure->message) : "state " + run.state;

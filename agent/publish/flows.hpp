@@ -132,8 +132,8 @@ class Flows {
   // Lists the key's runs, ends this invocation's losers and reports the winner, which it returns.
   util::Result<api::Run> settle(Contest& contest, report::Report& report,
                                 std::optional<util::Milliseconds> within);
-  // settle() at `due`, riding out failing listings for `budget`. Throws util::Error.
-  void settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget);
+  // settle() at `due`, riding out failing listings for `budget`; the winner. Throws util::Error.
+  api::Run settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget);
   void follow(const api::Run& run, const Contest& contest, report::Report& report) const;
   void check_same_parameters(const api::Run& run, const boost::json::object& parameters) const;
   void wait_for(const RunRequest& request, api::Run run, report::Report& report, Contest& contest);

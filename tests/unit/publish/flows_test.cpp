@@ -804,3 +804,25 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("concurrency: a --wait-timeout shorter than the settle window still leaves one run") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.on_create_run = [&](const api::Run& ours) {
+    f.api.runs.push_back(other_run(f.api, key_marker(), "a-first", ours.created_at));
+  };
+  auto request = run_request();
+  request.wait = true;
+  request.wait_timeout = util::Milliseconds{2000};
+  report::Report report;
+  std::optional<util::ErrorKind> kind;
+  try {
+    f.flows.run(request, report, &published);
+  } catch (const util::Error& e) {
+    kind = e.kind();
+  }
+  CHECK(kind == util::ErrorKind::timeout);
+  CHECK(report.run->id == "a-first");
+  CHECK(wrote(f.api, "terminate_run r1"));
+}
