@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace kfp::api {
 
 ApiRequest get_request(std::string path, QueryParams query, Endpoint endpoint) {
@@ -50,6 +52,23 @@ ApiRequest upload_request(std::string path, QueryParams query, MultipartBody mul
 ApiRequest with_query(ApiRequest request, const QueryParams& more) {
   request.query.insert(request.query.end(), more.begin(), more.end());
   return request;
+}
+
+FailureRefinement parameter_refusal() {
+  return [](util::Failure& failure, const ServerAnswer& answer) {
+    if (answer.status != 400 && answer.status != 500) return;
+    std::string lower = answer.message;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool about_parameters = lower.find("input parameter") != std::string::npos ||
+                                  lower.find("parameter(s) provided") != std::string::npos ||
+                                  (lower.find("parameter") != std::string::npos &&
+                                   (lower.find("invalid input error") != std::string::npos ||
+                                    lower.find("is not optional") != std::string::npos));
+    if (!about_parameters) return;
+    failure.kind = util::ErrorKind::invalid_parameters;
+    failure.hint =
+        "check the parameters against the pipeline's declared inputs (kfp-publish validate PACKAGE)";
+  };
 }
 
 util::Result<void> perform(Connection& connection, const ApiRequest& request, std::string_view what) {

@@ -28,6 +28,11 @@ namespace kfp::api {
 // A multipart upload to one of the upload endpoints (their own error bodies, Endpoint::upload).
 [[nodiscard]] ApiRequest upload_request(std::string path, QueryParams query, MultipartBody multipart);
 
+// A run or recurring-run create's refinement: the template's refusal of the parameters
+// (v2_template.go's input checks, argo_template.go's VerifyParameters) reads as invalid_parameters,
+// whether the release answers it with 400 or, wrapped as internal, with 500.
+[[nodiscard]] FailureRefinement parameter_refusal();
+
 // The request with more query parameters appended.
 [[nodiscard]] ApiRequest with_query(ApiRequest request, const QueryParams& more);
 

@@ -264,7 +264,7 @@ class V1Api final : public KfpApi {
     if (upload.pipeline_id.empty()) return upload_pipeline(upload);
     QueryParams query{{"name", upload_text(upload.name)}, {"pipelineid", upload.pipeline_id}};
     // 1.8's upload_version unescapes the name a second time (GetPipelineName) but not the
-    // description (pipeline_upload_server.go:165, a plain Query().Get): it is encoded once.
+    // description (pipeline_upload_server.go:167 @1.8.5, a plain Query().Get): it is encoded once.
     if (!upload.description.empty()) query.emplace_back("description", upload.description);
     auto version =
         create_upload(upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
@@ -326,9 +326,10 @@ class V1Api final : public KfpApi {
                               boost::json::array{reference("EXPERIMENT", run.experiment_id, "OWNER"),
                                                  reference("PIPELINE_VERSION", run.version_id, "CREATOR")}}};
     if (!run.service_account.empty()) body["service_account"] = run.service_account;
+    auto request = post_json_request(fmt::format("{}/runs", base), std::move(body));
+    request.refine_failure = parameter_refusal();
     return create_object(
-        connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
-        fmt::format("create run {}", run.name),
+        connection_, request, fmt::format("create run {}", run.name),
         [this](const boost::json::value& detail) { return to_run_of_detail(detail); },
         [&] { return find_run(run.experiment_id, ns, marker); });
   }

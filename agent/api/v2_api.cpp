@@ -255,26 +255,23 @@ class V2Api final : public KfpApi {
 
   util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
                                const std::string& marker) override {
-    PipelineKind kind = run.pipeline_kind;
-    if (kind == PipelineKind::unknown && !run.parameters.empty()) {
-      auto version = get_version(run.pipeline_id, run.version_id);
-      if (!version) return version.error();
-      kind = version->kind;
-    }
-    if (kind == PipelineKind::argo_workflow && !run.parameters.empty()) {
+    auto kind = kind_of_version(run);
+    if (!kind) return kind.error();
+    if (*kind == PipelineKind::argo_workflow && !run.parameters.empty()) {
       // A v2beta1 run blanks the v1-style parameters (api_converter.go toModelRun: specParams = ""),
       // and an Argo workflow reads no others (argo_template.go RunWorkflow): on v2beta1 it would run
       // on its defaults. The v1beta1 run API, which every 2.x server serves, carries them.
       CreateRun v1_run = run;
-      v1_run.pipeline_kind = kind;
+      v1_run.pipeline_kind = *kind;
       return v1_->create_run(v1_run, ns, marker);
     }
     boost::json::object body = run_body(run);
     boost::json::object runtime{{"parameters", run.parameters}};
     if (!run.pipeline_root.empty()) runtime["pipeline_root"] = run.pipeline_root;
     body["runtime_config"] = std::move(runtime);
-    return create_object(connection_, post_json_request(fmt::format("{}/runs", base), std::move(body)),
-                         fmt::format("create run {}", run.name), to_run,
+    auto request = post_json_request(fmt::format("{}/runs", base), std::move(body));
+    request.refine_failure = parameter_refusal();
+    return create_object(connection_, request, fmt::format("create run {}", run.name), to_run,
                          [&] { return find_run(run.experiment_id, ns, marker); });
   }
 
@@ -307,20 +304,29 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<RecurringRun> create_recurring_run(const RecurringRun& job, const std::string& ns) override {
-    boost::json::object body = run_body(job);
-    body["runtime_config"] = {{"parameters", job.parameters}};
+    auto kind = kind_of_version(job);
+    if (!kind) return kind.error();
+    // As for runs: v2beta1 blanks an Argo workflow's parameters (api_converter.go toModelJob:
+    // specParams = ""), the v1beta1 job API carries them (toModelJob's v1 branch).
+    const bool through_v1 = *kind == PipelineKind::argo_workflow && !job.parameters.empty();
+    boost::json::object body = through_v1 ? v1_job_body(job) : run_body(job);
+    if (!through_v1) {
+      body["runtime_config"] = {{"parameters", job.parameters}};
+      body["mode"] = job.enabled ? "ENABLE" : "DISABLE";
+    }
     body["max_concurrency"] = std::to_string(job.max_concurrency);
-    body["mode"] = job.enabled ? "ENABLE" : "DISABLE";
     body["no_catchup"] = true;
     if (job.interval_seconds) {
       body["trigger"] = {{"periodic_schedule", {{"interval_second", std::to_string(*job.interval_seconds)}}}};
     } else {
       body["trigger"] = {{"cron_schedule", {{"cron", job.cron}}}};
     }
-    auto created =
-        create_object(connection_, post_json_request(fmt::format("{}/recurringruns", base), std::move(body)),
-                      fmt::format("create recurring run {}", job.name), to_recurring_run,
-                      [&] { return find_recurring_run(job.name, ns); });
+    const std::string path = through_v1 ? "/apis/v1beta1/jobs" : fmt::format("{}/recurringruns", base);
+    auto request = post_json_request(path, std::move(body));
+    request.refine_failure = parameter_refusal();
+    auto created = create_object(connection_, request, fmt::format("create recurring run {}", job.name),
+                                 through_v1 ? v1_job_parser() : to_recurring_run,
+                                 [&] { return find_recurring_run(job.name, ns); });
     if (created && created->name.empty()) created->name = job.name;
     return created;
   }
@@ -346,6 +352,49 @@ class V2Api final : public KfpApi {
   }
 
  private:
+  // What the version runs when parameters make it matter: the caller's word, else the version's spec.
+  util::Result<PipelineKind> kind_of_version(const RunSettings& run) {
+    if (run.pipeline_kind != PipelineKind::unknown || run.parameters.empty()) return run.pipeline_kind;
+    auto version = get_version(run.pipeline_id, run.version_id);
+    if (!version) return version.error();
+    return version->kind;
+  }
+
+  // A v1beta1 Job (job.proto): an Argo workflow's parameters as strings, references for the
+  // experiment and version, `enabled` for the mode.
+  static boost::json::object v1_job_body(const RecurringRun& job) {
+    boost::json::array parameters;
+    for (const auto& [name, value] : job.parameters) {
+      parameters.push_back(
+          {{"name", name},
+           {"value", value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value)}});
+    }
+    auto reference = [](std::string_view type, const std::string& id, std::string_view relationship) {
+      return boost::json::object{{"key", {{"type", type}, {"id", id}}}, {"relationship", relationship}};
+    };
+    boost::json::object body{
+        {"name", job.name},
+        {"description", job.description},
+        {"pipeline_spec", {{"parameters", std::move(parameters)}}},
+        {"resource_references", boost::json::array{reference("EXPERIMENT", job.experiment_id, "OWNER"),
+                                                   reference("PIPELINE_VERSION", job.version_id, "CREATOR")}},
+        {"enabled", job.enabled}};
+    if (!job.service_account.empty()) body["service_account"] = job.service_account;
+    return body;
+  }
+
+  static std::function<RecurringRun(const boost::json::value&)> v1_job_parser() {
+    return [](const boost::json::value& value) {
+      const auto& o = object_of(value);
+      RecurringRun job;
+      job.id = string_field(o, "id");
+      job.name = string_field(o, "name");
+      job.description = string_field(o, "description");
+      job.enabled = bool_field(o, "enabled");
+      return job;
+    };
+  }
+
   // The body fields a run and a recurring run share (run.proto, recurring_run.proto).
   static boost::json::object run_body(const RunSettings& run) {
     boost::json::object body{{"display_name", run.name},

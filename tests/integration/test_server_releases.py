@@ -104,6 +104,28 @@ class RunParametersArrive(ReleaseCase):
                 self.assertEqual(workflows[0]["parameters"].get("message"), "from-ci", workflows)
                 self.assertEqual(len(self.posts("/apis/v2beta1/runs")), 1)
 
+    def test_an_argo_workflows_recurring_run_keeps_its_parameters_on_2x(self):
+        # toModelJob blanks the v1 parameters of a v2beta1 recurring run too (specParams = ""):
+        # apply creates an Argo workflow's schedule through the v1beta1 job API.
+        for release in ("2.3.0", "2.17.0"):
+            with self.subTest(release=release):
+                self.restart(release)
+                if self.emu.post("/apis/v1beta1/jobs", {}, token=self.token).status == 404:
+                    self.skipTest("the emulator does not serve POST /apis/v1beta1/jobs (job.proto:68 @2.3.0)")
+                self.argo()
+                apply_file = self.write("apply.yaml", (
+                    "apiVersion: kfp-publish/v1\nkind: Apply\n"
+                    "pipelines:\n  - {name: hello-argo, package: hello-argo.yaml}\n"
+                    "experiments:\n  - {name: nightly}\n"
+                    "recurringRuns:\n  - {name: nightly-argo, pipeline: hello-argo, experiment: nightly,"
+                    " cron: '0 0 2 * * *', parameters: {message: from-ci}}\n"))
+                result = self.kfp("apply", "-f", apply_file, "-o", "json")
+                self.assertEqual(result.code, 0, result)
+                jobs = self.state().get("recurring_runs", [])
+                self.assertEqual(len(jobs), 1, jobs)
+                self.assertIn("from-ci", json.dumps(jobs[0]), jobs)
+                self.assertEqual(len(self.posts("/apis/v1beta1/jobs")), 1, self.emu.requests_log())
+
     def test_an_argo_workflows_parameters_reach_it_on_1_8(self):
         self.restart("1.8.5", auth=False)  # single-user: 1.8's uploads need no identity there
         result = self.kfp("publish", self.argo(), "--pipeline", "hello-argo", "--run", "--experiment", "ci",
@@ -206,7 +228,7 @@ class UploadsIgnoreTheTokenOn18(ReleaseCase):
 
 class VersionDescriptionOn18(ReleaseCase):
     """Point 4. 1.8's upload_version unescapes the version name a second time (GetPipelineName) but
-    not the description (pipeline_upload_server.go:159-165 @1.8.5): sent encoded twice, the digest
+    not the description (pipeline_upload_server.go:159-167 @1.8.5): sent encoded twice, the digest
     is stored percent-encoded and never matches again."""
 
     def publish(self, package, *extra):

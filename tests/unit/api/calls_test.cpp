@@ -200,3 +200,23 @@ TEST_CASE("perform needs only a 2xx answer") {
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().http_status == 400);
 }
+
+TEST_CASE("a run create's refused parameters are invalid_parameters, whether 400 or wrapped as 500") {
+  auto refine = api::parameter_refusal();
+  util::Failure typed{util::ErrorKind::usage, "create run x: HTTP 400", "", 400};
+  refine(typed,
+         {400, "Failed to create a run: input parameter epochs requires type double or integer", true});
+  CHECK(typed.kind == util::ErrorKind::invalid_parameters);
+  // KFP 1.8 wraps argo_template's VerifyParameters as InternalServerError: a 500.
+  util::Failure argo{util::ErrorKind::server, "create run x: HTTP 500", "", 500};
+  refine(
+      argo,
+      {500,
+       "Failed to create a new run.: InternalServerError: failed to generate the ExecutionSpec.: Failed to "
+       "verify parameters.: Invalid input error: Unrecognized input parameter: gs_secret",
+       true});
+  CHECK(argo.kind == util::ErrorKind::invalid_parameters);
+  util::Failure other{util::ErrorKind::server, "create run x: HTTP 500", "", 500};
+  refine(other, {500, "Internal error: database is locked", true});
+  CHECK(other.kind == util::ErrorKind::server);
+}

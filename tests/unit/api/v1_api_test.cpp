@@ -183,7 +183,8 @@ TEST_CASE("v1: upload_version sends pipelineid, name and description; the versio
   auto query = query_of(request);
   CHECK(query["pipelineid"] == "p1");
   CHECK(percent_decode(query["name"]) == "sha256-abc");
-  // 1.8 unescapes the version name a second time, its description not (pipeline_upload_server.go:159-165).
+  // 1.8 unescapes the version name a second time, its description not (pipeline_upload_server.go:159-167
+  // @1.8.5).
   CHECK(query["name"] == "sha256-abc");
   CHECK(percent_decode(query["name"]) == "sha256-abc");
   CHECK(query["description"] == "digest: sha256:abc");

@@ -274,3 +274,31 @@ TEST_CASE("v2: a run without parameters needs no look at the version") {
   CHECK(f.transport.sent.size() == 1);
   CHECK(path_of(f.sent(0)) == "/apis/v2beta1/runs");
 }
+
+TEST_CASE("v2: an Argo workflow's recurring run takes its parameters through the v1beta1 job API") {
+  Fixture f("2.3.0");
+  f.transport.answer(200, R"({"id":"j1","name":"nightly","enabled":true})");
+  api::RecurringRun job;
+  job.name = "nightly";
+  job.experiment_id = "e1";
+  job.pipeline_id = "p1";
+  job.version_id = "v1";
+  job.parameters = {{"message", "hi"}};
+  job.cron = "0 0 2 * * *";
+  job.pipeline_kind = api::PipelineKind::argo_workflow;
+  auto created = f.api->create_recurring_run(job, "team-a");
+  REQUIRE(created.has_value());
+  CHECK(created->id == "j1");
+  CHECK(path_of(f.sent(0)) == "/apis/v1beta1/jobs");
+  CHECK(body_of(f.sent(0)) == boost::json::parse(R"({"name":"nightly","description":"",
+    "pipeline_spec":{"parameters":[{"name":"message","value":"hi"}]},
+    "resource_references":[{"key":{"type":"EXPERIMENT","id":"e1"},"relationship":"OWNER"},
+                           {"key":{"type":"PIPELINE_VERSION","id":"v1"},"relationship":"CREATOR"}],
+    "enabled":true,"max_concurrency":"1","no_catchup":true,"trigger":{"cron_schedule":{"cron":"0 0 2 * * *"}}})"));
+
+  Fixture g("2.3.0");
+  g.transport.answer(200, R"({"recurring_run_id":"j2","display_name":"nightly"})");
+  job.pipeline_kind = api::PipelineKind::pipeline_spec;
+  REQUIRE(g.api->create_recurring_run(job, "team-a").has_value());
+  CHECK(path_of(g.sent(0)) == "/apis/v2beta1/recurringruns");
+}
