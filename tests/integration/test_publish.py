@@ -222,6 +222,7 @@ class NothingSentTest(PublishTestCase):
              "--run-name", "r" * 256),
             ("run", "--pipeline", "hello", "--experiment", "ci", "--run-name", "r" * 256),
             ("run", "--pipeline", "hello", "--experiment", "ci", "--service-account", "s" * 256),
+            ("run", "--pipeline", "hello", "--experiment", "ci", "--namespace", "n" * 64),
         ]
         for args in cases:
             with self.subTest(args=[a if len(str(a)) < 40 else f"{str(a)[:20]}…({len(str(a))})" for a in args]):
