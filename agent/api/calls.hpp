@@ -111,7 +111,12 @@ template <class Parse, class Lookup>
     return found.has_value();
   });
   if (!reply) return reply.error();
-  if (!*reply) return std::move(*found);
+  if (!*reply) {
+    // Pipeline, PipelineVersion, Experiment and Run say so (kfp_api.hpp): the caller may have to
+    // tell its own object from another process's.
+    if constexpr (requires { found->found_existing; }) found->found_existing = true;
+    return std::move(*found);
+  }
   return parse((*reply)->json);
 }
 

@@ -239,7 +239,8 @@ Connection::Connection(http::Transport& transport, TokenProvider& tokens, http::
       options_(std::move(options)),
       random_(std::random_device{}()) {}
 
-util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
+util::Result<http::Response> Connection::send_once(const ApiRequest& request,
+                                                   std::optional<http::Clock::TimePoint> end) {
   http::Request out;
   out.method = request.method;
   out.url = options_.base_url + request.path + query_string(request.query);
@@ -258,6 +259,11 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
     if (!token) return token.error();
     if (*token) out.headers.set("Authorization", "Bearer " + **token);
     last_token_ = *token;
+    if (end) {
+      out.within = std::chrono::duration_cast<util::Milliseconds>(*end - clock_.now());
+      if (*out.within <= util::Milliseconds{0})
+        return util::fail(util::ErrorKind::network, "no time left to send the request");
+    }
     ++request_count_;
     log_.debug("{} {}", http::to_string(out.method), out.url);
     return transport_.send(out);
@@ -271,8 +277,9 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request) {
   return response;
 }
 
-util::Result<http::Response> Connection::send_checked(const ApiRequest& request) {
-  auto response = send_once(request);
+util::Result<http::Response> Connection::send_checked(const ApiRequest& request,
+                                                      std::optional<http::Clock::TimePoint> end) {
+  auto response = send_once(request, end);
   if (!response || !request.readiness || response->status < 200 || response->status >= 300) return response;
   if (auto not_ready = request.readiness(*response)) {
     // Retried like a lost connection; the status marks it as an answer (to_reply reads it as server).
@@ -331,8 +338,15 @@ void Connection::log_retry(const http::RetryEvent& event, std::string_view what)
 util::Result<ApiReply> Connection::call(const ApiRequest& request, std::string_view what) {
   http::RetryHooks hooks;
   hooks.on_retry = [&](const http::RetryEvent& event) { log_retry(event, what); };
+  http::RetryPolicy policy = options_.retry;
+  std::optional<http::Clock::TimePoint> end;
+  if (request.within) {
+    end = clock_.now() + *request.within;
+    policy.give_up_after =
+        policy.give_up_after ? std::min(*policy.give_up_after, *request.within) : *request.within;
+  }
   auto response = http::retry(
-      options_.retry, clock_, random_, [&] { return send_checked(request); }, hooks);
+      policy, clock_, random_, [&] { return send_checked(request, end); }, hooks);
   return to_reply(std::move(response), request, what);
 }
 

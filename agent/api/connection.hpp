@@ -53,6 +53,9 @@ struct ApiRequest {
   Endpoint endpoint = Endpoint::json_api;
   FailureRefinement refine_failure;  // optional
   ReadinessCheck readiness;          // optional
+  // When set (call() only), the call, retries included, ends within this: each attempt's timeouts
+  // are cut to the time left and no retry starts after it (a wait's deadline).
+  std::optional<util::Milliseconds> within;
 };
 
 struct ApiReply {
@@ -136,9 +139,12 @@ class Connection {
   [[nodiscard]] Caller caller() const { return Caller{options_.identity, options_.namespace_name}; }
 
  private:
-  [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request);
+  // `end`: the request must be over by then (ApiRequest::within).
+  [[nodiscard]] util::Result<http::Response> send_once(const ApiRequest& request,
+                                                       std::optional<http::Clock::TimePoint> end = {});
   // send_once, with a 2xx that the request's readiness check refuses turned into a retryable failure.
-  [[nodiscard]] util::Result<http::Response> send_checked(const ApiRequest& request);
+  [[nodiscard]] util::Result<http::Response> send_checked(const ApiRequest& request,
+                                                          std::optional<http::Clock::TimePoint> end = {});
   [[nodiscard]] util::Result<ApiReply> to_reply(util::Result<http::Response> response,
                                                 const ApiRequest& request, std::string_view what) const;
   void log_retry(const http::RetryEvent& event, std::string_view what);

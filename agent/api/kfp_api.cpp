@@ -87,7 +87,8 @@ PipelineKind kind_of_spec(const boost::json::value& spec) {
 
 util::Result<std::vector<Run>> KfpApi::list_runs_with_marker(const std::string& /*experiment_id*/,
                                                              const std::string& /*ns*/,
-                                                             const std::string& /*marker*/) {
+                                                             const std::string& /*marker*/,
+                                                             std::optional<util::Milliseconds> /*within*/) {
   return util::fail(util::ErrorKind::internal, "this API object cannot list runs by their run key");
 }
 

@@ -38,6 +38,9 @@ struct Pipeline {
   std::string id;
   std::string name;
   std::string namespace_name;
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
+  // found the object instead: made by an earlier attempt of this create or by another process.
+  bool found_existing = false;
 };
 
 struct PipelineVersion {
@@ -48,12 +51,18 @@ struct PipelineVersion {
   std::map<std::string, std::string> tags;
   boost::json::value pipeline_spec;           // null unless fetched
   PipelineKind kind = PipelineKind::unknown;  // known when the spec was fetched
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
+  // found the object instead: made by an earlier attempt of this create or by another process.
+  bool found_existing = false;
 };
 
 struct Experiment {
   std::string id;
   std::string name;
   std::string namespace_name;
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
+  // found the object instead: made by an earlier attempt of this create or by another process.
+  bool found_existing = false;
 };
 
 struct Run {
@@ -67,6 +76,13 @@ struct Run {
   // tie by id, as the server's own sort does. (A default initialiser keeps Run{id, name, state, error}
   // valid where it is written so.)
   std::string created_at = {};
+  std::string description = {};
+  // The parameters the run was given, as the server answers them (v1: their string values); nullopt
+  // when the answer carries none.
+  std::optional<boost::json::object> parameters = {};
+  // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
+  // found the object instead: made by an earlier attempt of this create or by another process.
+  bool found_existing = false;
 };
 
 // Sorts runs as the server's `sort_by=created_at` does: creation time, then id (list.go orders by
@@ -147,15 +163,20 @@ class KfpApi {
                                                                   const std::string& marker) = 0;
   // Every run in the experiment (and namespace) whose description holds `marker`, oldest first
   // (order_oldest_first), each with its id and created_at: what the oldest-wins rule for concurrent
-  // creates with one run key decides on. Pages through the whole list.
-  [[nodiscard]] virtual util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
-                                                                             const std::string& ns,
-                                                                             const std::string& marker);
+  // creates with one run key decides on. Pages through the whole list; `within` bounds each page's
+  // read as ApiRequest::within does (a wait's deadline).
+  [[nodiscard]] virtual util::Result<std::vector<Run>> list_runs_with_marker(
+      const std::string& experiment_id, const std::string& ns, const std::string& marker,
+      std::optional<util::Milliseconds> within = std::nullopt);
   // `marker` must be inside run.description; it is how a lost create is found again.
   [[nodiscard]] virtual util::Result<Run> create_run(const CreateRun& run, const std::string& ns,
                                                      const std::string& marker) = 0;
-  [[nodiscard]] virtual util::Result<Run> get_run(const std::string& run_id) = 0;
+  // `within`: the read, retries included, ends within this (a wait's deadline; ApiRequest::within).
+  [[nodiscard]] virtual util::Result<Run> get_run(
+      const std::string& run_id, std::optional<util::Milliseconds> within = std::nullopt) = 0;
   [[nodiscard]] virtual util::Result<void> terminate_run(const std::string& run_id) = 0;
+  // Moves the run to the archive (:archive, every release): kept, but out of the UI's run list.
+  [[nodiscard]] virtual util::Result<void> archive_run(const std::string& run_id) = 0;
 
   // Where a person looks at the run.
   [[nodiscard]] virtual std::string run_url(const std::string& run_id) const = 0;

@@ -180,11 +180,13 @@ ApiRequest experiment_runs_request(const std::string& experiment_id) {
 struct UploadedPipeline {
   Pipeline pipeline;
   std::optional<PipelineVersion> default_version;
+  std::string description;      // the pipeline's: where 1.8 keeps the first version's digest
+  bool found_existing = false;  // as Pipeline::found_existing
 };
 
 UploadedPipeline to_uploaded_pipeline(const boost::json::value& value) {
   const auto& object = object_of(value);
-  UploadedPipeline uploaded{to_pipeline(value), std::nullopt};
+  UploadedPipeline uploaded{to_pipeline(value), std::nullopt, string_field(object, "description")};
   if (auto it = object.find("default_version"); it != object.end() && it->value().is_object())
     uploaded.default_version = to_version(it->value());
   return uploaded;
@@ -290,13 +292,14 @@ class V1Api final : public KfpApi {
   }
 
   util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
-                                                       const std::string& /*ns*/,
-                                                       const std::string& marker) override {
+                                                       const std::string& /*ns*/, const std::string& marker,
+                                                       std::optional<util::Milliseconds> within) override {
     std::vector<Run> runs;
+    auto request = experiment_runs_request(experiment_id);
+    request.within = within;
     auto listed =
-        each_matching(experiment_runs_request(experiment_id), filter().substring("description", marker),
-                      "runs", description_holds(marker), "list the runs with this run key", list_page_size,
-                      [&](const boost::json::value& item) {
+        each_matching(request, filter().substring("description", marker), "runs", description_holds(marker),
+                      "list the runs with this run key", list_page_size, [&](const boost::json::value& item) {
                         runs.push_back(to_run(item));
                         return false;
                       });
@@ -331,10 +334,18 @@ class V1Api final : public KfpApi {
         [&] { return find_run(run.experiment_id, ns, marker); });
   }
 
-  util::Result<Run> get_run(const std::string& run_id) override {
-    return get_object(connection_, get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id))),
-                      fmt::format("get run {}", run_id),
+  util::Result<Run> get_run(const std::string& run_id, std::optional<util::Milliseconds> within) override {
+    auto request = get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id)));
+    request.within = within;
+    return get_object(connection_, request, fmt::format("get run {}", run_id),
                       [this](const boost::json::value& detail) { return to_run_of_detail(detail); });
+  }
+
+  // run.proto (1.8.5 :89): POST /apis/v1beta1/runs/{id}:archive.
+  util::Result<void> archive_run(const std::string& run_id) override {
+    return perform(connection_,
+                   action_request(fmt::format("{}/runs/{}:archive", base, percent_encode(run_id))),
+                   fmt::format("archive run {}", run_id));
   }
 
   util::Result<void> terminate_run(const std::string& run_id) override {
@@ -543,6 +554,20 @@ class V1Api final : public KfpApi {
     const auto& o = object_of(value);
     Run run{string_field(o, "id"), string_field(o, "name"), runtime_state(string_field(o, "status")),
             string_field(o, "error"), string_field(o, "created_at")};
+    run.description = string_field(o, "description");
+    // v1 parameters are name/value strings (pipeline_spec.parameters).
+    if (auto spec = o.find("pipeline_spec"); spec != o.end() && spec->value().is_object()) {
+      const auto& pipeline_spec = spec->value().as_object();
+      if (auto params = pipeline_spec.find("parameters");
+          params != pipeline_spec.end() && params->value().is_array()) {
+        boost::json::object parameters;
+        for (const auto& item : params->value().as_array()) {
+          if (!item.is_object()) continue;
+          parameters[string_field(item.as_object(), "name")] = string_field(item.as_object(), "value");
+        }
+        run.parameters = std::move(parameters);
+      }
+    }
     if (run.state == "CANCELING") seen_terminating_.insert(run.id);
     if (run.state == "FAILED" && (terminated_.contains(run.id) || seen_terminating_.contains(run.id))) {
       run.state = "CANCELED";
@@ -629,7 +654,10 @@ class V1Api final : public KfpApi {
     auto created = create_object(connection_, request, what, parse, lookup);
     if (created || !is_masked_duplicate(created.error())) return created;
     auto found = lookup();
-    if (found && *found) return std::move(**found);
+    if (found && *found) {
+      if constexpr (requires { (*found)->found_existing; }) (*found)->found_existing = true;
+      return std::move(**found);
+    }
     util::Failure failure = created.error();
     failure.kind = util::ErrorKind::conflict;
     return failure;
@@ -670,7 +698,10 @@ class V1Api final : public KfpApi {
     }
     version.pipeline_id = uploaded->pipeline.id;
     if (version.name.empty()) version.name = pending.name;
-    if (version.description.empty()) version.description = upload.description;
+    // Another process's upload holds its own content: its digest is in its pipeline's description.
+    version.found_existing = uploaded->found_existing;
+    if (version.description.empty())
+      version.description = uploaded->found_existing ? uploaded->description : upload.description;
     return version;
   }
 

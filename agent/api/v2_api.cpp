@@ -59,6 +59,12 @@ Run to_run(const boost::json::value& value) {
   if (auto error = o.find("error"); error != o.end() && error->value().is_object()) {
     run.error = string_field(error->value().as_object(), "message");
   }
+  run.description = string_field(o, "description");
+  if (auto runtime = o.find("runtime_config"); runtime != o.end() && runtime->value().is_object()) {
+    const auto& config = runtime->value().as_object();
+    if (auto params = config.find("parameters"); params != config.end() && params->value().is_object())
+      run.parameters = params->value().as_object();
+  }
   return run;
 }
 
@@ -226,15 +232,16 @@ class V2Api final : public KfpApi {
   }
 
   util::Result<std::vector<Run>> list_runs_with_marker(const std::string& experiment_id,
-                                                       const std::string& ns,
-                                                       const std::string& marker) override {
+                                                       const std::string& ns, const std::string& marker,
+                                                       std::optional<util::Milliseconds> within) override {
     std::vector<Run> runs;
-    auto listed =
-        for_each_item(connection_, runs_with_marker(experiment_id, ns, marker, list_page_size), "runs",
-                      "list the runs with this run key", [&](const boost::json::value& item) {
-                        runs.push_back(to_run(item));
-                        return false;
-                      });
+    auto request = runs_with_marker(experiment_id, ns, marker, list_page_size);
+    request.within = within;
+    auto listed = for_each_item(connection_, request, "runs", "list the runs with this run key",
+                                [&](const boost::json::value& item) {
+                                  runs.push_back(to_run(item));
+                                  return false;
+                                });
     if (!listed) return listed.error();
     order_oldest_first(runs);
     return runs;
@@ -268,15 +275,23 @@ class V2Api final : public KfpApi {
                          [&] { return find_run(run.experiment_id, ns, marker); });
   }
 
-  util::Result<Run> get_run(const std::string& run_id) override {
-    return get_object(connection_, get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id))),
-                      fmt::format("get run {}", run_id), to_run);
+  util::Result<Run> get_run(const std::string& run_id, std::optional<util::Milliseconds> within) override {
+    auto request = get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id)));
+    request.within = within;
+    return get_object(connection_, request, fmt::format("get run {}", run_id), to_run);
   }
 
   util::Result<void> terminate_run(const std::string& run_id) override {
     return perform(connection_,
                    action_request(fmt::format("{}/runs/{}:terminate", base, percent_encode(run_id))),
                    fmt::format("terminate run {}", run_id));
+  }
+
+  // run.proto (v2beta1): POST /apis/v2beta1/runs/{run_id}:archive.
+  util::Result<void> archive_run(const std::string& run_id) override {
+    return perform(connection_,
+                   action_request(fmt::format("{}/runs/{}:archive", base, percent_encode(run_id))),
+                   fmt::format("archive run {}", run_id));
   }
 
   util::Result<std::optional<RecurringRun>> find_recurring_run(const std::string& name,

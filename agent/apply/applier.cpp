@@ -116,6 +116,12 @@ class Applier {
                                publish::limits_for(lane.api().server().version).experiment_name));
       if (planning()) return;
       auto created = take(lane.api().create_described_experiment(entry.name, entry.description, ns_));
+      if (created.found_existing) {
+        // Made meanwhile by another process, or by this create before its answer was lost: not
+        // claimed as this apply's change.
+        result.action = Action::unchanged;
+        result.detail = "created meanwhile";
+      }
       result.id = created.id;
       experiments_[entry.name] = created;
     });

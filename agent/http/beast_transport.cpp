@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -165,6 +166,16 @@ struct BeastTransport::Impl {
   beast::tcp_stream* active = nullptr;
   bool interruptible = false;  // no signal had arrived when this exchange began
   bool abandoned = false;      // a signal cut this exchange short
+  // Request::within as a point in time: no step of this exchange runs past it.
+  std::optional<SteadyTime> cap;
+  std::optional<util::Milliseconds> cap_length;
+
+  // The timeout of the next step: the per-step timeout, cut to what is left of the cap.
+  util::Milliseconds step_timeout() const {
+    if (!cap) return options.timeout;
+    const auto left = std::chrono::duration_cast<util::Milliseconds>(*cap - std::chrono::steady_clock::now());
+    return std::clamp(left, util::Milliseconds{1}, options.timeout);
+  }
 
   // A request started after the signal (terminating the run on the way out) runs to its timeouts.
   bool interrupt_now() {
@@ -209,10 +220,15 @@ struct BeastTransport::Impl {
   }
 
   util::Milliseconds total_timeout() const {
-    return options.total_timeout ? *options.total_timeout : options.timeout * kTotalTimeoutFactor;
+    const auto total = options.total_timeout ? *options.total_timeout : options.timeout * kTotalTimeoutFactor;
+    return cap ? std::min(total, step_timeout()) : total;
   }
 
-  std::string timeout_text() const { return util::format_duration(options.timeout); }
+  std::string timeout_text() const {
+    if (cap_length && *cap_length < options.timeout)
+      return fmt::format("{} (the time left)", util::format_duration(*cap_length));
+    return util::format_duration(options.timeout);
+  }
 
   // Runs the io_context until the operation started by `start` calls its handler. Every operation
   // is on a beast::tcp_stream with an armed expiry, so each one completes.
@@ -244,7 +260,7 @@ struct BeastTransport::Impl {
     };
     auto state = std::make_shared<State>();
     tcp::resolver resolver(ioc);
-    asio::steady_timer timer(ioc, options.timeout);
+    asio::steady_timer timer(ioc, step_timeout());
     ioc.restart();
     resolver.async_resolve(host, std::to_string(port),
                            [state](error_code error, tcp::resolver::results_type results) {
@@ -277,7 +293,7 @@ struct BeastTransport::Impl {
     if (!endpoints) return endpoints.error();
     auto stream = std::make_unique<beast::tcp_stream>(ioc);
     active = stream.get();
-    stream->expires_after(options.timeout);
+    stream->expires_after(step_timeout());
     const error_code error =
         run([&](auto handler) { stream->async_connect(*endpoints, std::move(handler)); });
     if (error == beast::error::timeout) {
@@ -298,7 +314,7 @@ struct BeastTransport::Impl {
     request.set(bhttp::field::host, target.host_header);
     request.set(bhttp::field::user_agent, options.user_agent);
     if (proxy.authorization) request.set(bhttp::field::proxy_authorization, *proxy.authorization);
-    stream.expires_after(options.timeout);
+    stream.expires_after(step_timeout());
     error_code error = run([&](auto handler) { bhttp::async_write(stream, request, std::move(handler)); });
     if (error) {
       return network(fmt::format("cannot send CONNECT {} to the proxy {}: {}", target.host_header,
@@ -308,7 +324,7 @@ struct BeastTransport::Impl {
     bhttp::response_parser<bhttp::empty_body> parser;
     parser.skip(true);  // a CONNECT answer has no body: the tunnel starts right after the header
     parser.header_limit(kMaxHeaderBytes);
-    stream.expires_after(options.timeout);
+    stream.expires_after(step_timeout());
     error = run([&](auto handler) { bhttp::async_read_header(stream, buffer, parser, std::move(handler)); });
     if (error == beast::error::timeout) {
       return network(
@@ -386,7 +402,7 @@ struct BeastTransport::Impl {
       connection->secure->set_verify_callback(ssl::host_name_verification(target.host));
     }
     active = &connection->tcp();
-    connection->tcp().expires_after(options.timeout);
+    connection->tcp().expires_after(step_timeout());
     const error_code error = run([&](auto handler) {
       connection->secure->async_handshake(ssl::stream_base::client, std::move(handler));
     });
@@ -415,7 +431,7 @@ struct BeastTransport::Impl {
             fmt::format("cannot read {} at offset {}: {}", range.path.string(), range.offset + done,
                         n < 0 ? std::strerror(errno) : "the file is shorter than expected"));
       }
-      connection.tcp().expires_after(options.timeout);
+      connection.tcp().expires_after(step_timeout());
       const auto buffer = asio::buffer(chunk.data(), static_cast<std::size_t>(n));
       state.error = run([&](auto handler) { asio::async_write(stream, buffer, std::move(handler)); });
       if (state.error) return write_failure(connection, state.error);
@@ -445,7 +461,7 @@ struct BeastTransport::Impl {
     if (in_memory && total <= kSingleWriteBodyBytes) {
       bhttp::request<bhttp::string_body> message{std::move(header)};
       for (const auto& piece : body.pieces) message.body() += std::get<std::string>(piece.content);
-      connection.tcp().expires_after(options.timeout);
+      connection.tcp().expires_after(step_timeout());
       state.error = run([&](auto handler) { bhttp::async_write(stream, message, std::move(handler)); });
       if (state.error) return write_failure(connection, state.error);
       if (progress && total > 0) progress(total, total);
@@ -453,7 +469,7 @@ struct BeastTransport::Impl {
     }
     bhttp::request<bhttp::empty_body> message{std::move(header)};
     bhttp::request_serializer<bhttp::empty_body> serializer{message};
-    connection.tcp().expires_after(options.timeout);
+    connection.tcp().expires_after(step_timeout());
     state.error =
         run([&](auto handler) { bhttp::async_write_header(stream, serializer, std::move(handler)); });
     if (state.error) return write_failure(connection, state.error);
@@ -462,7 +478,7 @@ struct BeastTransport::Impl {
       if (const auto* text = std::get_if<std::string>(&piece.content)) {
         for (std::size_t offset = 0; offset < text->size(); offset += kChunkBytes) {
           const std::size_t size = std::min(kChunkBytes, text->size() - offset);
-          connection.tcp().expires_after(options.timeout);
+          connection.tcp().expires_after(step_timeout());
           state.error = run([&](auto handler) {
             asio::async_write(stream, asio::buffer(text->data() + offset, size), std::move(handler));
           });
@@ -494,7 +510,7 @@ struct BeastTransport::Impl {
       const auto left =
           std::chrono::duration_cast<util::Milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= util::Milliseconds{0}) return false;
-      connection.tcp().expires_after(std::min(left, options.timeout));
+      connection.tcp().expires_after(std::min(left, step_timeout()));
       return true;
     };
     auto failure = [&](const error_code& error) -> util::Failure {
@@ -510,7 +526,7 @@ struct BeastTransport::Impl {
       }
       if (error == beast::error::timeout) {
         const bool overall =
-            std::chrono::steady_clock::now() + options.timeout > deadline && parser.got_some();
+            std::chrono::steady_clock::now() + step_timeout() > deadline && parser.got_some();
         if (overall) {
           return network(fmt::format("the response from {} did not complete within {}", connection.peer,
                                      util::format_duration(total)));
@@ -651,6 +667,14 @@ BeastTransport::~BeastTransport() = default;
 util::Result<Response> BeastTransport::send(const Request& request, const ProgressCallback& progress) {
   impl_->interruptible = !util::interrupted();
   impl_->abandoned = false;
+  impl_->cap_length = request.within;
+  impl_->cap.reset();
+  if (request.within) {
+    if (*request.within <= util::Milliseconds{0}) {
+      return util::fail(util::ErrorKind::network, "no time left to send the request");
+    }
+    impl_->cap = std::chrono::steady_clock::now() + *request.within;
+  }
   auto response = impl_->send(request, progress);
   impl_->active = nullptr;
   if (!response && impl_->abandoned) {

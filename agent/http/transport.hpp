@@ -52,6 +52,9 @@ struct Request {
   Body body;
   // The largest response body accepted for this request; 0 means TransportOptions::max_response_bytes.
   std::size_t max_response_bytes = 0;
+  // When set, the whole exchange (connect included) ends within this: every step's timeout is cut
+  // to the time left (a wait's deadline). Past it the request fails with kind network.
+  std::optional<util::Milliseconds> within;
 };
 
 struct Response {

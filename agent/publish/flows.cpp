@@ -2,9 +2,11 @@
 
 #include "publish/limits.hpp"
 #include "publish/provenance.hpp"
+#include "util/duration.hpp"
 #include "util/interrupt.hpp"
 
 #include <fmt/format.h>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <random>
@@ -21,6 +23,10 @@ constexpr util::Milliseconds max_poll{10'000};
 // After a failed status check the next comes sooner than a regular poll would, then backs off.
 constexpr util::Milliseconds first_failure_pause{2000};
 constexpr util::Milliseconds max_failure_pause{15'000};
+// A status check is given at least this long before the next heartbeat, which is said early instead.
+constexpr util::Milliseconds min_poll_time{5000};
+// The server stamps created_at in whole seconds (CreatedAtInSec, kfp-2.3.0 model/run.go:304).
+constexpr util::Milliseconds created_at_resolution{1000};
 
 [[noreturn]] void raise(util::ErrorKind kind, std::string message, std::string hint = {}) {
   throw util::Error(kind, std::move(message), std::move(hint));
@@ -74,24 +80,85 @@ bool transient(const util::Failure& failure) {
   return *failure.http_status >= 500 || *failure.http_status == 429;
 }
 
+bool is_final(const std::string& state) {
+  return state == "SUCCEEDED" || state == "SKIPPED" || state == "FAILED" || state == "CANCELED" ||
+         state == "PAUSED";
+}
+
+// The run key's runs as the server orders them; unreadable values compare as they come.
+bool same_value(const boost::json::value& ours, const boost::json::value& theirs) {
+  if (ours.is_number() && theirs.is_number()) return ours.to_number<double>() == theirs.to_number<double>();
+  // v1 answers every value as a string: ours as it was sent (strings as they are, the rest as JSON).
+  if (theirs.is_string() && !ours.is_string()) {
+    boost::system::error_code error;
+    const auto parsed = boost::json::parse(theirs.get_string(), error);
+    return !error && same_value(ours, parsed);
+  }
+  if (ours.is_array() && theirs.is_array()) {
+    const auto& a = ours.get_array();
+    const auto& b = theirs.get_array();
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_value(a[i], b[i])) return false;
+    return true;
+  }
+  if (ours.is_object() && theirs.is_object()) {
+    const auto& a = ours.get_object();
+    const auto& b = theirs.get_object();
+    if (a.size() != b.size()) return false;
+    for (const auto& [key, value] : a) {
+      auto it = b.find(key);
+      if (it == b.end() || !same_value(value, it->value())) return false;
+    }
+    return true;
+  }
+  return ours == theirs;
+}
+
 std::string seconds_text(util::Milliseconds duration) {
   return util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(duration));
 }
 
+std::string attempt_marker() {
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("kfp-publish-attempt:{:016x}", random());
+}
+
+// How long a run the server has stamped may take to show in listings: the workflow's creation in
+// Kubernetes and one INSERT (kfp-2.3.0 resource/resource_manager.go:498-563). KFP_RUN_SETTLE_WINDOW
+// overrides it (0s against a server that commits at once, such as the emulator).
+util::Milliseconds settle_window(const util::Environment& env) {
+  if (auto text = env.get("KFP_RUN_SETTLE_WINDOW")) {
+    if (auto parsed = util::parse_duration(*text)) return *parsed;
+    raise(util::ErrorKind::usage, fmt::format("KFP_RUN_SETTLE_WINDOW={}: not a duration such as 5s", *text));
+  }
+  return default_settle_window;
+}
+
 }  // namespace
+
+bool same_parameters(const boost::json::object& ours, const boost::json::object& theirs) {
+  return same_value(boost::json::value(ours), boost::json::value(theirs));
+}
 
 std::string derived_version_name(const std::string& digest) {
   return "sha256-" + short_digest(digest);
 }
 
+namespace {
+
+// The pipeline and (when given) version names against one release's limits.
+void check_pipeline_names(const std::string& pipeline, const std::optional<std::string>& version,
+                          const ServerLimits& server) {
+  take(check_name(fmt::format("the pipeline name {}", shown(pipeline)), pipeline, server.pipeline_name));
+  if (version)
+    take(check_name(fmt::format("the version name {}", shown(*version)), *version, server.version_name));
+}
+
+}  // namespace
+
 void check_publish_request(const PublishRequest& request) {
-  const ServerLimits every = limits_of_every_release();
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  every.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    every.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, limits_of_every_release());
   take(check_length("the code source URL", request.code_source_url, limits::version_code_source_url));
   std::set<std::string> keys;
   for (const auto& [key, value] : request.tags) {
@@ -118,12 +185,7 @@ void check_publish_request(const PublishRequest& request) {
 
 void check_run_request(const RunRequest& request, const std::vector<package::InputParameter>* declared) {
   const ServerLimits every = limits_of_every_release();
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  every.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    every.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, every);
   take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
                   every.experiment_name));
   take(check_length(fmt::format("the run name {}", shown(request.run_name)), request.run_name,
@@ -136,10 +198,11 @@ void check_run_request(const RunRequest& request, const std::vector<package::Inp
   }
 }
 
-std::string run_description(const std::string& marker, const Provenance& provenance) {
-  std::string description = fmt::format("Started by kfp-publish. {}", marker);
-  // The marker is what a retry looks the run up by: it is never cut. The provenance is: first
-  // the CI run's URL gives way to its short id, then the repository is cut.
+std::string run_description(const std::string& marker, const std::string& attempt,
+                            const Provenance& provenance) {
+  std::string description = fmt::format("Started by kfp-publish. {} {}", marker, attempt);
+  // The markers are what runs are looked up by: they are never cut. The provenance is: first the
+  // CI run's URL gives way to its short id, then the repository is cut.
   for (const auto& sentence : {provenance.sentence(), provenance.short_sentence()}) {
     if (sentence.empty()) return description;
     auto candidate = fmt::format("{} ({})", description, sentence);
@@ -154,16 +217,15 @@ std::string run_description(const std::string& marker, const Provenance& provena
 
 Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environment& env, util::Log& log,
              http::Clock& clock)
-    : api_(api), namespace_(std::move(namespace_name)), env_(env), log_(log), clock_(clock) {}
+    : api_(api),
+      namespace_(std::move(namespace_name)),
+      env_(env),
+      log_(log),
+      clock_(clock),
+      attempt_(attempt_marker()) {}
 
 void Flows::check_server_limits(const PublishRequest& request) const {
-  const ServerLimits server = limits_for(api_.server().version);
-  take(check_name(fmt::format("the pipeline name {}", shown(request.pipeline)), request.pipeline,
-                  server.pipeline_name));
-  if (request.version) {
-    take(check_name(fmt::format("the version name {}", shown(*request.version)), *request.version,
-                    server.version_name));
-  }
+  check_pipeline_names(request.pipeline, request.version, limits_for(api_.server().version));
 }
 
 void Flows::check_server_reads(const package::Package& package) const {
@@ -219,20 +281,31 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   published.inputs = package.inputs;
 
   const PublishPlan plan = plan_publish(package, request);
-  bool pipeline_created = false;
+  // nullopt: it was made meanwhile, by this invocation's unanswered create or by another process.
+  std::optional<bool> pipeline_created = false;
   std::optional<api::PipelineVersion> same = plan.version;
   if (plan.pipeline) {
     published.pipeline = *plan.pipeline;
     log_.info("pipeline {} exists ({})", request.pipeline, plan.pipeline->id);
   } else {
     published.pipeline = take(api_.create_pipeline(request.pipeline, request.description, namespace_));
-    pipeline_created = true;
-    log_.info("created pipeline {} ({})", request.pipeline, published.pipeline.id);
+    if (published.pipeline.found_existing) {
+      pipeline_created = std::nullopt;
+      log_.info(
+          "pipeline {} ({}) was created meanwhile, by an unanswered request of this invocation or by "
+          "another process",
+          request.pipeline, published.pipeline.id);
+    } else {
+      pipeline_created = true;
+      log_.info("created pipeline {} ({})", request.pipeline, published.pipeline.id);
+    }
   }
-  report.pipeline = object_info(published.pipeline.id, request.pipeline, pipeline_created);
+  report.pipeline = object_info(published.pipeline.id, request.pipeline, false);
+  report.pipeline->created = pipeline_created;
 
   PublishAction action = plan.action;
-  if (pipeline_created) std::tie(action, same) = same_content(published.pipeline.id, package, request);
+  // Created or found just now: another process may also have uploaded this content meanwhile.
+  if (!plan.pipeline) std::tie(action, same) = same_content(published.pipeline.id, package, request);
   if (action == PublishAction::conflict) {
     report.version = object_info(same->id, same->name, false);
     raise(util::ErrorKind::conflict,
@@ -244,7 +317,7 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     published.version = *same;
     report.version = object_info(same->id, same->name, false);
     report.version->digest = package.digest;
-    report.outcome = pipeline_created ? report::Outcome::created : report::Outcome::unchanged;
+    report.outcome = pipeline_created == true ? report::Outcome::created : report::Outcome::unchanged;
     log_.info("version {} already holds {}: nothing to upload", same->name, package.digest);
     return published;
   }
@@ -255,7 +328,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   std::string description = request.description.empty() ? "Published by kfp-publish" : request.description;
   if (auto sentence = provenance.sentence(); !sentence.empty()) description += fmt::format(" ({})", sentence);
   if (description.size() > max_description_chars) description.resize(max_description_chars);
-  description += fmt::format("\ndigest: {}", package.digest);
+  // The attempt marker tells this invocation's upload from another process's with the same name.
+  description += fmt::format("\ndigest: {}\n{}", package.digest, attempt_);
   upload.description = std::move(description);
   upload.tags = std::move(tags);
   upload.code_source_url = request.code_source_url;
@@ -272,10 +346,26 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     upload.content = http::BodyPiece{package.document};
   }
   published.version = take(api_.upload_version(upload));
+  bool version_created = true;
+  if (published.version.found_existing) {
+    // Another process may have uploaded under this name at the same time: the server keeps one
+    // version per name (unique index idx_pipelineid_name, kfp-2.3.0 model/pipeline_version.go:34).
+    if (!has_digest(published.version, package.digest)) {
+      report.version = object_info(published.version.id, published.version.name, false);
+      raise(util::ErrorKind::conflict,
+            fmt::format("version {} of pipeline {} was just created by another process with other content "
+                        "(this package is {})",
+                        upload.name, request.pipeline, package.digest),
+            "versions are immutable: choose a new --version, or omit it to name the version by its content");
+    }
+    version_created = published.version.description.find(attempt_) != std::string::npos;
+  }
   if (published.pipeline.id.empty()) {
     // v1beta1: the pipeline is made by its first upload, which names the version after it.
     published.pipeline.id = published.version.pipeline_id;
     report.pipeline->id = published.pipeline.id;
+    if (!version_created) pipeline_created = false;
+    report.pipeline->created = pipeline_created;
   }
   if (published.version.id.empty()) {
     // Some servers answer an upload without the version id: find it by name.
@@ -285,10 +375,19 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     published.version = *found;
   }
   const std::string version_name = published.version.name.empty() ? upload.name : published.version.name;
-  report.version = object_info(published.version.id, version_name, true);
+  report.version = object_info(published.version.id, version_name, version_created);
   report.version->digest = package.digest;
-  report.outcome = pipeline_created ? report::Outcome::created : report::Outcome::updated;
-  log_.info("uploaded version {} ({}) of pipeline {}", version_name, published.version.id, request.pipeline);
+  if (pipeline_created == true)
+    report.outcome = report::Outcome::created;
+  else
+    report.outcome = version_created ? report::Outcome::updated : report::Outcome::unchanged;
+  if (version_created) {
+    log_.info("uploaded version {} ({}) of pipeline {}", version_name, published.version.id,
+              request.pipeline);
+  } else {
+    log_.info("version {} ({}) of pipeline {} was uploaded meanwhile by another process, with this content",
+              version_name, published.version.id, request.pipeline);
+  }
   return published;
 }
 
@@ -348,7 +447,15 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
   } else {
     experiment = take(api_.create_experiment(request.experiment, namespace_));
     report.experiment = object_info(experiment->id, request.experiment, true);
-    log_.info("created experiment {} ({})", request.experiment, experiment->id);
+    if (experiment->found_existing) {
+      report.experiment->created = std::nullopt;
+      log_.info(
+          "experiment {} ({}) was created meanwhile, by an unanswered request of this invocation or by "
+          "another process",
+          request.experiment, experiment->id);
+    } else {
+      log_.info("created experiment {} ({})", request.experiment, experiment->id);
+    }
   }
 
   std::string key;
@@ -362,14 +469,19 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
         "no run key (--run-key, KFP_RUN_KEY or the CI's run identity): a retried Job may start a "
         "second run; retries inside this invocation are still safe");
   }
-  const std::string marker = run_marker(key, request.pipeline, request.experiment);
-  log_.debug("run key {} → {}", key, marker);
+  Contest contest;
+  contest.experiment_id = experiment->id;
+  contest.marker = run_marker(key, request.pipeline, request.experiment);
+  contest.attempt = attempt_;
+  contest.parameters = std::move(*parameters);
+  contest.outcome_is_run = report.outcome == report::Outcome::none;
+  log_.debug("run key {} → {}; this invocation: {}", key, contest.marker, contest.attempt);
 
   const Provenance provenance = provenance_from(env_);
   api::Run run;
-  bool created = false;
-  if (auto earlier = take(api_.find_run(experiment->id, namespace_, marker))) {
+  if (auto earlier = take(api_.find_run(experiment->id, namespace_, contest.marker))) {
     run = *earlier;
+    check_same_parameters(run, contest.parameters);
     log_.info("run {} was already started for this run key; following it instead of starting another",
               run.id);
   } else {
@@ -378,26 +490,99 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     if (create.name.empty()) {
       create.name =
           fit(fmt::format("{}-{}", request.pipeline,
-                          provenance.ci_run.empty() ? marker.substr(marker.size() - 8) : provenance.ci_run),
+                          provenance.ci_run.empty() ? contest.marker.substr(contest.marker.size() - 8)
+                                                    : provenance.ci_run),
               limits::run_name.max);
     }
-    create.description = run_description(marker, provenance);
+    create.description = run_description(contest.marker, contest.attempt, provenance);
     create.experiment_id = experiment->id;
     create.pipeline_id = pipeline.id;
     create.version_id = version.id;
-    create.parameters = std::move(*parameters);
+    create.parameters = contest.parameters;
     create.service_account = request.service_account;
     create.pipeline_root = request.pipeline_root;
-    run = take(api_.create_run(create, namespace_, marker));
-    created = true;
+    // A lost answer is looked up by this invocation's own marker: never another process's run.
+    run = take(api_.create_run(create, namespace_, contest.attempt));
+    run.description = create.description;
     log_.info("started run {} ({})", create.name, run.id);
   }
+  // Runs created with this key by others at the same time become visible within the settle
+  // window; the check waits for them (during the wait when there is one).
+  contest.due = clock_.now() + created_at_resolution + settle_window(env_);
+  follow(run, contest, report);
+  if (request.wait) {
+    wait_for(request, std::move(run), report, contest);
+  } else {
+    (void)settle_patiently(contest, report, request.status_failure_budget);
+  }
+}
+
+void Flows::check_same_parameters(const api::Run& run, const boost::json::object& parameters) const {
+  if (!run.parameters) return;  // the server did not say: nothing to compare
+  if (same_parameters(parameters, *run.parameters)) return;
+  raise(util::ErrorKind::conflict,
+        fmt::format("run {} was started for this run key with other parameters ({}; now {})", run.id,
+                    boost::json::serialize(*run.parameters), boost::json::serialize(parameters)),
+        "a run key names one run: give this run another --run-key (KFP_RUN_KEY), or the same parameters");
+}
+
+void Flows::follow(const api::Run& run, const Contest& contest, report::Report& report) const {
+  const bool created = run.description.find(contest.attempt) != std::string::npos;
   report.run = object_info(run.id, run.name, created);
   report.run->state = run.state;
   report.run->url = api_.run_url(run.id);
-  if (report.outcome == report::Outcome::none)
+  if (contest.outcome_is_run)
     report.outcome = created ? report::Outcome::created : report::Outcome::unchanged;
-  if (request.wait) wait_for(request, std::move(run), report);
+}
+
+util::Result<api::Run> Flows::settle(Contest& contest, report::Report& report,
+                                     std::optional<util::Milliseconds> within) {
+  auto runs = api_.list_runs_with_marker(contest.experiment_id, namespace_, contest.marker, within);
+  if (!runs) return runs.error();
+  if (runs->empty()) {
+    return util::fail(
+        util::ErrorKind::not_found,
+        fmt::format("no run with this run key ({}) is left in the experiment: deleted meanwhile?",
+                    contest.marker));
+  }
+  const api::Run& winner = runs->front();  // oldest first: created_at, then id, as the server sorts
+  for (std::size_t i = 1; i < runs->size(); ++i) {
+    const api::Run& loser = (*runs)[i];
+    if (loser.description.find(contest.attempt) == std::string::npos) continue;  // another's to end
+    log_.warning("run {} lost to run {}, started earlier for the same run key: terminating and archiving it",
+                 loser.id, winner.id);
+    if (auto terminated = api_.terminate_run(loser.id); !terminated)
+      log_.error("could not terminate run {}: {}", loser.id, terminated.error().message);
+    if (auto archived = api_.archive_run(loser.id); !archived)
+      log_.warning("could not archive run {}: {}", loser.id, archived.error().message);
+  }
+  contest.decided = true;
+  if (winner.id != report.run->id)
+    log_.info("following run {}, the first started for this run key", winner.id);
+  follow(winner, contest, report);
+  check_same_parameters(winner, contest.parameters);
+  return winner;
+}
+
+api::Run Flows::settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget) {
+  auto pause = first_failure_pause;
+  std::optional<http::Clock::TimePoint> failing_since;
+  for (;;) {
+    const auto wait = std::chrono::duration_cast<util::Milliseconds>(contest.due - clock_.now());
+    if (wait > util::Milliseconds{0} && clock_.sleep_for(wait) == http::SleepOutcome::interrupted) {
+      raise(util::ErrorKind::interrupted,
+            fmt::format("interrupted before checking that run {} is the only one for its run key",
+                        report.run->id));
+    }
+    auto settled = settle(contest, report, std::nullopt);
+    if (settled) return std::move(*settled);
+    if (!transient(settled.error())) throw util::Error(settled.error());
+    if (!failing_since) failing_since = clock_.now();
+    if (clock_.now() - *failing_since >= budget) throw util::Error(settled.error());
+    log_.warning("checking the runs of this run key failed ({}); trying again", settled.error().message);
+    contest.due = clock_.now() + pause;
+    pause = std::min(max_failure_pause, pause * 2);
+  }
 }
 
 void Flows::cancel(const std::string& run_id, std::string_view why) {
@@ -406,18 +591,23 @@ void Flows::cancel(const std::string& run_id, std::string_view why) {
   if (!terminated) log_.error("could not terminate run {}: {}", run_id, terminated.error().message);
 }
 
-util::Result<api::Run> Flows::poll(const std::string& run_id) {
-  return api_.get_run(run_id);
+util::Result<api::Run> Flows::poll(const std::string& run_id, Contest& contest, report::Report& report,
+                                   util::Milliseconds within) {
+  if (!contest.decided && clock_.now() >= contest.due) return settle(contest, report, within);
+  return api_.get_run(run_id, within);
 }
 
-void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& report) {
+void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& report, Contest& contest) {
   using TimePoint = http::Clock::TimePoint;
   const TimePoint start = clock_.now();
   // Without --wait-timeout the deadline is never reached.
   const TimePoint deadline = request.wait_timeout ? start + *request.wait_timeout : TimePoint::max();
-  const std::string url = api_.run_url(run.id);
+  std::string url = api_.run_url(run.id);
   auto since = [&](TimePoint from) {
     return std::chrono::duration_cast<util::Milliseconds>(clock_.now() - from);
+  };
+  auto until = [&](TimePoint to) {
+    return std::chrono::duration_cast<util::Milliseconds>(to - clock_.now());
   };
 
   auto interval = first_poll;
@@ -430,8 +620,11 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   std::optional<util::Failure> last_failure;
 
   for (;;) {
-    if (!failing_since) {
-      report.run->state = run.state;
+    if (!failing_since) report.run->state = run.state;
+    if (!failing_since && !contest.decided && is_final(run.state)) {
+      // Not before the oldest-wins check: the run followed may not be the one that stays.
+      next_poll = std::min(next_poll, contest.due);
+    } else if (!failing_since) {
       if (run.state == "SUCCEEDED" || run.state == "SKIPPED") {
         log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, seconds_text(since(start)), url));
         return;
@@ -467,6 +660,9 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
             fmt::format("interrupted while waiting for run {} ({})", run.id, run.state));
     }
     if (clock_.now() >= deadline) {
+      // A wait shorter than the settle window still ends with one run for the key: the check
+      // runs first (past the deadline by at most the window), then the timeout is reported.
+      if (!contest.decided) run = settle_patiently(contest, report, request.status_failure_budget);
       if (request.on_timeout == OnTimeout::cancel) cancel(run.id, "--wait-timeout reached");
       const std::string state =
           failing_since ? fmt::format("state unknown: {}", last_failure->message) : "state " + run.state;
@@ -484,14 +680,21 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
       continue;  // the loop notices the flag
     }
     if (clock_.now() < next_poll) continue;
+    if (until(next_heartbeat) < min_poll_time) {
+      // Keep the heartbeat from cutting this status check short: say it now.
+      next_heartbeat = clock_.now();
+      continue;
+    }
 
+    // No status check runs past the deadline, nor past the next heartbeat.
     const TimePoint asked = clock_.now();
-    auto polled = poll(run.id);
+    auto polled = poll(run.id, contest, report, until(std::min(deadline, next_heartbeat)));
     // A signal that cut the poll short is handled at the top of the loop (cancel, exit 130).
     if (!polled && polled.error().kind == util::ErrorKind::interrupted && util::interrupted()) continue;
     if (polled) {
       if (failing_since) log_.info("run {}: status checks answer again", run.id);
       run = std::move(*polled);
+      url = api_.run_url(run.id);
       failing_since.reset();
       failure_pause = first_failure_pause;
       interval = std::min(max_poll, interval * 3 / 2);

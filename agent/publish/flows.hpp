@@ -81,9 +81,18 @@ struct PublishPlan {
 void check_publish_request(const PublishRequest& request);
 void check_run_request(const RunRequest& request, const std::vector<package::InputParameter>* declared);
 
-// The run's description: the run-key marker always whole, then as much of the provenance as the
-// server stores (run descriptions are VARCHAR(255) on every release).
-[[nodiscard]] std::string run_description(const std::string& marker, const Provenance& provenance);
+// The run's description: the run-key marker and this invocation's `attempt` marker always whole,
+// then as much of the provenance as the server stores (VARCHAR(255) on every release).
+[[nodiscard]] std::string run_description(const std::string& marker, const std::string& attempt,
+                                          const Provenance& provenance);
+
+// Whether the parameters a run was given (as the server answers them: numbers as doubles, on v1
+// every value a string) are `ours`.
+[[nodiscard]] bool same_parameters(const boost::json::object& ours, const boost::json::object& theirs);
+
+// How long after the server stamps a run's created_at the run may take to appear in listings
+// (KFP_RUN_SETTLE_WINDOW overrides it): the assumption the exactly-once guarantee rests on.
+inline constexpr util::Milliseconds default_settle_window{5000};
 
 class Flows {
  public:
@@ -106,9 +115,32 @@ class Flows {
   std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
                                                                              const package::Package& package,
                                                                              const PublishRequest& request);
-  void wait_for(const RunRequest& request, api::Run run, report::Report& report);
-  // The run's state, or the failure of a status check that may pass if tried again later.
-  util::Result<api::Run> poll(const std::string& run_id);
+  // Exactly once under concurrency: processes started together with one run key may each find no
+  // run and create one. Every run's description carries the key's marker and the creating
+  // invocation's attempt marker; once all runs created up to ours are visible (`due`), the oldest
+  // (created_at, then id: the server's order) wins, each invocation terminates and archives the
+  // runs it created that lost, and all follow the winner.
+  struct Contest {
+    std::string experiment_id;
+    std::string marker;   // the run key's
+    std::string attempt;  // this invocation's
+    boost::json::object parameters;
+    http::Clock::TimePoint due;
+    bool decided = false;
+    bool outcome_is_run = false;  // report.outcome is the run's (the run command)
+  };
+  // Lists the key's runs, ends this invocation's losers and reports the winner, which it returns.
+  util::Result<api::Run> settle(Contest& contest, report::Report& report,
+                                std::optional<util::Milliseconds> within);
+  // settle() at `due`, riding out failing listings for `budget`; the winner. Throws util::Error.
+  api::Run settle_patiently(Contest& contest, report::Report& report, util::Milliseconds budget);
+  void follow(const api::Run& run, const Contest& contest, report::Report& report) const;
+  void check_same_parameters(const api::Run& run, const boost::json::object& parameters) const;
+  void wait_for(const RunRequest& request, api::Run run, report::Report& report, Contest& contest);
+  // The run's state (or, when the contest is due, the winner's), or the failure of a status check
+  // that may pass if tried again later; over within `within`.
+  util::Result<api::Run> poll(const std::string& run_id, Contest& contest, report::Report& report,
+                              util::Milliseconds within);
   void cancel(const std::string& run_id, std::string_view why);
 
   api::KfpApi& api_;
@@ -116,6 +148,7 @@ class Flows {
   const util::Environment& env_;
   util::Log& log_;
   http::Clock& clock_;
+  std::string attempt_;  // "kfp-publish-attempt:<random>", in what this invocation creates
 };
 
 }  // namespace kfp::publish

@@ -51,7 +51,9 @@ inline constexpr Limit experiment_name_v1_gorm{varchar_default, Count::character
 inline constexpr Limit pipeline_name_2_15{128, Count::bytes, "kfp-2.15.0 validation/length.go:51"};
 inline constexpr Limit version_name_2_15{127, Count::bytes, "kfp-2.15.0 validation/length.go:47"};
 inline constexpr Limit experiment_name_2_15{128, Count::bytes, "kfp-2.15.0 validation/length.go:41"};
-inline constexpr Limit namespace_2_15{63, Count::bytes, "kfp-2.15.0 validation/length.go:52"};
+// A Kubernetes namespace is a DNS-1123 label (63 characters) on every release; 2.15 checks it too.
+inline constexpr Limit namespace_name{63, Count::bytes,
+                                      "kfp-2.15.0 validation/length.go:52, a DNS-1123 label"};
 
 // Unsized on every release, so VARCHAR(255); nothing checks them before the INSERT (HTTP 500).
 inline constexpr Limit run_name{varchar_default, Count::characters,

@@ -2,6 +2,7 @@
 
 #include "auth/claims.hpp"
 #include "auth/token_source.hpp"
+#include "publish/limits.hpp"
 #include "util/file.hpp"
 #include "util/interrupt.hpp"
 
@@ -87,6 +88,12 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
   }
 
   namespace_ = resolve_namespace(options, identity);
+  // Before the first request: no server stores a longer one.
+  if (auto fits = check_length(fmt::format("the namespace '{}'", fit(namespace_, 80)), namespace_,
+                               limits::namespace_name);
+      !fits) {
+    throw util::Error(fits.error());
+  }
 
   api::ConnectionOptions connection_options;
   connection_options.base_url = options.host;

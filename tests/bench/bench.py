@@ -134,6 +134,9 @@ class Bench:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("GITHUB_", "KFP_", "KF_PIPELINES", "TEKTON_", "ARGO_"))}
         self.env["NO_COLOR"] = "1"
+        # The emulator lists a run the moment it stamps it: no settle window to wait for (README,
+        # "Exactly one run per run key"); the one-second created_at check falls in the first poll pause.
+        self.env["KFP_RUN_SETTLE_WINDOW"] = "0s"
         self.examples = SOURCE_DIR / "pipelines-examples"
 
     def emulator(self, *flags):

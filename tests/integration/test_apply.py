@@ -137,7 +137,7 @@ class ApplyTest(ApplyTestCase):
         self.assertEqual(jobs["training-nightly"]["runtime_config"]["parameters"]["epochs"], 10)
         self.assertEqual(jobs["reports-hourly"]["mode"], "DISABLE")
         self.assertEqual(jobs["reports-hourly"]["trigger"]["periodic_schedule"]["interval_second"], "3600")
-        versions = {v["name"] for v in state["pipeline_versions"]}
+        versions = {v.get("name", v.get("display_name")) for v in state["pipeline_versions"]}
         self.assertIn("v1", versions)
 
         self.emu.clear_requests()
@@ -244,7 +244,9 @@ class ApplyTest(ApplyTestCase):
         self.assertEqual(result.code, 0, result)
         self.assertEqual(len(result.report()["objects"]), 12)
         state = self.state()
-        self.assertEqual(sorted(p["name"] for p in state["pipelines"]), [f"pipe-{i:02d}" for i in range(12)])
+        # Releases before 2.14 have only display_name.
+        self.assertEqual(sorted(p.get("name", p.get("display_name")) for p in state["pipelines"]),
+                         [f"pipe-{i:02d}" for i in range(12)])
         self.assertEqual(len(state["pipeline_versions"]), 12)
         self.emu.clear_requests()
         again = self.apply("--parallel", "4", file=file)

@@ -198,6 +198,30 @@ TEST_CASE("answers that carry pipeline specs may be as large as a package; other
   CHECK(f.transport.sent[1].max_response_bytes == 0);
 }
 
+TEST_CASE("a call with `within` gives each attempt the time left and starts no retry after it") {
+  Fixture f;
+  // Each attempt fails after taking 400 ms of (fake) time.
+  for (int i = 0; i < 10; ++i) {
+    f.transport.handlers.push_back([&f](const http::Request&) -> util::Result<http::Response> {
+      f.clock.sleep_for(util::Milliseconds{400});
+      return util::fail(util::ErrorKind::network, "connection reset by peer");
+    });
+  }
+  const auto start = f.clock.now();
+  auto request = api::get_request("/apis/v2beta1/runs/r1");
+  request.within = util::Milliseconds{1000};
+  auto reply = f.connection.call(request, "get run r1");
+  REQUIRE_FALSE(reply.has_value());
+  CHECK(reply.error().kind == util::ErrorKind::network);
+  CHECK(f.clock.now() - start <= util::Milliseconds{1000});
+  REQUIRE_FALSE(f.transport.sent.empty());
+  CHECK(f.transport.sent[0].within == std::optional<util::Milliseconds>(1000));
+  for (std::size_t i = 1; i < f.transport.sent.size(); ++i) {
+    REQUIRE(f.transport.sent[i].within.has_value());
+    CHECK(*f.transport.sent[i].within < *f.transport.sent[i - 1].within);
+  }
+}
+
 TEST_CASE("a 401 is explained by the token that was sent, not by the server's (generic) words") {
   auto jwt = [](std::string_view payload) {
     return util::base64url_encode(R"({"alg":"RS256"})") + "." + util::base64url_encode(payload) + ".c2ln";

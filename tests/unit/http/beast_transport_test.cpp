@@ -48,6 +48,12 @@ void hold_until_closed(tcp::socket& socket) {
   while (!error) socket.read_some(asio::buffer(&byte, 1), error);
 }
 
+// A server handler that reads the request and never answers it.
+void never_answer(tcp::socket& socket, int /*connection*/) {
+  beast::flat_buffer buffer;
+  if (auto request = read_request(socket, buffer)) hold_until_closed(socket);
+}
+
 }  // namespace
 
 TEST_CASE("GET and POST round-trip with headers and body") {
@@ -244,10 +250,7 @@ TEST_CASE("a file shorter than its range fails without hanging") {
 }
 
 TEST_CASE("a server that never answers hits the read timeout; the token stays out of the message") {
-  LoopbackServer server([](tcp::socket& socket, int) {
-    beast::flat_buffer buffer;
-    if (auto request = read_request(socket, buffer)) hold_until_closed(socket);
-  });
+  LoopbackServer server(never_answer);
   auto options = quick_options();
   options.timeout = 200ms;
   http::BeastTransport transport(options);
@@ -259,6 +262,24 @@ TEST_CASE("a server that never answers hits the read timeout; the token stays ou
   CHECK(response.error().message == fmt::format("no response from 127.0.0.1:{} within 200ms", server.port()));
   CHECK(response.error().message.find("SECRET") == std::string::npos);
   CHECK(response.error().hint.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("Request::within cuts every step to the time left, whatever the per-step timeout") {
+  LoopbackServer server(never_answer);
+  auto options = quick_options();
+  options.timeout = 30s;
+  http::BeastTransport transport(options);
+  auto request = get(server.url("/slow"));
+  request.within = 200ms;
+  auto response = transport.send(request);
+  REQUIRE(response.has_error());
+  CHECK(response.error().kind == util::ErrorKind::network);
+  CHECK(response.error().message ==
+        fmt::format("no response from 127.0.0.1:{} within 200ms (the time left)", server.port()));
+  request.within = 0ms;
+  auto none = transport.send(request);
+  REQUIRE(none.has_error());
+  CHECK(none.error().message == "no time left to send the request");
 }
 
 TEST_CASE("a trickling body is cut off by the total deadline") {

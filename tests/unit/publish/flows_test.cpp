@@ -3,6 +3,7 @@
 #include "unit/api/fake_transport.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/chrono.h>
 
 #include <deque>
 #include <functional>
@@ -37,13 +38,14 @@ class FakeApi final : public api::KfpApi {
   util::Result<std::optional<api::PipelineVersion>> find_version_by_name(const std::string& pid,
                                                                          const std::string& name) override {
     for (const auto& v : versions)
-      if (v.pipeline_id == pid && v.name == name) return std::optional<api::PipelineVersion>(v);
+      if (!hide_versions && v.pipeline_id == pid && v.name == name)
+        return std::optional<api::PipelineVersion>(v);
     return std::optional<api::PipelineVersion>();
   }
   util::Result<std::optional<api::PipelineVersion>> find_version_by_digest(
       const std::string& pid, const std::string& digest) override {
     for (const auto& v : versions) {
-      if (v.pipeline_id != pid) continue;
+      if (hide_versions || v.pipeline_id != pid) continue;
       if (info_.supports_tags ? v.tags.count(api::digest_tag_key) &&
                                     v.tags.at(api::digest_tag_key) == api::digest_tag_value(digest)
                               : v.description.find(digest) != std::string::npos) {
@@ -64,6 +66,15 @@ class FakeApi final : public api::KfpApi {
   }
   util::Result<api::PipelineVersion> upload_version(const api::UploadVersion& upload) override {
     writes.push_back("upload_version " + upload.name);
+    // The server keeps one version per name: a racing upload's answer is a 409, and the client
+    // adopts what its look-up finds (create_object).
+    for (const auto& existing : versions) {
+      if (existing.pipeline_id == upload.pipeline_id && existing.name == upload.name) {
+        auto found = existing;
+        found.found_existing = true;
+        return found;
+      }
+    }
     api::PipelineVersion v;
     v.id = "v" + std::to_string(versions.size() + 1);
     v.name = upload.name;
@@ -84,30 +95,64 @@ class FakeApi final : public api::KfpApi {
     experiments.push_back({"e" + std::to_string(experiments.size() + 1), name, ns});
     return experiments.back();
   }
-  util::Result<std::optional<api::Run>> find_run(const std::string&, const std::string&,
+  util::Result<std::optional<api::Run>> find_run(const std::string& experiment_id, const std::string& ns,
                                                  const std::string& marker) override {
-    for (const auto& [run, description] : runs)
-      if (description.find(marker) != std::string::npos) return std::optional<api::Run>(run);
-    return std::optional<api::Run>();
+    auto listed = list_runs_with_marker(experiment_id, ns, marker, std::nullopt);
+    if (listed->empty()) return std::optional<api::Run>();
+    return std::optional<api::Run>(listed->front());
+  }
+  util::Result<std::vector<api::Run>> list_runs_with_marker(
+      const std::string&, const std::string&, const std::string& marker,
+      std::optional<util::Milliseconds> within) override {
+    listed_within.push_back(within);
+    std::vector<api::Run> found;
+    for (const auto& run : runs) {
+      auto late = visible_at.find(run.id);
+      if (late != visible_at.end() && clock != nullptr && clock->now() < late->second) continue;
+      if (run.description.find(marker) != std::string::npos) found.push_back(run);
+    }
+    api::order_oldest_first(found);
+    return found;
   }
   util::Result<api::Run> create_run(const api::CreateRun& create, const std::string&,
                                     const std::string& marker) override {
     writes.push_back("create_run " + create.name);
     CHECK(create.description.find(marker) != std::string::npos);
+    CHECK(create.description.size() <= 255);
     last_parameters = create.parameters;
-    runs.push_back(
-        {api::Run{"r" + std::to_string(runs.size() + 1), create.name, "PENDING", {}}, create.description});
-    return runs.back().first;
+    api::Run run{"r" + std::to_string(runs.size() + 1), create.name, "PENDING", {}, stamp()};
+    run.description = create.description;
+    run.parameters = create.parameters;
+    runs.push_back(run);
+    if (on_create_run) on_create_run(run);
+    return run;
   }
-  util::Result<api::Run> get_run(const std::string& id) override {
+  util::Result<api::Run> get_run(const std::string& id, std::optional<util::Milliseconds> within) override {
+    polled_within.push_back(within);
+    if (clock != nullptr) polled_at.push_back(clock->now());
     if (get_run_hook) return get_run_hook(id);
     api::Run run{id, "", states.empty() ? "RUNNING" : states.front(), {}};
     if (states.size() > 1) states.pop_front();
+    for (const auto& stored : runs)
+      if (stored.id == id && stored.state == "CANCELED") run.state = "CANCELED";
     return run;
   }
   util::Result<void> terminate_run(const std::string& id) override {
     writes.push_back("terminate_run " + id);
+    for (auto& run : runs)
+      if (run.id == id) run.state = "CANCELED";
     return {};
+  }
+  util::Result<void> archive_run(const std::string& id) override {
+    writes.push_back("archive_run " + id);
+    return {};
+  }
+  // created_at as the server stamps it: whole seconds of the (fake) clock.
+  std::string stamp() const {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+        (clock != nullptr ? clock->now() : http::Clock::TimePoint{}).time_since_epoch());
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
+                       std::chrono::sys_seconds(seconds + std::chrono::hours(24 * 365 * 50)));
   }
   [[nodiscard]] std::string run_url(const std::string& id) const override {
     return "http://ui/#/runs/details/" + id;
@@ -117,7 +162,17 @@ class FakeApi final : public api::KfpApi {
   std::vector<api::Pipeline> pipelines;
   std::vector<api::PipelineVersion> versions;
   std::vector<api::Experiment> experiments;
-  std::vector<std::pair<api::Run, std::string>> runs;
+  std::vector<api::Run> runs;
+  // Called after each create_run: another process acting at the same time.
+  std::function<void(const api::Run& created)> on_create_run;
+  const http::Clock* clock = nullptr;
+  // Look-ups miss every version (not committed yet, as another invocation's plan saw it).
+  bool hide_versions = false;
+  // Runs the server stamped but had not committed yet: listed only from this time on.
+  std::map<std::string, http::Clock::TimePoint> visible_at;
+  std::vector<std::optional<util::Milliseconds>> polled_within;
+  std::vector<http::Clock::TimePoint> polled_at;
+  std::vector<std::optional<util::Milliseconds>> listed_within;
   std::deque<std::string> states;
   // When set, answers get_run instead of `states` (failures, time passing).
   std::function<util::Result<api::Run>(const std::string&)> get_run_hook;
@@ -164,7 +219,7 @@ class TimedLog final : public util::Log {
 };
 
 struct Fixture {
-  explicit Fixture(bool tags = true) : api(tags) {}
+  explicit Fixture(bool tags = true) : api(tags) { api.clock = &clock; }
   FakeApi api;
   util::MapEnvironment env{{{"KFP_RUN_KEY", "ci-run-1"}}};
   test::FakeClock clock;
@@ -257,7 +312,8 @@ TEST_CASE("run: the same run key never creates a second run") {
   CHECK(first.run->created == std::optional<bool>(true));
   CHECK(f.api.last_parameters.at("message").as_string() == "hi");
   report::Report second;
-  f.flows.run(run_request(), second, &published);
+  publish::Flows retried(f.api, "team-a", f.env, f.log, f.clock);  // a retried Job: another invocation
+  retried.run(run_request(), second, &published);
   CHECK(second.run->created == std::optional<bool>(false));
   CHECK(second.run->id == first.run->id);
   CHECK(f.api.runs.size() == 1);
@@ -285,6 +341,7 @@ TEST_CASE("wait: terminal states map to error kinds, polling grows") {
         Case{{"CANCELING", "CANCELED"}, util::ErrorKind::run_canceled},
         Case{{"PAUSED"}, util::ErrorKind::run_canceled}}) {
     Fixture f;
+    f.env = util::MapEnvironment{{{"KFP_RUN_KEY", "ci-run-1"}, {"KFP_RUN_SETTLE_WINDOW", "0s"}}};
     report::Report pub;
     auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
     f.api.states = c.states;
@@ -405,7 +462,7 @@ TEST_CASE("wait: status checks failing for longer than the budget end with their
   CHECK(outcome->message.find("status checks failed for") != std::string::npos);
   const auto took = f.clock.now() - start;
   CHECK(took >= publish::default_status_failure_budget);
-  CHECK(took <= publish::default_status_failure_budget + seconds(20));
+  CHECK(took <= publish::default_status_failure_budget + publish::default_settle_window + seconds(20));
 }
 
 TEST_CASE("wait: a failure that is an answer (403, 404) ends the wait at once") {
@@ -462,6 +519,13 @@ TEST_CASE("wait: --wait-timeout is a deadline, also while status checks fail") {
     CHECK(outcome->kind == util::ErrorKind::timeout);
     CHECK(f.clock.now() - start >= timeout);
     CHECK(f.clock.now() - start <= timeout + seconds(1));
+    // Every status check was bounded by the time left (and by the next heartbeat).
+    REQUIRE(f.api.polled_at.size() == f.api.polled_within.size());
+    for (std::size_t i = 0; i < f.api.polled_at.size(); ++i) {
+      REQUIRE(f.api.polled_within[i].has_value());
+      CHECK(f.api.polled_at[i] + *f.api.polled_within[i] <= start + timeout);
+      CHECK(*f.api.polled_within[i] <= publish::heartbeat_interval);
+    }
     if (failing) CHECK(outcome->message.find("state unknown") != std::string::npos);
   }
 }
@@ -475,9 +539,11 @@ TEST_CASE("run descriptions fit VARCHAR(255) whatever the repository, and keep t
                               {"GITHUB_RUN_ID", "12345678901"},
                               {"GITHUB_RUN_ATTEMPT", "3"}}};
     const auto provenance = publish::provenance_from(env);
-    const std::string description = publish::run_description(marker, provenance);
+    const std::string description =
+        publish::run_description(marker, "kfp-publish-attempt:0123456789abcdef", provenance);
     CHECK(description.size() <= 255);
     CHECK(description.find(marker) != std::string::npos);
+    CHECK(description.find("kfp-publish-attempt:0123456789abcdef") != std::string::npos);
     const bool url = description.find("/actions/runs/12345678901/attempts/3") != std::string::npos;
     const bool id = description.find("github-12345678901-3") != std::string::npos;
     CHECK(url == (repo_length <= 20));
@@ -558,4 +624,205 @@ TEST_CASE("names: empty or over the release's limit are usage errors before any 
       CHECK(f.api.writes.size() == writes);
     }
   }
+}
+
+// Exactly once under concurrency: several invocations with one run key (issue 15).
+namespace {
+
+// A run another invocation created with this run key.
+api::Run other_run(const FakeApi& api, const std::string& marker, std::string id, std::string created_at,
+                   std::string state = "RUNNING") {
+  api::Run run{std::move(id), "hello-other", std::move(state), {}, std::move(created_at)};
+  run.description = "Started by kfp-publish. " + marker + " kfp-publish-attempt:00000000000000aa";
+  run.parameters = boost::json::object{{"message", "hi"}};
+  (void)api;
+  return run;
+}
+
+std::string key_marker() {
+  return publish::run_marker("ci-run-1", "hello", "ci");
+}
+
+bool wrote(const FakeApi& api, const std::string& write) {
+  return std::find(api.writes.begin(), api.writes.end(), write) != api.writes.end();
+}
+
+}  // namespace
+
+TEST_CASE("concurrency: an older run made with the same key at the same time wins; ours is ended") {
+  for (bool same_second : {true, false}) {
+    CAPTURE(same_second);
+    Fixture f;
+    report::Report pub;
+    auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+    // The other invocation's create was stamped first (or in the same second, with a smaller id:
+    // the server's order) and committed while ours was in flight.
+    f.api.on_create_run = [&](const api::Run& ours) {
+      f.api.runs.push_back(
+          other_run(f.api, key_marker(), "a-first", same_second ? ours.created_at : "1990-01-01T00:00:00Z"));
+    };
+    report::Report report;
+    f.flows.run(run_request(), report, &published);
+    CHECK(report.run->id == "a-first");
+    CHECK(report.run->created == std::optional<bool>(false));
+    CHECK(report.outcome == report::Outcome::unchanged);
+    CHECK(wrote(f.api, "terminate_run r1"));
+    CHECK(wrote(f.api, "archive_run r1"));
+    CHECK_FALSE(wrote(f.api, "terminate_run a-first"));
+  }
+}
+
+TEST_CASE("concurrency: a run stamped earlier but listed only later is still seen within the settle window") {
+  for (const char* window : {"5s", "0s"}) {
+    CAPTURE(window);
+    Fixture f;
+    f.env = util::MapEnvironment{{{"KFP_RUN_KEY", "ci-run-1"}, {"KFP_RUN_SETTLE_WINDOW", window}}};
+    report::Report pub;
+    auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+    f.api.on_create_run = [&](const api::Run&) {
+      // Stamped before ours; its workflow took 3 s to create, so its row shows 3 s later.
+      f.api.runs.push_back(other_run(f.api, key_marker(), "z-first", "1990-01-01T00:00:00Z"));
+      f.api.visible_at["z-first"] = f.clock.now() + std::chrono::seconds(3);
+    };
+    report::Report report;
+    f.flows.run(run_request(), report, &published);
+    if (std::string(window) == "5s") {
+      CHECK(report.run->id == "z-first");
+      CHECK(wrote(f.api, "terminate_run r1"));
+    } else {
+      // The assumption broken (commits later than the window): both invocations would keep a run.
+      CHECK(report.run->id == "r1");
+    }
+  }
+}
+
+TEST_CASE(
+    "concurrency: a newer run by another invocation loses to ours, which stays; theirs is theirs to end") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.on_create_run = [&](const api::Run&) {
+    f.api.runs.push_back(other_run(f.api, key_marker(), "later", "2999-01-01T00:00:00Z"));
+  };
+  report::Report report;
+  f.flows.run(run_request(), report, &published);
+  CHECK(report.run->id == "r1");
+  CHECK(report.run->created == std::optional<bool>(true));
+  CHECK(report.outcome == report::Outcome::created);
+  CHECK_FALSE(wrote(f.api, "terminate_run later"));
+  CHECK_FALSE(wrote(f.api, "terminate_run r1"));
+}
+
+TEST_CASE("concurrency: two runs of our own (a create re-sent after its answer was lost): the older stays") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.on_create_run = [&](const api::Run& ours) {
+    api::Run earlier = ours;
+    earlier.id = "a-earlier";  // same second, smaller id
+    f.api.runs.push_back(earlier);
+  };
+  report::Report report;
+  f.flows.run(run_request(), report, &published);
+  CHECK(report.run->id == "a-earlier");
+  CHECK(report.run->created == std::optional<bool>(true));  // it carries this invocation's marker
+  CHECK(wrote(f.api, "terminate_run r1"));
+}
+
+TEST_CASE("concurrency: with --wait, the check happens before the end even when the run finished first") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.states = {"SUCCEEDED"};
+  f.api.on_create_run = [&](const api::Run& ours) {
+    f.api.runs.push_back(other_run(f.api, key_marker(), "a-first", ours.created_at, "FAILED"));
+  };
+  auto request = run_request();
+  request.wait = true;
+  report::Report report;
+  std::optional<util::ErrorKind> kind;
+  try {
+    f.flows.run(request, report, &published);
+  } catch (const util::Error& e) {
+    kind = e.kind();
+  }
+  // The winner is followed to its end: it failed, so the command does.
+  CHECK(report.run->id == "a-first");
+  CHECK(kind == util::ErrorKind::run_failed);
+  CHECK(wrote(f.api, "terminate_run r1"));
+}
+
+TEST_CASE("a run key reused with other parameters is a conflict, and nothing is created") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  auto earlier = other_run(f.api, key_marker(), "r-old", "2000-01-01T00:00:00Z");
+  earlier.parameters = boost::json::object{{"message", "bye"}};
+  f.api.runs.push_back(earlier);
+  report::Report report;
+  try {
+    f.flows.run(run_request(), report, &published);
+    FAIL("no conflict");
+  } catch (const util::Error& e) {
+    CHECK(e.kind() == util::ErrorKind::conflict);
+  }
+  for (const auto& write : f.api.writes) CHECK(write.rfind("create_run", 0) != 0);
+  // The same parameters as the server answers them (numbers as doubles, v1 strings) are the same.
+  CHECK(publish::same_parameters({{"n", 3}, {"l", boost::json::array{1, 2}}},
+                                 {{"n", 3.0}, {"l", boost::json::array{1.0, 2.0}}}));
+  CHECK(publish::same_parameters({{"n", 3}, {"l", boost::json::array{1, 2}}}, {{"n", "3"}, {"l", "[1,2]"}}));
+  CHECK_FALSE(publish::same_parameters({{"n", 3}}, {{"n", 4}}));
+  CHECK_FALSE(publish::same_parameters({{"n", 3}}, {{"n", 3}, {"m", 1}}));
+}
+
+TEST_CASE(
+    "concurrency: two contents under one --version: the one that meets the other's is a conflict (exit 6)") {
+  for (bool same_content : {false, true}) {
+    CAPTURE(same_content);
+    Fixture f;
+    report::Report first;
+    f.flows.publish(make_package("a"), {"hello", std::string("v1"), "", {}, ""}, first);
+    // Another invocation looked before that upload was visible, so it uploads too; the server
+    // keeps the first and answers the second with 409 (the fake: found_existing).
+    f.api.hide_versions = true;
+    publish::Flows racing(f.api, "team-a", f.env, f.log, f.clock);
+    report::Report second;
+    std::optional<util::ErrorKind> kind;
+    try {
+      racing.publish(make_package(same_content ? "a" : "bb"), {"hello", std::string("v1"), "", {}, ""},
+                     second);
+    } catch (const util::Error& e) {
+      kind = e.kind();
+    }
+    CHECK(f.api.writes.back() == "upload_version v1");
+    if (same_content) {
+      CHECK_FALSE(kind.has_value());
+      CHECK(second.version->created == std::optional<bool>(false));
+      CHECK(second.outcome == report::Outcome::unchanged);
+    } else {
+      CHECK(kind == util::ErrorKind::conflict);
+    }
+  }
+}
+
+TEST_CASE("concurrency: a --wait-timeout shorter than the settle window still leaves one run") {
+  Fixture f;
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.on_create_run = [&](const api::Run& ours) {
+    f.api.runs.push_back(other_run(f.api, key_marker(), "a-first", ours.created_at));
+  };
+  auto request = run_request();
+  request.wait = true;
+  request.wait_timeout = util::Milliseconds{2000};
+  report::Report report;
+  std::optional<util::ErrorKind> kind;
+  try {
+    f.flows.run(request, report, &published);
+  } catch (const util::Error& e) {
+    kind = e.kind();
+  }
+  CHECK(kind == util::ErrorKind::timeout);
+  CHECK(report.run->id == "a-first");
+  CHECK(wrote(f.api, "terminate_run r1"));
 }
