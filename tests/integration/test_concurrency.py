@@ -82,6 +82,9 @@ class ConcurrentRunsTest(ConcurrentTestCase):
         self.assertEqual(followed, {oldest["run_id"]}, f"{context}: every process follows the oldest run")
         live = [r for r in runs if r["run_id"] != oldest["run_id"] and r.get("state") not in ("CANCELING", "CANCELED")]
         self.assertEqual(live, [], f"{context}: every other run of the key is terminated")
+        kept = [r["run_id"] for r in runs if r["run_id"] != oldest["run_id"] and r.get("storage_state") != "ARCHIVED"]
+        self.assertEqual(kept, [], f"{context}: every other run of the key is archived")
+        self.assertEqual(oldest.get("storage_state"), "AVAILABLE", context)
         creators = [report for _, report, _ in results if report["run"].get("created") is True]
         self.assertEqual(len(creators), 1, f"{context}: exactly one process created the run it reports")
         return runs
