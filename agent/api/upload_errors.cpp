@@ -128,11 +128,15 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
             "the bearer token, so a service-account token cannot upload into namespace {} "
             "(pipeline_upload_server.go canUploadVersionedPipeline); the server said: {}",
             what, server.version, ns, answer.message);
-        failure.hint =
-            "on KFP 1.8 a bearer token can upload only shared pipelines (no namespace), which need no "
-            "authorization, and runs and experiments accept it; or upload through the Kubeflow gateway, "
-            "whose auth proxy sets kubeflow-userid from a user's login; or upgrade KFP to 2.x, whose upload "
-            "endpoints accept the token (TokenReview)";
+        // The check is skipped for a shared pipeline (:225-227), and the JSON API that runs and
+        // experiments use authenticates the token (server/util.go:348-372 isAuthorized).
+        failure.hint = fmt::format(
+            "pass --shared-pipeline (KFP_SHARED_PIPELINE=true): the pipeline and its versions are then "
+            "published without a namespace, which KFP 1.8 does not authorize, while the experiment and "
+            "runs, whose API accepts the token, stay in namespace {} (a shared pipeline is readable by every "
+            "user); or upload through the Kubeflow gateway, whose auth proxy sets kubeflow-userid from a "
+            "user's login; or upgrade KFP to 2.x, whose upload endpoints accept the token (TokenReview)",
+            ns);
         break;
       case UploadRefusal::unknown_pipeline:
         plain(util::ErrorKind::not_found, "the pipeline id is not known to the server");

@@ -32,6 +32,22 @@ void take(const util::Result<void>& result) {
   if (!result) throw util::Error(result.error());
 }
 
+// A run created by the first pass over the runs, checked and followed by the second.
+struct StartedRun {
+  std::size_t result = 0;  // its index in the results
+  std::unique_ptr<publish::Flows> flows;
+  publish::Flows::StartedRun run;
+  report::Report report;
+};
+
+// What the run's report says about it, in its result.
+void record_run(ObjectResult& result, const report::Report& report) {
+  if (!report.run) return;
+  result.action = report.run->created.value_or(false) ? Action::create : Action::unchanged;
+  result.id = report.run->id;
+  result.detail = report.run->state;
+}
+
 struct PipelineState {
   bool failed = false;
   std::optional<publish::PublishPlan> plan;
@@ -57,7 +73,11 @@ class Applier {
     for (const auto& entry : file_.experiments) results.push_back(experiment(first, entry));
     auto pipelines = publish_all(lanes);
     results.insert(results.end(), pipelines.begin(), pipelines.end());
-    for (const auto& entry : file_.runs) results.push_back(start_run(first, entry));
+    // Every run is started first and checked after: the settle window of the exactly-once check
+    // (publish/flows.hpp) is paid once for the file, not once per run.
+    std::vector<StartedRun> started;
+    for (const auto& entry : file_.runs) results.push_back(start_run(first, entry, results.size(), started));
+    for (auto& run : started) finish_run(run, results[run.result]);
     for (const auto& entry : file_.recurring_runs) results.push_back(schedule(first, entry));
     return results;
   }
@@ -73,12 +93,20 @@ class Applier {
     return result;
   }
 
-  // Runs `work`, recording a thrown failure in `result` instead of letting it end the command.
+  // Runs `work` unless a signal came first, recording a thrown failure in `result`.
   template <class Work>
   void guarded(ObjectResult& result, Work&& work) {
-    try {
+    recorded(result, [&] {
       if (util::interrupted())
         throw util::Error(util::ErrorKind::interrupted, "interrupted before it was applied");
+      work();
+    });
+  }
+
+  // Runs `work`, recording a thrown failure in `result` instead of letting it end the command.
+  template <class Work>
+  void recorded(ObjectResult& result, Work&& work) {
+    try {
       work();
     } catch (const util::Error& e) {
       result.outcome = ObjectOutcome::failed;
@@ -133,7 +161,8 @@ class Applier {
     auto result = begin(ObjectKind::pipeline, entry.name);
     guarded(result, [&] {
       publish::Flows flows(lane.api(), ns_, env_, log_, lane.clock());
-      const publish::PublishRequest request{entry.name, entry.version, entry.description, entry.tags, {}};
+      const publish::PublishRequest request{
+          entry.name, entry.version, entry.description, entry.tags, {}, scope_of(entry)};
       if (planning()) {
         auto plan = flows.plan_publish(entry.package, request);
         if (plan.pipeline) result.id = plan.pipeline->id;
@@ -210,7 +239,13 @@ class Applier {
     return it == experiments_.end() ? nullptr : &it->second;
   }
 
-  ObjectResult start_run(Lane& lane, const RunEntry& entry) {
+  publish::PipelineScope scope_of(const PipelineEntry& entry) const {
+    if (!entry.shared) return options_.pipeline_scope;
+    return *entry.shared ? publish::PipelineScope::shared : publish::PipelineScope::namespaced;
+  }
+
+  // Creates the run once (or finds it) and adds it to `started`; finish_run() checks and follows it.
+  ObjectResult start_run(Lane& lane, const RunEntry& entry, std::size_t index, std::vector<StartedRun>& started) {
     auto result = begin(ObjectKind::run, entry.name);
     if (auto why = blocked(entry.pipeline, entry.experiment)) {
       skip(result, *why);
@@ -239,29 +274,38 @@ class Applier {
       request.wait = entry.wait;
       request.wait_timeout = entry.wait_timeout;
       request.run_key = key;
+      const auto* pipeline = file_.pipeline(entry.pipeline);
+      if (pipeline != nullptr) request.pipeline_scope = scope_of(*pipeline);
       const auto& state = pipeline_state(entry.pipeline);
       const publish::Published* published = entry.version || !state.published ? nullptr : &*state.published;
-      publish::Flows flows(lane.api(), ns_, env_, log_, lane.clock());
-      report::Report scratch;
+      // Each run its own Flows: its own attempt marker, by which a lost create is found again.
+      StartedRun run;
+      run.result = index;
+      run.flows = std::make_unique<publish::Flows>(lane.api(), ns_, env_, log_, lane.clock());
       try {
-        flows.run(request, scratch, published);
+        run.run = run.flows->start_run(request, run.report, published);
       } catch (...) {
-        // A run that started and then failed while waited for still counts as created.
-        if (scratch.run) {
-          result.action = scratch.run->created.value_or(false) ? Action::create : Action::unchanged;
-          result.id = scratch.run->id;
-          result.detail = scratch.run->state;
-        }
+        record_run(result, run.report);
         throw;
       }
-      result.action =
-          scratch.run && scratch.run->created.value_or(false) ? Action::create : Action::unchanged;
-      if (scratch.run) {
-        result.id = scratch.run->id;
-        result.detail = scratch.run->state;
-      }
+      // The action is said once the run is checked (finish_run): it may yet lose to an older one.
+      started.push_back(std::move(run));
     });
     return result;
+  }
+
+  // Waits until the run's key is due, keeps the oldest run of the key, and follows it if asked.
+  void finish_run(StartedRun& run, ObjectResult& result) {
+    recorded(result, [&] {
+      try {
+        run.flows->finish_run(run.run, run.report);
+      } catch (...) {
+        // A run that started and then failed while waited for still counts as created.
+        record_run(result, run.report);
+        throw;
+      }
+      record_run(result, run.report);
+    });
   }
 
   // The pipeline and version a recurring run should use; empty ids when only applying would tell.

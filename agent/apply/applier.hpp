@@ -7,6 +7,7 @@
 #include "api/kfp_api.hpp"
 #include "apply/file.hpp"
 #include "apply/result.hpp"
+#include "publish/flows.hpp"
 #include "http/retry.hpp"
 #include "util/environment.hpp"
 #include "util/log.hpp"
@@ -37,6 +38,8 @@ inline constexpr int max_parallel = 32;
 struct ApplyOptions {
   Mode mode = Mode::apply;
   int parallel = 1;  // 1..max_parallel workers for pipelines
+  // Where pipelines without `shared` in the file live (--shared-pipeline, KFP_SHARED_PIPELINE).
+  publish::PipelineScope pipeline_scope = publish::PipelineScope::namespaced;
 };
 
 // Serialises writes to a log shared by workers.

@@ -268,7 +268,7 @@ class Reader {
     entry.where = check_.at(node);
     bool has_package = false;
     for (const auto& [key, value] :
-         check_.entries(node, "a pipeline", {"name", "package", "description", "tags", "version"})) {
+         check_.entries(node, "a pipeline", {"name", "package", "description", "tags", "version", "shared"})) {
       if (key == "name") {
         entry.name = check_.name(value, key).value_or("");
       } else if (key == "package") {
@@ -283,6 +283,8 @@ class Reader {
         entry.version = check_.name(value, key);
       } else if (key == "tags") {
         read_tags(value, entry);
+      } else if (key == "shared") {
+        entry.shared = check_.boolean(value, key);
       }
     }
     if (!node.IsMap()) return;

@@ -37,7 +37,9 @@ struct PipelineEntry {
   std::string description;
   std::vector<std::pair<std::string, std::string>> tags;
   std::optional<std::string> version;  // else named by the content digest
-  package::Package package;            // loaded and validated
+  // true: published without a namespace (publish::PipelineScope::shared); else --shared-pipeline says.
+  std::optional<bool> shared;
+  package::Package package;  // loaded and validated
 };
 
 struct ExperimentEntry {

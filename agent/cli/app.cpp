@@ -45,6 +45,10 @@ void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
                              default_token_file));
   app.add_option("--namespace", raw.namespace_name,
                  "profile namespace [env KFP_NAMESPACE; default: the token's namespace claim]");
+  app.add_flag("--shared-pipeline", raw.shared_pipeline,
+               "publish and look up pipelines without a namespace (shared: every user can read them); runs "
+               "and experiments stay in the namespace. The way to publish with a token on KFP 1.8 [env "
+               "KFP_SHARED_PIPELINE=true]");
   app.add_option("--ca-file", raw.ca_file,
                  "CA bundle for TLS [env KFP_CA_FILE; default: system trust store]");
   app.add_flag("--insecure-skip-tls-verify", raw.insecure_skip_tls_verify,

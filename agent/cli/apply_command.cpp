@@ -56,7 +56,8 @@ class ApplyCommand final : public Command {
       report::Report scratch;
       return std::make_unique<SessionLane>(open_session(context, scratch));
     };
-    const apply::ApplyOptions options{plan_ ? apply::Mode::plan : apply::Mode::apply, parallel_};
+    const apply::ApplyOptions options{plan_ ? apply::Mode::plan : apply::Mode::apply, parallel_,
+                                      scope_of(context.options)};
     auto results = apply::apply_file(*file, ns, first, more_lanes, options, context.env, context.log);
     report.details["objects"] = apply::to_json(results);
     if (auto failure = apply::most_severe_failure(results)) {

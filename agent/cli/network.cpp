@@ -27,6 +27,10 @@ publish::SessionOptions session_options(const GlobalOptions& options) {
   return out;
 }
 
+publish::PipelineScope scope_of(const GlobalOptions& options) {
+  return options.shared_pipeline ? publish::PipelineScope::shared : publish::PipelineScope::namespaced;
+}
+
 std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report) {
   auto on_secret = [&secrets = context.secrets](const std::string& token) { secrets.add(token); };
   return std::make_unique<publish::Session>(session_options(context.options), context.log, report, on_secret);

@@ -14,6 +14,9 @@ namespace kfp::cli {
 
 [[nodiscard]] publish::SessionOptions session_options(const GlobalOptions& options);
 
+// Where --shared-pipeline (KFP_SHARED_PIPELINE) puts pipelines.
+[[nodiscard]] publish::PipelineScope scope_of(const GlobalOptions& options);
+
 // Opens the session, registering the token with the log's redaction.
 [[nodiscard]] std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report);
 

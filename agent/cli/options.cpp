@@ -96,6 +96,16 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
       return usage(fmt::format("--output '{}' is not one of text, json", *output));
   }
 
+  options.shared_pipeline = raw.shared_pipeline;
+  if (!raw.shared_pipeline) {
+    if (auto shared = env.get("KFP_SHARED_PIPELINE")) {
+      if (*shared == "true" || *shared == "1")
+        options.shared_pipeline = true;
+      else if (!shared->empty() && *shared != "false" && *shared != "0")
+        return usage(fmt::format("KFP_SHARED_PIPELINE='{}' is not one of true, false, 1, 0", *shared));
+    }
+  }
+
   if (!raw.report_file.empty()) options.report_file = raw.report_file;
   if (!raw.results_dir.empty()) options.results_dir = raw.results_dir;
   if (!raw.termination_log.empty()) options.termination_log = raw.termination_log;

@@ -39,6 +39,7 @@ struct RawGlobalOptions {
   std::string termination_log;
   int verbose = 0;
   bool quiet = false;
+  bool shared_pipeline = false;
 };
 
 struct GlobalOptions {
@@ -60,6 +61,9 @@ struct GlobalOptions {
   std::optional<std::string> https_proxy;
   std::optional<std::string> http_proxy;
   std::optional<std::string> no_proxy;
+  // Pipelines are published and looked up without a namespace (shared); runs and experiments stay
+  // in the namespace. The way through KFP 1.8's upload endpoints with a token (publish/flows.hpp).
+  bool shared_pipeline = false;
 };
 
 // Applies flags > variables > defaults and checks values. Fails with kind usage naming the option.

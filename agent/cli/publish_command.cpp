@@ -69,6 +69,7 @@ class PublishCommand final : public Command {
       if (!run_flags_.experiment_given())
         throw util::Error(util::ErrorKind::usage, "--run needs --experiment NAME");
       run_request = run_flags_.request(pipeline_, std::nullopt);
+      run_request->pipeline_scope = scope_of(context.options);
     }
     // The package is judged before anything is sent.
     auto package = package::load(package_);
@@ -78,7 +79,7 @@ class PublishCommand final : public Command {
 
     publish::PublishRequest request{pipeline_,
                                     version_.empty() ? std::nullopt : std::optional<std::string>(version_),
-                                    description_, tags, code_source_url_};
+                                    description_, tags, code_source_url_, scope_of(context.options)};
     publish::check_publish_request(request);
     if (run_request) publish::check_run_request(*run_request, &package->inputs);
 
@@ -117,6 +118,7 @@ class RunCommand final : public Command {
   void run(Context& context, report::Report& report) override {
     auto request = flags_.request(
         flags_.pipeline, flags_.version.empty() ? std::nullopt : std::optional<std::string>(flags_.version));
+    request.pipeline_scope = scope_of(context.options);
     publish::check_run_request(request, nullptr);
     auto session = open_session(context, report);
     publish::Flows flows(session->api(), session->namespace_name(), context.env, context.log,

@@ -224,6 +224,10 @@ Flows::Flows(api::KfpApi& api, std::string namespace_name, const util::Environme
       clock_(clock),
       attempt_(attempt_marker()) {}
 
+std::string Flows::pipeline_namespace(PipelineScope scope) const {
+  return scope == PipelineScope::shared ? std::string() : namespace_;
+}
+
 void Flows::check_server_limits(const PublishRequest& request) const {
   check_pipeline_names(request.pipeline, request.version, limits_for(api_.server().version));
 }
@@ -258,7 +262,7 @@ std::pair<PublishAction, std::optional<api::PipelineVersion>> Flows::same_conten
 PublishPlan Flows::plan_publish(const package::Package& package, const PublishRequest& request) {
   check_server_reads(package);
   PublishPlan plan;
-  plan.pipeline = take(api_.find_pipeline(request.pipeline, namespace_));
+  plan.pipeline = take(api_.find_pipeline(request.pipeline, pipeline_namespace(request.scope)));
   if (!plan.pipeline) return plan;
   std::tie(plan.action, plan.version) = same_content(plan.pipeline->id, package, request);
   return plan;
@@ -280,6 +284,12 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   Published published;
   published.inputs = package.inputs;
 
+  if (request.scope == PipelineScope::shared && !namespace_.empty()) {
+    log_.info(
+        "pipeline {} is published as a shared pipeline (no namespace): every user of the cluster can read "
+        "it; its runs and experiments stay in namespace {}",
+        request.pipeline, namespace_);
+  }
   const PublishPlan plan = plan_publish(package, request);
   // nullopt: it was made meanwhile, by this invocation's unanswered create or by another process.
   std::optional<bool> pipeline_created = false;
@@ -288,7 +298,8 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     published.pipeline = *plan.pipeline;
     log_.info("pipeline {} exists ({})", request.pipeline, plan.pipeline->id);
   } else {
-    published.pipeline = take(api_.create_pipeline(request.pipeline, request.description, namespace_));
+    published.pipeline = take(
+        api_.create_pipeline(request.pipeline, request.description, pipeline_namespace(request.scope)));
     if (published.pipeline.found_existing) {
       pipeline_created = std::nullopt;
       log_.info(
@@ -392,6 +403,12 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
 }
 
 void Flows::run(const RunRequest& request, report::Report& report, const Published* published) {
+  StartedRun started = start_run(request, report, published);
+  finish_run(started, report);
+}
+
+Flows::StartedRun Flows::start_run(const RunRequest& request, report::Report& report,
+                                   const Published* published) {
   // Everything that can be checked is checked before anything is created.
   check_run_request(request, published != nullptr ? &published->inputs : nullptr);
   take(check_name(fmt::format("the experiment name {}", shown(request.experiment)), request.experiment,
@@ -404,12 +421,18 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
     version = published->version;
     inputs = published->inputs;
   } else {
-    auto found = take(api_.find_pipeline(request.pipeline, namespace_));
+    const std::string pipeline_ns = pipeline_namespace(request.pipeline_scope);
+    auto found = take(api_.find_pipeline(request.pipeline, pipeline_ns));
     if (!found) {
+      const bool shared = pipeline_ns.empty() && !namespace_.empty();
       raise(util::ErrorKind::not_found,
             fmt::format("pipeline {} does not exist{}", request.pipeline,
-                        namespace_.empty() ? "" : fmt::format(" in namespace {}", namespace_)),
-            "publish it first (kfp-publish publish PACKAGE --pipeline NAME), or check --namespace");
+                        shared                ? " among the shared pipelines"
+                        : namespace_.empty() ? ""
+                                              : fmt::format(" in namespace {}", namespace_)),
+            fmt::format("publish it first (kfp-publish publish PACKAGE --pipeline NAME), or check --namespace "
+                        "and {} --shared-pipeline",
+                        shared ? "drop" : "whether it was published with"));
     }
     pipeline = *found;
     report.pipeline = object_info(pipeline.id, request.pipeline, false);
@@ -510,10 +533,14 @@ void Flows::run(const RunRequest& request, report::Report& report, const Publish
   // window; the check waits for them (during the wait when there is one).
   contest.due = clock_.now() + created_at_resolution + settle_window(env_);
   follow(run, contest, report);
-  if (request.wait) {
-    wait_for(request, std::move(run), report, contest);
+  return StartedRun{request, std::move(run), std::move(contest)};
+}
+
+void Flows::finish_run(StartedRun& started, report::Report& report) {
+  if (started.request.wait) {
+    wait_for(started.request, started.run, report, started.contest);
   } else {
-    (void)settle_patiently(contest, report, request.status_failure_budget);
+    started.run = settle_patiently(started.contest, report, started.request.status_failure_budget);
   }
 }
 

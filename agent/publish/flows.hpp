@@ -19,12 +19,20 @@
 
 namespace kfp::publish {
 
+// Where a pipeline lives: in the namespace in use, or shared (no namespace: every user of the
+// cluster can read it and run it in their own namespace). Runs and experiments always stay in the
+// namespace. KFP 1.8's upload endpoints authorize only from the kubeflow-userid header but skip the
+// check for a shared pipeline (kfp-1.8.5 server/pipeline_upload_server.go:224-227), so there a
+// service-account token can publish only shared pipelines.
+enum class PipelineScope { namespaced, shared };
+
 struct PublishRequest {
   std::string pipeline;
   std::optional<std::string> version;  // else derived from the digest
   std::string description;
   std::vector<std::pair<std::string, std::string>> tags;
-  std::string code_source_url;  // else from the CI's variables
+  std::string code_source_url;  // else from the CI's variables; credentials are removed before sending
+  PipelineScope scope = PipelineScope::namespaced;
 };
 
 enum class OnTimeout { keep_running, cancel };
@@ -52,6 +60,7 @@ struct RunRequest {
   OnInterrupt on_interrupt = OnInterrupt::keep_running;
   std::optional<std::string> run_key;  // else the CI's identity, else one for this invocation
   util::Milliseconds status_failure_budget = default_status_failure_budget;
+  PipelineScope pipeline_scope = PipelineScope::namespaced;  // where to look the pipeline up
 };
 
 // What publish found or made, for a following run.
@@ -105,16 +114,10 @@ class Flows {
   // Decides what publish() would do without changing anything (apply --plan). Throws util::Error.
   PublishPlan plan_publish(const package::Package& package, const PublishRequest& request);
 
-  // Checks parameters, gets or creates the experiment, creates the run once, and waits if asked.
+  // Checks parameters, gets or creates the experiment, creates the run once, and waits if asked:
+  // start_run() then finish_run().
   void run(const RunRequest& request, report::Report& report, const Published* published = nullptr);
 
- private:
-  void check_server_reads(const package::Package& package) const;
-  // The limits of the server's release (healthz named it): checked before any write.
-  void check_server_limits(const PublishRequest& request) const;
-  std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
-                                                                             const package::Package& package,
-                                                                             const PublishRequest& request);
   // Exactly once under concurrency: processes started together with one run key may each find no
   // run and create one. Every run's description carries the key's marker and the creating
   // invocation's attempt marker; once all runs created up to ours are visible (`due`), the oldest
@@ -129,6 +132,30 @@ class Flows {
     bool decided = false;
     bool outcome_is_run = false;  // report.outcome is the run's (the run command)
   };
+  // A run created (or found) for its run key, whose oldest-wins check is still to come.
+  struct StartedRun {
+    RunRequest request;
+    api::Run run;
+    Contest contest;
+  };
+  // The first half of run(): everything is checked, the experiment found or created, the run
+  // created once (or found) and reported. Throws util::Error.
+  StartedRun start_run(const RunRequest& request, report::Report& report, const Published* published = nullptr);
+  // The second half, with the same report: at contest.due, keeps the oldest run of the key and ends
+  // this invocation's others; with request.wait, during the wait for the run. Several runs started
+  // first and finished after pay the settle window once, with the same guarantee: each is checked
+  // no earlier than its own due time. Throws util::Error.
+  void finish_run(StartedRun& started, report::Report& report);
+
+ private:
+  void check_server_reads(const package::Package& package) const;
+  // The namespace a pipeline of this scope lives in: "" for shared ones.
+  [[nodiscard]] std::string pipeline_namespace(PipelineScope scope) const;
+  // The limits of the server's release (healthz named it): checked before any write.
+  void check_server_limits(const PublishRequest& request) const;
+  std::pair<PublishAction, std::optional<api::PipelineVersion>> same_content(const std::string& pipeline_id,
+                                                                             const package::Package& package,
+                                                                             const PublishRequest& request);
   // Lists the key's runs, ends this invocation's losers and reports the winner, which it returns.
   util::Result<api::Run> settle(Contest& contest, report::Report& report,
                                 std::optional<util::Milliseconds> within);

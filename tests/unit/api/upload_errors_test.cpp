@@ -114,7 +114,8 @@ TEST_CASE("the refinement rewrites kind, message and hint; 2.15's generic 400 is
              kfp_400("Authorization to namespace failed.: Failed to create SubjectAccessReview for user ''"));
   CHECK(on_1_8.kind == util::ErrorKind::forbidden);
   CHECK(on_1_8.message.find("only from the kubeflow-userid header") != std::string::npos);
-  CHECK(on_1_8.hint.find("shared pipelines") != std::string::npos);
+  CHECK(on_1_8.hint.find("--shared-pipeline") != std::string::npos);
+  CHECK(on_1_8.hint.find("namespace team-a") != std::string::npos);
 }
 
 TEST_CASE("a masked refusal is settled by a look at the pipeline") {
