@@ -129,7 +129,7 @@ FailureRefinement upload_failure_refinement(const ServerInfo& server, UploadEndp
             "(pipeline_upload_server.go canUploadVersionedPipeline); the server said: {}",
             what, server.version, ns, answer.message);
         // The check is skipped for a shared pipeline (:225-227), and the JSON API that runs and
-        // experiments use authenticates the token (server/util.go:348-372 isAuthorized).
+        // experiments use authenticates the token (server/util.go:348-380 isAuthorized).
         failure.hint = fmt::format(
             "pass --shared-pipeline (KFP_SHARED_PIPELINE=true): the pipeline and its versions are then "
             "published without a namespace, which KFP 1.8 does not authorize, while the experiment and "

@@ -161,8 +161,8 @@ class Applier {
     auto result = begin(ObjectKind::pipeline, entry.name);
     guarded(result, [&] {
       publish::Flows flows(lane.api(), ns_, env_, log_, lane.clock());
-      const publish::PublishRequest request{
-          entry.name, entry.version, entry.description, entry.tags, {}, scope_of(entry)};
+      const publish::PublishRequest request{entry.name, entry.version,  entry.description, entry.tags,
+                                            {},         scope_of(entry)};
       if (planning()) {
         auto plan = flows.plan_publish(entry.package, request);
         if (plan.pipeline) result.id = plan.pipeline->id;
@@ -245,7 +245,8 @@ class Applier {
   }
 
   // Creates the run once (or finds it) and adds it to `started`; finish_run() checks and follows it.
-  ObjectResult start_run(Lane& lane, const RunEntry& entry, std::size_t index, std::vector<StartedRun>& started) {
+  ObjectResult start_run(Lane& lane, const RunEntry& entry, std::size_t index,
+                         std::vector<StartedRun>& started) {
     auto result = begin(ObjectKind::run, entry.name);
     if (auto why = blocked(entry.pipeline, entry.experiment)) {
       skip(result, *why);

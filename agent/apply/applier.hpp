@@ -7,8 +7,8 @@
 #include "api/kfp_api.hpp"
 #include "apply/file.hpp"
 #include "apply/result.hpp"
-#include "publish/flows.hpp"
 #include "http/retry.hpp"
+#include "publish/flows.hpp"
 #include "util/environment.hpp"
 #include "util/log.hpp"
 

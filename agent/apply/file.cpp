@@ -267,8 +267,8 @@ class Reader {
     PipelineEntry entry;
     entry.where = check_.at(node);
     bool has_package = false;
-    for (const auto& [key, value] :
-         check_.entries(node, "a pipeline", {"name", "package", "description", "tags", "version", "shared"})) {
+    for (const auto& [key, value] : check_.entries(
+             node, "a pipeline", {"name", "package", "description", "tags", "version", "shared"})) {
       if (key == "name") {
         entry.name = check_.name(value, key).value_or("");
       } else if (key == "package") {

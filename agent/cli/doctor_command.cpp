@@ -45,7 +45,7 @@ class DoctorCommand final : public Command {
     };
     auto options = session_options(context.options);
     // doctor asks about the token file it was told of, or the default one: absence is then a finding.
-    auto result = doctor::run_doctor(options, context.log, on_secret);
+    auto result = doctor::run_doctor(options, context.log, on_secret, scope_of(context.options));
     if (result.server) {
       report.server = report::ServerInfo{options.host, result.server->api, result.server->version,
                                          result.server->multi_user};

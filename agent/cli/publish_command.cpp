@@ -77,9 +77,10 @@ class PublishCommand final : public Command {
     context.log.info("{}: {} {} ({})", package_, package::to_string(package->kind), package->pipeline_name,
                      package->digest);
 
-    publish::PublishRequest request{pipeline_,
-                                    version_.empty() ? std::nullopt : std::optional<std::string>(version_),
-                                    description_, tags, code_source_url_, scope_of(context.options)};
+    publish::PublishRequest request{
+        pipeline_,        version_.empty() ? std::nullopt : std::optional<std::string>(version_),
+        description_,     tags,
+        code_source_url_, scope_of(context.options)};
     publish::check_publish_request(request);
     if (run_request) publish::check_run_request(*run_request, &package->inputs);
 

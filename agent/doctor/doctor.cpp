@@ -49,9 +49,9 @@ Who who(const api::Identity& identity) {
 
 class Doctor {
  public:
-  Doctor(const publish::SessionOptions& options, util::Log& log,
+  Doctor(const publish::SessionOptions& options, publish::PipelineScope scope, util::Log& log,
          const std::function<void(const std::string&)>& on_secret)
-      : options_(options), log_(log), tokens_(options.token_file, on_secret) {}
+      : options_(options), scope_(scope), log_(log), tokens_(options.token_file, on_secret) {}
 
   DoctorResult run() {
     const bool token_present = check_token_file();
@@ -375,47 +375,95 @@ class Doctor {
                     result_.namespace_name)));
   }
 
+  // What a probe upload found: refused by the authorization check, past it, or neither for sure.
+  struct UploadProbe {
+    enum class Outcome { accepted, past_authorization, refused, inconclusive } outcome;
+    util::Result<api::ApiReply> reply;
+    api::UploadRefusal refusal = api::UploadRefusal::other;
+  };
+
   // The upload endpoint reads the file, then checks authorization, then reads the template
   // (pipeline_upload_server.go at every release), so a .yaml that is not a pipeline probes
-  // pipelines/create and creates nothing. How each release words the two outcomes decides the
-  // check (api/upload_errors.hpp): refused by the authorization check (1.8: from kubeflow-userid
-  // only; 2.0-2.5: named; 2.15+: the generic "Failed to create a pipeline"), or past it with the
-  // template refused (a 500 up to 2.16, a 400 in the template's words from 2.17).
+  // pipelines/create in `ns` ("": a shared pipeline) and creates nothing. How each release words the
+  // two outcomes decides the check (api/upload_errors.hpp): refused by the authorization check (1.8:
+  // from kubeflow-userid only; 2.0-2.5: named; 2.15+: the generic "Failed to create a pipeline"), or
+  // past it with the template refused (a 500 up to 2.16, a 400 in the template's words from 2.17).
+  UploadProbe probe_upload(const std::string& ns) {
+    const api::ServerInfo& server = *result_.server;
+    api::QueryParams query{{"name", std::string(kProbeName)}};
+    if (!ns.empty()) query.emplace_back("namespace", ns);
+    auto request = api::upload_request(
+        fmt::format("/apis/{}/pipelines/upload", server.api), std::move(query),
+        api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)}));
+    UploadProbe probe{UploadProbe::Outcome::inconclusive, util::Result<api::ApiReply>(api::ApiReply{}),
+                      api::UploadRefusal::other};
+    request.refine_failure = api::upload_failure_refinement(server, api::UploadEndpoint::pipeline,
+                                                            api::Caller{identity_, ns}, probe.refusal);
+    probe.reply = connection_->call(request, "probe pipelines/create (upload of a non-pipeline)");
+    if (probe.reply) {
+      probe.outcome = UploadProbe::Outcome::accepted;
+      return probe;
+    }
+    const int status = probe.reply.error().http_status.value_or(0);
+    if (probe.refusal == api::UploadRefusal::invalid_package ||
+        (probe.refusal == api::UploadRefusal::other && (status == 500 || status == 409))) {
+      probe.outcome = UploadProbe::Outcome::past_authorization;
+    } else if (probe.refusal == api::UploadRefusal::not_authorized ||
+               probe.refusal == api::UploadRefusal::unauthenticated ||
+               probe.refusal == api::UploadRefusal::userid_header_missing) {
+      probe.outcome = UploadProbe::Outcome::refused;
+    }
+    return probe;
+  }
+
   void probe_pipeline_create(const std::string& name) {
     const api::ServerInfo& server = *result_.server;
-    auto request = api::upload_request(
-        fmt::format("/apis/{}/pipelines/upload", server.api),
-        {{"name", std::string(kProbeName)}, {"namespace", result_.namespace_name}},
-        api::upload_body(fmt::format("{}.yaml", kProbeName), http::BodyPiece{std::string(kProbeContent)}));
-    api::UploadRefusal refusal = api::UploadRefusal::other;
-    request.refine_failure =
-        api::upload_failure_refinement(server, api::UploadEndpoint::pipeline, connection_->caller(), refusal);
-    auto reply = connection_->call(request, "probe pipelines/create (upload of a non-pipeline)");
-    if (reply) {
+    const bool shared = scope_ == publish::PipelineScope::shared;
+    const std::string ns = shared ? std::string() : result_.namespace_name;
+    const std::string where =
+        shared ? std::string("shared pipelines (--shared-pipeline)") : "namespace " + ns;
+    UploadProbe probe = probe_upload(ns);
+    if (probe.outcome == UploadProbe::Outcome::accepted) {
       add(warn(
           name,
           fmt::format("the server accepted a probe that is not a pipeline (HTTP {}): pipelines/create is "
-                      "allowed, but a pipeline named {} may now exist in {}",
-                      reply->status, kProbeName, result_.namespace_name),
-          fmt::format("delete the pipeline {} in namespace {}", kProbeName, result_.namespace_name)));
+                      "allowed for {}, but a pipeline named {} may now exist there",
+                      probe.reply->status, where, kProbeName),
+          fmt::format("delete the pipeline {} ({})", kProbeName, where)));
       return;
     }
-    const auto& failure = reply.error();
-    const int status = failure.http_status.value_or(0);
-    const bool past_authorization =
-        refusal == api::UploadRefusal::invalid_package ||
-        (refusal == api::UploadRefusal::other && (status == 500 || status == 409));
-    if (past_authorization) {
-      add(ok(name, fmt::format("allowed: KFP {} got past its authorization check and refused the deliberate "
-                               "non-pipeline (HTTP {}); nothing was created",
-                               server.version, status)));
+    if (probe.outcome == UploadProbe::Outcome::past_authorization) {
+      const std::string detail = fmt::format(
+          "allowed for {}: KFP {} got past its authorization check and refused the deliberate "
+          "non-pipeline (HTTP {}); nothing was created",
+          where, server.version, probe.reply.error().http_status.value_or(0));
+      if (shared && api::version_at_least(server.version, 2, 17)) {
+        // The upload endpoint does not authorize shared pipelines (pipeline_upload_server.go:401-403
+        // @2.17.0), but the create of a new one does (pipeline_server.go:1290-1305).
+        add(warn(name,
+                 detail +
+                     "; but KFP 2.17+ authorizes the create of a new shared pipeline as pipelines/create "
+                     "in its own namespace (kubeflow), which this probe cannot test without creating one",
+                 "if publishing a new pipeline fails with HTTP 403, ask a Kubeflow admin to create it once; "
+                 "later versions need no such right"));
+        return;
+      }
+      add(ok(name, detail));
       return;
     }
-    switch (refusal) {
-      case api::UploadRefusal::not_authorized:
-      case api::UploadRefusal::unauthenticated: add(fail(name, failure, fix_for(failure))); return;
-      case api::UploadRefusal::userid_header_missing: add(fail(name, failure, failure.hint)); return;
-      default: break;
+    const auto& failure = probe.reply.error();
+    if (probe.refusal == api::UploadRefusal::userid_header_missing) {
+      // KFP 1.8: only a shared pipeline gets through with a token; show that it does.
+      util::Failure refused = failure;
+      if (probe_upload("").outcome == UploadProbe::Outcome::past_authorization)
+        refused.message +=
+            "; a probe of a shared pipeline (no namespace) got past the check: --shared-pipeline works here";
+      add(fail(name, refused, refused.hint));
+      return;
+    }
+    if (probe.outcome == UploadProbe::Outcome::refused) {
+      add(fail(name, failure, fix_for(failure)));
+      return;
     }
     if (failure.kind == ErrorKind::istio_denied || failure.kind == ErrorKind::unauthenticated ||
         failure.kind == ErrorKind::token_expired || failure.kind == ErrorKind::wrong_audience ||
@@ -428,6 +476,7 @@ class Doctor {
   }
 
   const publish::SessionOptions& options_;
+  publish::PipelineScope scope_;
   util::Log& log_;
   publish::FileTokens tokens_;
   std::string token_;
@@ -441,8 +490,9 @@ class Doctor {
 }  // namespace
 
 DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
-                        const std::function<void(const std::string&)>& on_secret) {
-  return Doctor(options, log, on_secret).run();
+                        const std::function<void(const std::string&)>& on_secret,
+                        publish::PipelineScope scope) {
+  return Doctor(options, scope, log, on_secret).run();
 }
 
 }  // namespace kfp::doctor

@@ -6,6 +6,7 @@
 
 #include "api/kfp_api.hpp"
 #include "doctor/check.hpp"
+#include "publish/flows.hpp"
 #include "publish/session.hpp"
 #include "util/log.hpp"
 
@@ -32,8 +33,10 @@ struct DoctorResult {
 };
 
 // Runs every check in order. Never throws for a broken link (that is a failed check); each token
-// read is passed to `on_secret` so the log can redact it.
+// read is passed to `on_secret` so the log can redact it. `scope` says where publishing puts
+// pipelines (--shared-pipeline), so the pipelines/create probe asks about that place.
 [[nodiscard]] DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
-                                      const std::function<void(const std::string&)>& on_secret);
+                                      const std::function<void(const std::string&)>& on_secret,
+                                      publish::PipelineScope scope = publish::PipelineScope::namespaced);
 
 }  // namespace kfp::doctor

@@ -135,6 +135,17 @@ util::Milliseconds settle_window(const util::Environment& env) {
   return default_settle_window;
 }
 
+// A new shared pipeline refused: from KFP 2.17 its create is authorized as pipelines/create in KFP's
+// own namespace, not the caller's (kfp-2.17.0 server/pipeline_server.go:1290-1305 canAccessPipeline;
+// 2.15.0 :1095-1098 and 2.3.0 :1030-1033 authorize nobody for shared pipelines).
+util::Failure shared_create_refused(util::Failure failure) {
+  failure.hint =
+      "a new shared pipeline needs pipelines/create in the namespace KFP runs in (kubeflow) on KFP 2.17+, "
+      "which a profile's service account does not have: ask a Kubeflow admin to create the pipeline once "
+      "(or to grant that right), or publish into the namespace without --shared-pipeline";
+  return failure;
+}
+
 }  // namespace
 
 bool same_parameters(const boost::json::object& ours, const boost::json::object& theirs) {
@@ -298,8 +309,12 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
     published.pipeline = *plan.pipeline;
     log_.info("pipeline {} exists ({})", request.pipeline, plan.pipeline->id);
   } else {
-    published.pipeline = take(
-        api_.create_pipeline(request.pipeline, request.description, pipeline_namespace(request.scope)));
+    auto created =
+        api_.create_pipeline(request.pipeline, request.description, pipeline_namespace(request.scope));
+    if (!created && request.scope == PipelineScope::shared &&
+        created.error().kind == util::ErrorKind::forbidden)
+      throw util::Error(shared_create_refused(created.error()));
+    published.pipeline = take(std::move(created));
     if (published.pipeline.found_existing) {
       pipeline_created = std::nullopt;
       log_.info(
@@ -425,14 +440,15 @@ Flows::StartedRun Flows::start_run(const RunRequest& request, report::Report& re
     auto found = take(api_.find_pipeline(request.pipeline, pipeline_ns));
     if (!found) {
       const bool shared = pipeline_ns.empty() && !namespace_.empty();
-      raise(util::ErrorKind::not_found,
-            fmt::format("pipeline {} does not exist{}", request.pipeline,
-                        shared                ? " among the shared pipelines"
-                        : namespace_.empty() ? ""
-                                              : fmt::format(" in namespace {}", namespace_)),
-            fmt::format("publish it first (kfp-publish publish PACKAGE --pipeline NAME), or check --namespace "
-                        "and {} --shared-pipeline",
-                        shared ? "drop" : "whether it was published with"));
+      raise(
+          util::ErrorKind::not_found,
+          fmt::format("pipeline {} does not exist{}", request.pipeline,
+                      shared               ? " among the shared pipelines"
+                      : namespace_.empty() ? ""
+                                           : fmt::format(" in namespace {}", namespace_)),
+          fmt::format("publish it first (kfp-publish publish PACKAGE --pipeline NAME), or check --namespace "
+                      "and {} --shared-pipeline",
+                      shared ? "drop" : "whether it was published with"));
     }
     pipeline = *found;
     report.pipeline = object_info(pipeline.id, request.pipeline, false);

@@ -140,7 +140,8 @@ class Flows {
   };
   // The first half of run(): everything is checked, the experiment found or created, the run
   // created once (or found) and reported. Throws util::Error.
-  StartedRun start_run(const RunRequest& request, report::Report& report, const Published* published = nullptr);
+  StartedRun start_run(const RunRequest& request, report::Report& report,
+                       const Published* published = nullptr);
   // The second half, with the same report: at contest.due, keeps the oldest run of the key and ends
   // this invocation's others; with request.wait, during the wait for the run. Several runs started
   // first and finished after pay the settle window once, with the same guarantee: each is checked

@@ -340,7 +340,30 @@ class DoctorTest(DoctorTestCase):
         probe = self.checks(report)["permission pipelines/create"]
         self.assertEqual(probe["status"], "fail", probe)
         self.assertIn("only from the kubeflow-userid header", probe["detail"])
-        self.assertIn("shared pipelines", probe["fix"])
+        # The way through: a shared pipeline's upload is not authorized (:225-227); doctor tried it.
+        self.assertIn("--shared-pipeline works here", probe["detail"])
+        self.assertIn("--shared-pipeline", probe["fix"])
+        self.assertEqual(self.state().get("pipelines", []), [])
+
+        # Asked about shared pipelines, the probe passes: a Job with --shared-pipeline can publish.
+        for option, env in ((["--shared-pipeline"], None), ([], {"KFP_SHARED_PIPELINE": "1"})):
+            with self.subTest(option=option, env=env):
+                result, report = self.doctor(*option, env=env)
+                self.assertEqual(result.code, 0, result)
+                probe = self.checks(report)["permission pipelines/create"]
+                self.assertEqual(probe["status"], "ok", probe)
+                self.assertIn("shared pipelines", probe["detail"])
+                self.assertEqual(self.state().get("pipelines", []), [])
+
+    @unittest.skipUnless(DEFAULT_RUN, "walks its own release")
+    def test_shared_pipeline_probe_on_2_17_warns_that_a_new_one_needs_rights_in_kubeflow(self):
+        # 2.17 authorizes the create of a shared pipeline as pipelines/create in KFP's own namespace
+        # (pipeline_server.go:1290-1305 @2.17.0), the upload endpoint does not (:401-403).
+        result, report = self.doctor("--shared-pipeline")
+        self.assertEqual(result.code, 0, result)
+        probe = self.checks(report)["permission pipelines/create"]
+        self.assertEqual(probe["status"], "warn", probe)
+        self.assertIn("kubeflow", probe["detail"])
         self.assertEqual(self.state().get("pipelines", []), [])
 
     @unittest.skipUnless(DEFAULT_RUN, "walks its own release")

@@ -214,6 +214,39 @@ class UploadsIgnoreTheTokenOn18(ReleaseCase):
         self.assertIn("only from the kubeflow-userid header", probe["detail"])
 
 
+class SharedPipelinesPerRelease(ReleaseCase):
+    """Point 3's way through, --shared-pipeline, on 2.x: who may publish a pipeline without a
+    namespace. Up to 2.15 nobody is checked: canAccessPipeline skips an empty namespace
+    (pipeline_server.go:1030-1033 @2.3.0, :1095-1098 @2.15.0) and so does the upload endpoint
+    (pipeline_upload_server.go:276-278 @2.3.0). 2.17 authorizes the create of a shared pipeline as
+    pipelines/create in KFP's own namespace (pipeline_server.go:1290-1305 @2.17.0), which a profile's
+    account does not have, while its versions' upload is still unchecked (:401-403)."""
+
+    def rbac(self):
+        # The profile's account may do everything in its namespace, nothing in kubeflow.
+        return self.write("rbac.yaml", f"- subject: {SUBJECT}\n  namespace: {NAMESPACE}\n  allow: ['*']\n")
+
+    def test_who_may_publish_a_shared_pipeline_on_each_2x_release(self):
+        for release in RELEASES_2X:
+            with self.subTest(release=release):
+                self.restart(release, "--rbac", self.rbac())
+                result = self.kfp("publish", self.package(), "--pipeline", "hello", "--shared-pipeline", "--run",
+                                  "--experiment", "ci", "--param", "message=hi", "--run-key", "k", "--wait",
+                                  "--wait-timeout", "60s", "-o", "json")
+                if release == "2.17.0":
+                    self.assertEqual(result.code, 5, result)
+                    error = result.report()["error"]
+                    self.assertEqual(error["kind"], "forbidden", result)
+                    self.assertIn("(kubeflow)", error["hint"], result)
+                    self.assertIn("without --shared-pipeline", error["hint"], result)
+                    self.assertEqual(self.state().get("pipelines", []), [])
+                    continue
+                self.assertEqual(result.code, 0, result)
+                state = self.state()
+                self.assertEqual([p.get("namespace", "") for p in state["pipelines"]], [""], state)
+                self.assertEqual([w["namespace"] for w in self.workflows()], [NAMESPACE], state)
+
+
 class VersionDescriptionOn18(ReleaseCase):
     """Point 4. 1.8's upload_version unescapes the version name a second time (GetPipelineName) but
     not the description (pipeline_upload_server.go:159-167 @1.8.5): sent encoded twice, the digest

@@ -304,12 +304,45 @@ class V18MultiUser(V1Case):
         self.assertEqual(error["http_status"], 400, result)
         self.assertIn("only from the kubeflow-userid header", error["message"], result)
         self.assertIn("namespace team-a", error["message"], result)
-        self.assertIn("shared pipelines", error["hint"], result)
+        self.assertIn("--shared-pipeline", error["hint"], result)
         self.assertNotIn("RoleBinding", error["hint"], result)
         self.assertEqual(result.report["namespace"], "team-a", result)
         state = self.emulator.state()
         self.assertEqual(state.get("pipelines", []), [], state)
         self.assertEqual(state.get("runs", []), [], state)
+
+    def test_a_shared_pipeline_publishes_with_the_token_and_runs_in_the_namespace(self):
+        # What does work on 1.8 with a token: the upload endpoints skip authorization for a pipeline
+        # without a namespace (canUploadVersionedPipeline returns nil, pipeline_upload_server.go
+        # :225-227 @1.8.5), and the run and experiment servers authenticate the bearer token
+        # (server/util.go:348-380 isAuthorized → AuthenticateRequest). publish → run → wait, end to end.
+        for attempt, (option, env) in enumerate([(["--shared-pipeline"], None),
+                                                 ([], {"KFP_SHARED_PIPELINE": "true"})]):
+            with self.subTest(option=option, env=env):
+                result = self.kfp("publish", str(self.argo()), "--pipeline", "hello-argo", *option, "--run",
+                                  "--experiment", "ci", "--param", "count=2", "--run-key", f"shared-{attempt}",
+                                  "--wait", "--wait-timeout", "60s", env=env)
+                self.assert_exit(result, 0)
+                self.assertEqual(result.report["run"]["state"], "SUCCEEDED", result)
+                self.assertEqual(result.report["namespace"], "team-a", result)
+                self.assertIn("shared pipeline", result.stderr, result)
+                state = self.emulator.state()
+                self.assertEqual(len(state["pipelines"]), 1, state)
+                self.assertEqual(state["pipelines"][0].get("namespace", ""), "", state)
+                experiments = {e["display_name"]: e.get("namespace") for e in state["experiments"]}
+                self.assertEqual(experiments.get("ci"), "team-a", state)
+                # Each run's workflow went to the profile namespace.
+                workflows = [w["namespace"] for w in state["workflows"]]
+                self.assertEqual(workflows, ["team-a"] * (attempt + 1), state)
+        # The second publish found the shared pipeline and its version: nothing was uploaded again.
+        self.assertEqual(result.report["outcome"], "unchanged", result)
+        uploads = self.requests("POST", "/apis/v1beta1/pipelines/upload")
+        self.assertEqual(len(uploads), 1, uploads)
+        # `run` looks the pipeline up among the shared ones too.
+        run = self.kfp("run", "--pipeline", "hello-argo", "--shared-pipeline", "--experiment", "ci",
+                       "--param", "count=3", "--run-key", "shared-run", "--wait", "--wait-timeout", "60s")
+        self.assert_exit(run, 0)
+        self.assertEqual(run.report["pipeline"]["id"], state["pipelines"][0]["pipeline_id"], run)
 
 
 class V25Server(PublishScenarios, V1Case):

@@ -648,7 +648,8 @@ TEST_CASE("concurrency: a --wait-timeout shorter than the settle window still le
   CHECK(wrote(f.api, "terminate_run r1"));
 }
 
-TEST_CASE("shared pipeline: published and found without a namespace; experiment and run stay in the namespace") {
+TEST_CASE(
+    "shared pipeline: published and found without a namespace; experiment and run stay in the namespace") {
   Fixture f;
   report::Report pub;
   publish::PublishRequest shared{"hello", std::nullopt, "", {}, "", publish::PipelineScope::shared};
