@@ -6,6 +6,7 @@
 #include <boost/url/url_view.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace kfp::http {
@@ -178,6 +179,65 @@ std::vector<std::string> url_credentials(std::string_view text) {
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   return found;
+}
+
+bool is_credential_query_parameter(std::string_view name) {
+  static constexpr std::array<std::string_view, 15> names = {"token",
+                                                             "access_token",
+                                                             "private_token",
+                                                             "job_token",
+                                                             "password",
+                                                             "secret",
+                                                             "client_secret",
+                                                             "api_key",
+                                                             "sig",
+                                                             "x-amz-signature",
+                                                             "x-amz-credential",
+                                                             "x-amz-security-token",
+                                                             "x-goog-signature",
+                                                             "x-goog-credential",
+                                                             "signature"};
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(names.begin(), names.end(), lower) != names.end();
+}
+
+PublicUrl without_credentials(std::string_view url) {
+  PublicUrl result{std::string(url), {}};
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) {
+    // Not a URL Boost.URL reads (a space, a bad port): still no user info in an authority.
+    const auto separator = result.url.find("://");
+    if (separator == std::string::npos) return result;
+    const auto start = separator + 3;
+    const auto end = std::min(result.url.find_first_of("/?#", start), result.url.size());
+    const auto at = result.url.rfind('@', end == 0 ? 0 : end - 1);
+    if (at != std::string::npos && at >= start) {
+      result.url.erase(start, at + 1 - start);
+      result.removed.emplace_back("user info");
+    }
+    return result;
+  }
+  boost::urls::url public_url(*parsed);
+  if (public_url.has_userinfo()) {
+    public_url.remove_userinfo();
+    result.removed.emplace_back("user info");
+  }
+  if (public_url.has_query()) {
+    auto params = public_url.params();
+    for (auto it = params.begin(); it != params.end();) {
+      if (is_credential_query_parameter((*it).key)) {
+        result.removed.push_back(fmt::format("query parameter {}", (*it).key));
+        it = params.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (params.empty()) public_url.remove_query();
+  }
+  if (!result.removed.empty()) result.url = std::string(public_url.buffer());
+  return result;
 }
 
 }  // namespace kfp::http

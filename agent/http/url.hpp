@@ -35,6 +35,23 @@ struct Target {
 // and percent-decoded, each followed by '@': the credentials to redact from every output.
 [[nodiscard]] std::vector<std::string> url_credentials(std::string_view text);
 
+// A URL as stored where others can read it (a pipeline version's code source URL, which every user of
+// the KFP server sees): without user info ("x-access-token:TOKEN@", GitLab's
+// "gitlab-ci-token:TOKEN@" in CI_REPOSITORY_URL) and without query parameters that carry credentials
+// (credential_query_parameters). Text that is not a URL comes back as it was, minus any user info
+// before '@' in an authority.
+struct PublicUrl {
+  std::string url;
+  std::vector<std::string> removed;  // what was taken out ("user info", "query parameter token"), no values
+};
+[[nodiscard]] PublicUrl without_credentials(std::string_view url);
+
+// The query parameters (compared without case) that carry credentials in URLs people copy: GitHub's
+// raw links (`token`), GitLab's API (`private_token`, `access_token`, `job_token`), signed S3, GCS and
+// Azure Blob URLs (`X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`, `X-Goog-Signature`,
+// `X-Goog-Credential`, `sig`), and the generic `password`, `secret`, `client_secret`, `api_key`.
+[[nodiscard]] bool is_credential_query_parameter(std::string_view name);
+
 // "http" or "https".
 [[nodiscard]] std::string_view to_string(Scheme scheme);
 

@@ -1,11 +1,13 @@
 #include "publish/flows.hpp"
 
+#include "http/url.hpp"
 #include "publish/limits.hpp"
 #include "publish/provenance.hpp"
 #include "util/duration.hpp"
 #include "util/interrupt.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -170,7 +172,8 @@ void check_pipeline_names(const std::string& pipeline, const std::optional<std::
 
 void check_publish_request(const PublishRequest& request) {
   check_pipeline_names(request.pipeline, request.version, limits_of_every_release());
-  take(check_length("the code source URL", request.code_source_url, limits::version_code_source_url));
+  take(check_length("the code source URL", http::without_credentials(request.code_source_url).url,
+                    limits::version_code_source_url));
   std::set<std::string> keys;
   for (const auto& [key, value] : request.tags) {
     const std::string what = fmt::format("tag {}={}", shown(key), shown(value));
@@ -358,11 +361,18 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   description += fmt::format("\ndigest: {}\n{}", package.digest, attempt_);
   upload.description = std::move(description);
   upload.tags = std::move(tags);
-  upload.code_source_url = request.code_source_url;
-  if (upload.code_source_url.empty() &&
-      length(provenance.code_source_url, limits::version_code_source_url.count) <=
-          limits::version_code_source_url.max) {
-    upload.code_source_url = provenance.code_source_url;
+  // Every user of the server can read a version's code source URL: credentials never go there.
+  const http::PublicUrl source = http::without_credentials(
+      request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url);
+  if (!source.removed.empty()) {
+    log_.warning(
+        "the code source URL carried credentials ({}): stored without them, since every user of the "
+        "KFP server can read it",
+        fmt::join(source.removed, ", "));
+  }
+  if (!request.code_source_url.empty() ||
+      length(source.url, limits::version_code_source_url.count) <= limits::version_code_source_url.max) {
+    upload.code_source_url = source.url;
   }
   upload.filename = package.upload_filename;
   if (package.member.empty()) {

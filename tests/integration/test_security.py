@@ -208,6 +208,43 @@ class EchoingServerTest(harness.EmulatorTestCase):
         self.assertIn("authorization: Bearer [REDACTED]", message)
 
 
+class CodeSourceUrlCredentialsTest(PublishTestCase):
+    """A version's code source URL is readable by every user of the KFP server: credentials in it (a
+    clone URL with a token, a signed link, a CI server URL with user info) are removed before it is
+    sent, and the log says so without repeating them."""
+
+    SECRET = "ghs_Zq9SecretValue4711"
+
+    def assert_nowhere(self, result):
+        for label, text in (("state", json.dumps(self.state())), ("requests", json.dumps(self.emu.requests_log())),
+                            ("stdout", result.stdout), ("stderr", result.stderr)):
+            self.assertNotIn(self.SECRET, text, f"the credential reached {label}")
+
+    def test_a_given_url_is_stored_without_its_credentials(self):
+        url = (f"https://x-access-token:{self.SECRET}@github.com/acme/ml/tree/abc?ref=main"
+               f"&private_token={self.SECRET}")
+        for option in ("--code-source-url", "--source-url"):
+            with self.subTest(option=option):
+                result = self.kfp("publish", self.package(), "--pipeline", f"hello{option[2:6]}", option, url,
+                                  "-o", "json")
+                self.assertEqual(result.code, 0, result)
+                self.assertIn("credentials (user info, query parameter private_token)", result.stderr)
+                self.assert_nowhere(result)
+        urls = {v.get("code_source_url") for v in self.state()["pipeline_versions"]}
+        self.assertEqual(urls, {"https://github.com/acme/ml/tree/abc?ref=main"})
+
+    def test_a_url_derived_from_ci_variables_is_stored_without_credentials(self):
+        env = {"GITHUB_SERVER_URL": f"https://ci-bot:{self.SECRET}@ghe.example.com", "GITHUB_REPOSITORY": "acme/ml",
+               "GITHUB_SHA": "abc123", "GITHUB_RUN_ID": "7", "GITHUB_JOB": "publish"}
+        result = self.kfp("publish", self.package(), "--pipeline", "hello", "--run", "--experiment", "ci",
+                          "--param", "message=hi", "-o", "json", env=env)
+        self.assertEqual(result.code, 0, result)
+        self.assert_nowhere(result)
+        version = self.state()["pipeline_versions"][0]
+        self.assertEqual(version["code_source_url"], "https://ghe.example.com/acme/ml/tree/abc123")
+        self.assertIn("https://ghe.example.com/acme/ml/actions/runs/7", version["description"])
+
+
 class UrlCredentialsTest(harness.EmulatorTestCase):
     """Credentials in the host URL are refused before any request and reach no output."""
 

@@ -88,3 +88,44 @@ TEST_CASE("url_credentials finds the user info of URLs inside any text, as writt
   CHECK(http::url_credentials("no url here").empty());
   CHECK_FALSE(http::url_credentials("http://u:p@host :80").empty());  // found where Boost.URL refuses the URL
 }
+
+TEST_CASE("without_credentials: user info and credential query parameters go, the rest stays") {
+  struct Case {
+    std::string url;
+    std::string expected;
+    std::vector<std::string> removed;
+  };
+  const std::vector<Case> cases{
+      {"https://github.com/o/r/tree/abc", "https://github.com/o/r/tree/abc", {}},
+      // A clone URL with a GitHub App token, and GitLab's CI_REPOSITORY_URL.
+      {"https://x-access-token:ghs_SECRET@github.com/o/r.git", "https://github.com/o/r.git", {"user info"}},
+      {"https://gitlab-ci-token:glcbt-SECRET@gitlab.example.com/g/p.git",
+       "https://gitlab.example.com/g/p.git",
+       {"user info"}},
+      {"https://ghp_SECRET@github.com/o/r", "https://github.com/o/r", {"user info"}},
+      // GitHub raw links, GitLab's API, a presigned S3 URL; meaningful parameters stay, in order.
+      {"https://raw.githubusercontent.com/o/r/abc/p.yaml?token=SECRET",
+       "https://raw.githubusercontent.com/o/r/abc/p.yaml",
+       {"query parameter token"}},
+      {"https://gitlab.example.com/api/v4/projects/1?ref=main&PRIVATE_TOKEN=SECRET&x=1#L3",
+       "https://gitlab.example.com/api/v4/projects/1?ref=main&x=1#L3",
+       {"query parameter PRIVATE_TOKEN"}},
+      {"https://b.s3.amazonaws.com/k?X-Amz-Credential=AK&X-Amz-Signature=SECRET&versionId=3",
+       "https://b.s3.amazonaws.com/k?versionId=3",
+       {"query parameter X-Amz-Credential", "query parameter X-Amz-Signature"}},
+      {"https://dev.azure.com/org/p/_git/r?version=GCabc",
+       "https://dev.azure.com/org/p/_git/r?version=GCabc",
+       {}},
+      // Not a URL Boost.URL reads: the user info still goes.
+      {"https://u:SECRET@host:80a/x", "https://host:80a/x", {"user info"}},
+      {"not a url", "not a url", {}},
+      {"", "", {}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.url);
+    const auto result = http::without_credentials(c.url);
+    CHECK(result.url == c.expected);
+    CHECK(result.removed == c.removed);
+    CHECK(result.url.find("SECRET") == std::string::npos);
+  }
+}

@@ -684,3 +684,33 @@ TEST_CASE(
     CHECK(e.failure().hint.find("--shared-pipeline") != std::string::npos);
   }
 }
+
+TEST_CASE("publish: credentials in the code source URL are never sent, and the log says so") {
+  for (bool given : {true, false}) {
+    CAPTURE(given);
+    Fixture f;
+    std::string url;
+    if (given) {
+      url = "https://x-access-token:ghs_SECRET@github.com/o/r/tree/abc?token=SECRET&ref=main";
+    } else {
+      // Derived from the CI's variables: a server URL with credentials in it.
+      f.env = util::MapEnvironment{{{"GITHUB_SERVER_URL", "https://ci:SECRET@ghe.example.com"},
+                                    {"GITHUB_REPOSITORY", "o/r"},
+                                    {"GITHUB_SHA", "abc"},
+                                    {"GITHUB_RUN_ID", "7"}}};
+    }
+    report::Report report;
+    f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, url}, report);
+    REQUIRE(f.api.code_source_urls.size() == 1);
+    CHECK(f.api.code_source_urls[0] ==
+          (given ? "https://github.com/o/r/tree/abc?ref=main" : "https://ghe.example.com/o/r/tree/abc"));
+    for (const auto& version : f.api.versions) CHECK(version.description.find("SECRET") == std::string::npos);
+    if (given) {
+      const bool said = std::any_of(f.log.lines.begin(), f.log.lines.end(), [](const auto& line) {
+        return line.text.find("credentials (user info, query parameter token)") != std::string::npos &&
+               line.text.find("SECRET") == std::string::npos;
+      });
+      CHECK(said);
+    }
+  }
+}
