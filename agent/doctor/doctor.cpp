@@ -179,6 +179,12 @@ class Doctor {
     network.timeout = options_.request_timeout;
     network.ca_file = options_.ca_file;
     network.insecure_skip_tls_verify = options_.insecure_skip_tls_verify;
+    route_ = route_of(target->host, false);
+    if (route_ == Route::ui_proxy) {
+      network.refused_fix = network.dropped_fix = ui_network_policy_fix();
+    } else if (route_ == Route::api_server) {
+      network.dropped_fix = api_network_policy_fix();
+    }
     bool reachable = true;
     for (auto& check : probe_network(*target, network)) {
       if (check.status == Status::fail) reachable = false;
@@ -210,6 +216,7 @@ class Doctor {
       return false;
     }
     result_.server = *server;
+    if (server->via_ui_proxy) route_ = Route::ui_proxy;
     if (server->multi_user) require_token();
     const std::string who_answered = server->via_ui_proxy
                                          ? "answered by the ml-pipeline-ui proxy (the UI's own healthz, "
@@ -283,16 +290,7 @@ class Doctor {
     const Who me = who(identity_);
     const std::string& ns = result_.namespace_name.empty() ? me.namespace_name : result_.namespace_name;
     switch (failure.kind) {
-      case ErrorKind::istio_denied:
-        return fmt::format(
-            "the Istio mesh refused the request before KFP saw it: "
-            "add the principal cluster.local/ns/{}/sa/{} to the AuthorizationPolicy {} "
-            "(in front of ml-pipeline-ui: the gateway and UI path; "
-            "when calling ml-pipeline:8888 directly, the installer's policy ml-pipeline in namespace "
-            "kubeflow), "
-            "and send no kubeflow-userid header.\nkubectl apply -f - <<'EOF'\n{}EOF",
-            me.namespace_name, me.service_account, authorization_policy_name(),
-            authorization_policy_fix(me.namespace_name, me.service_account));
+      case ErrorKind::istio_denied: return istio_fix();
       case ErrorKind::forbidden: {
         const std::string yaml = rolebinding_fix(ns, me.namespace_name, me.service_account);
         return fmt::format(
@@ -310,6 +308,76 @@ class Doctor {
                "(https://HOST/pipeline)";
       default: return failure.hint;
     }
+  }
+
+  // The profile namespace the Job's pod runs in: what NetworkPolicies and Istio principals name.
+  std::string pod_namespace() const {
+    if (!identity_.namespace_name.empty()) return identity_.namespace_name;
+    if (!options_.namespace_name.empty()) return options_.namespace_name;
+    return "NAMESPACE";
+  }
+
+  // Kubeflow's ml-pipeline-ui NetworkPolicy admits only istio-system on every release
+  // (kubeflow/manifests v1.9.0 to v1.11.0 common/networkpolicies/base/ml-pipeline-ui.yaml:13-20):
+  // a pod of a profile namespace reaches the UI server only through one more NetworkPolicy.
+  std::string ui_network_policy_fix() const {
+    const std::string ns = pod_namespace();
+    return fmt::format(
+        "Kubeflow's NetworkPolicy ml-pipeline-ui (namespace kubeflow) admits only istio-system, on every "
+        "release (kubeflow/manifests v1.9.0 to v1.11.0, common/networkpolicies/base/ml-pipeline-ui.yaml), "
+        "so pods of {} reach the UI server only with the NetworkPolicy {} admitting {} on its port 3000 "
+        "(what manifests/setup/through-ui applies; NetworkPolicies add up). Check first that the UI runs: "
+        "kubectl -n kubeflow get pods -l app=ml-pipeline-ui\nkubectl apply -f - <<'EOF'\n{}EOF",
+        ns, network_policy_name(), ns, network_policy_fix(ns));
+  }
+
+  // Kubeflow's ml-pipeline NetworkPolicy admits profile namespaces and istio-system (kubeflow/manifests
+  // v1.9.0 to v1.11.0 common/networkpolicies/base/ml-pipeline.yaml:13-26).
+  std::string api_network_policy_fix() const {
+    const std::string ns = pod_namespace();
+    return fmt::format(
+        "Kubeflow's NetworkPolicy ml-pipeline (namespace kubeflow) admits only namespaces labelled "
+        "app.kubernetes.io/part-of=kubeflow-profile, and istio-system (kubeflow/manifests v1.9.0 to "
+        "v1.11.0, common/networkpolicies/base/ml-pipeline.yaml): run the Job in a Kubeflow profile's "
+        "namespace, which the profile controller labels (manifests/setup/profile); see kubectl get "
+        "namespace {} --show-labels. Otherwise a firewall or security group drops the packets",
+        ns);
+  }
+
+  // An Istio denial, read by route against the installer's AuthorizationPolicies (kubeflow/manifests
+  // apps/pipeline/upstream/base/installs/multi-user/istio-authorization-config.yaml up to v1.9.1,
+  // applications/pipeline/... from v1.10): ml-pipeline admits any request without kubeflow-userid on
+  // every release (v1.9.1 :46-49); ml-pipeline-ui admits only istio-system on v1.9.0 (:11-14) and,
+  // from v1.9.1, also any request with an authorization header and no kubeflow-userid (:17-25).
+  std::string istio_fix() const {
+    const Who me = who(identity_);
+    const std::string ui = fmt::format(
+        "In front of ml-pipeline-ui: from Kubeflow 1.9.1 the installer's own AuthorizationPolicy "
+        "ml-pipeline-ui admits any request with an Authorization header and no kubeflow-userid header, so "
+        "there no extra policy is needed: send the token (the token checks above) and no kubeflow-userid. "
+        "Kubeflow 1.9.0's admits only sources in istio-system: use the in-cluster path there (--host "
+        "http://ml-pipeline.kubeflow.svc.cluster.local:8888), or, only if it must be the UI, an Istio "
+        "sidecar in the Job (a native sidecar: overlays/through-ui-mesh, istiod with "
+        "ENABLE_NATIVE_SIDECARS=true) and, for Kubeflow 1.9.0 only, the AuthorizationPolicy {} for its "
+        "principal cluster.local/ns/{}/sa/{} (manifests/setup/through-ui-mesh)",
+        authorization_policy_name(), me.namespace_name, me.service_account);
+    const std::string api =
+        "In front of ml-pipeline (port 8888): the installer's AuthorizationPolicy ml-pipeline admits any "
+        "request without a kubeflow-userid header on every Kubeflow release, so this request carried one "
+        "(kfp-publish never sends it: a proxy or sidecar added it) or that policy was changed";
+    const std::string yaml = fmt::format("\nkubectl apply -f - <<'EOF'\n{}EOF",
+                                         authorization_policy_fix(me.namespace_name, me.service_account));
+    switch (route_) {
+      case Route::api_server:
+        return fmt::format("the Istio mesh refused the request before KFP saw it. {}", api);
+      case Route::ui_proxy:
+        return fmt::format("the Istio mesh refused the request before KFP saw it. {}.{}", ui, yaml);
+      case Route::unknown: break;
+    }
+    return fmt::format(
+        "the Istio mesh refused the request before KFP saw it (through the Kubeflow gateway, your ingress's "
+        "policies decide). {}. {}.{}",
+        api, ui, yaml);
   }
 
   api::QueryParams namespace_query() const {
@@ -477,6 +545,7 @@ class Doctor {
 
   const publish::SessionOptions& options_;
   publish::PipelineScope scope_;
+  Route route_ = Route::unknown;
   util::Log& log_;
   publish::FileTokens tokens_;
   std::string token_;
@@ -488,6 +557,16 @@ class Doctor {
 };
 
 }  // namespace
+
+Route route_of(std::string_view host, bool healthz_via_ui_proxy) {
+  if (healthz_via_ui_proxy) return Route::ui_proxy;
+  // The Service's name is the first label of every in-cluster name of it (ml-pipeline-ui,
+  // ml-pipeline-ui.kubeflow, ….svc.cluster.local).
+  const std::string_view service = host.substr(0, host.find('.'));
+  if (service == "ml-pipeline-ui") return Route::ui_proxy;
+  if (service == "ml-pipeline") return Route::api_server;
+  return Route::unknown;
+}
 
 DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
                         const std::function<void(const std::string&)>& on_secret,

@@ -26,6 +26,18 @@ inline constexpr std::string_view kProbeName = "kfp-publish-doctor-probe";
 inline constexpr std::string_view kProbeContent =
     "# kfp-publish doctor: a permission probe, deliberately not a pipeline (the server must refuse it)\n";
 
+// How --host reaches KFP; doctor's advice on a refused or dropped connection and on an Istio denial
+// depends on it (README, "3. Choose how the Job reaches KFP").
+enum class Route {
+  api_server,  // the Service ml-pipeline (port 8888): in-cluster
+  ui_proxy,    // the Service ml-pipeline-ui, or healthz answered in the UI server's shape: through-ui
+  unknown,     // a gateway, an IP address, another name
+};
+
+// The route of `host` by its first DNS label (the Kubernetes Service's name), or the UI proxy when
+// healthz answered in its shape.
+[[nodiscard]] Route route_of(std::string_view host, bool healthz_via_ui_proxy);
+
 struct DoctorResult {
   std::vector<Check> checks;
   std::optional<api::ServerInfo> server;

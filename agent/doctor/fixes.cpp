@@ -50,6 +50,10 @@ std::string_view embedded_authorization_policy() {
   return embedded::authorization_policy_yaml;
 }
 
+std::string_view embedded_network_policy() {
+  return embedded::network_policy_yaml;
+}
+
 std::string rolebinding_fix(std::string_view binding_namespace, std::string_view subject_namespace,
                             std::string_view service_account) {
   std::string text = substituted(embedded::rolebinding_yaml, subject_namespace, service_account);
@@ -68,11 +72,26 @@ std::string authorization_policy_fix(std::string_view namespace_name, std::strin
   return substituted(embedded::authorization_policy_yaml, namespace_name, service_account);
 }
 
-std::string authorization_policy_name() {
-  const YAML::Node node =
-      manifest(embedded::authorization_policy_yaml, "manifests/base/istio/authorizationpolicy.yaml");
+namespace {
+
+std::string name_of(std::string_view text, std::string origin) {
+  const YAML::Node node = manifest(text, std::move(origin));
   return fmt::format("{} in namespace {}", node["metadata"]["name"].as<std::string>(""),
                      node["metadata"]["namespace"].as<std::string>("kubeflow"));
+}
+
+}  // namespace
+
+std::string authorization_policy_name() {
+  return name_of(embedded::authorization_policy_yaml, "manifests/base/istio/authorizationpolicy.yaml");
+}
+
+std::string network_policy_fix(std::string_view namespace_name) {
+  return substituted(embedded::network_policy_yaml, namespace_name, kPlaceholderServiceAccount);
+}
+
+std::string network_policy_name() {
+  return name_of(embedded::network_policy_yaml, "manifests/base/networkpolicy/networkpolicy.yaml");
 }
 
 }  // namespace kfp::doctor

@@ -1,6 +1,6 @@
 #pragma once
-// The Kubernetes YAML that doctor prints as fixes: the manifests' own RoleBinding and Istio
-// AuthorizationPolicy (embedded at build time by cmake/embed.cmake), with the placeholder
+// The Kubernetes YAML that doctor prints as fixes: the manifests' own RoleBinding, NetworkPolicy and
+// Istio AuthorizationPolicy (embedded at build time by cmake/embed.cmake), with the placeholder
 // namespace and service account replaced by the caller's.
 
 #include <string>
@@ -16,6 +16,8 @@ inline constexpr std::string_view kPlaceholderServiceAccount = "default-editor";
 [[nodiscard]] std::string_view embedded_rolebinding();
 // manifests/base/istio/authorizationpolicy.yaml, byte for byte.
 [[nodiscard]] std::string_view embedded_authorization_policy();
+// manifests/base/networkpolicy/networkpolicy.yaml, byte for byte.
+[[nodiscard]] std::string_view embedded_network_policy();
 
 // The RoleBinding (to kubeflow-edit) in `binding_namespace` for the service account
 // `subject_namespace`/`service_account`, with metadata.namespace set so `kubectl apply -f -` needs
@@ -31,5 +33,12 @@ inline constexpr std::string_view kPlaceholderServiceAccount = "default-editor";
 
 // The name of the embedded AuthorizationPolicy and its namespace ("NAME in namespace NS").
 [[nodiscard]] std::string authorization_policy_name();
+
+// The NetworkPolicy letting pods of `namespace_name` reach the ml-pipeline-ui pods on the UI server's
+// port (what manifests/setup/through-ui applies); leading comments dropped.
+[[nodiscard]] std::string network_policy_fix(std::string_view namespace_name);
+
+// The name of the embedded NetworkPolicy and its namespace ("NAME in namespace NS").
+[[nodiscard]] std::string network_policy_name();
 
 }  // namespace kfp::doctor

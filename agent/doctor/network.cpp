@@ -138,17 +138,22 @@ Check probe_tcp(asio::io_context& ioc, const http::Target& target, const Network
   const error_code ec = run_with_deadline(ioc, result, options.timeout, [&] { socket.close(); });
   if (ec == asio::error::connection_refused) {
     return fail("tcp", network_failure(
-                           fmt::format("connection to {} refused: nothing listens there", target.host_header),
-                           "check the port in --host (the API server ml-pipeline listens on 8888, "
-                           "ml-pipeline-ui on 80, the gateway on 443) and that the server runs "
-                           "(kubectl -n kubeflow get pods -l app=ml-pipeline)"));
+                           fmt::format("connection to {} refused: nothing listens there, or a NetworkPolicy "
+                                       "rejects the connection",
+                                       target.host_header),
+                           !options.refused_fix.empty()
+                               ? options.refused_fix
+                               : "check the port in --host (the API server ml-pipeline listens on 8888, "
+                                 "ml-pipeline-ui on 80, the gateway on 443) and that the server runs "
+                                 "(kubectl -n kubeflow get pods -l app=ml-pipeline)"));
   }
   if (ec == asio::error::timed_out) {
-    return fail("tcp",
-                network_failure(fmt::format("no connection to {} within {}", target.host_header,
-                                            timeout_text(options.timeout)),
-                                "something drops the packets: a NetworkPolicy, a firewall or a security "
-                                "group between this pod and the server"));
+    return fail("tcp", network_failure(fmt::format("no connection to {} within {}", target.host_header,
+                                                   timeout_text(options.timeout)),
+                                       !options.dropped_fix.empty()
+                                           ? options.dropped_fix
+                                           : "something drops the packets: a NetworkPolicy, a firewall or a "
+                                             "security group between this pod and the server"));
   }
   if (ec) {
     return fail("tcp",

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace kfp::doctor {
@@ -16,6 +17,10 @@ struct NetworkOptions {
   util::Milliseconds timeout{30'000};  // each of resolve, connect and handshake
   std::optional<std::filesystem::path> ca_file;
   bool insecure_skip_tls_verify = false;
+  // The fix of a connection refused, or dropped (no answer within the timeout), when the caller
+  // knows the route's NetworkPolicy; empty: the generic advice.
+  std::string refused_fix = {};
+  std::string dropped_fix = {};
 };
 
 // The checks "dns", "tcp" and "tls" for `target`, in that order; a check after a failed one is

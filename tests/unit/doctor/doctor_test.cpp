@@ -122,3 +122,15 @@ TEST_CASE("a file that is not a JWT fails the claims check") {
   CHECK(checks.at("token claims").status == Status::fail);
   CHECK(checks.at("token claims").kind == ErrorKind::unauthenticated);
 }
+
+TEST_CASE("the route is read from the Service name in the host, or from healthz's shape") {
+  using kfp::doctor::Route;
+  CHECK(kfp::doctor::route_of("ml-pipeline-ui", false) == Route::ui_proxy);
+  CHECK(kfp::doctor::route_of("ml-pipeline-ui.kubeflow.svc.cluster.local", false) == Route::ui_proxy);
+  CHECK(kfp::doctor::route_of("ml-pipeline.kubeflow", false) == Route::api_server);
+  CHECK(kfp::doctor::route_of("ml-pipeline.kubeflow.svc.cluster.local", false) == Route::api_server);
+  CHECK(kfp::doctor::route_of("ml-pipeline-visualizationserver.kubeflow", false) == Route::unknown);
+  CHECK(kfp::doctor::route_of("kubeflow.example.com", false) == Route::unknown);
+  CHECK(kfp::doctor::route_of("10.0.0.7", false) == Route::unknown);
+  CHECK(kfp::doctor::route_of("10.0.0.7", true) == Route::ui_proxy);
+}

@@ -38,6 +38,16 @@ TEST_CASE("a refused connection fails tcp with kind network and skips tls") {
   CHECK(checks[2].status == Status::skip);
 }
 
+TEST_CASE("a refused connection takes the caller's fix when it knows the route's NetworkPolicy") {
+  kfp::doctor::NetworkOptions options{probe_timeout, std::nullopt, false};
+  options.refused_fix = "apply the NetworkPolicy";
+  const auto checks =
+      kfp::doctor::probe_network(target("http://127.0.0.1:" + std::to_string(closed_port())), options);
+  REQUIRE(checks.size() == 3);
+  CHECK(checks[1].status == Status::fail);
+  CHECK(checks[1].fix == "apply the NetworkPolicy");
+}
+
 TEST_CASE("a listening port passes tcp; plain http skips tls") {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
