@@ -165,7 +165,7 @@ json::object to_v2(const PipelineVersion& pipeline_version, ServerVersion versio
   out["created_at"] = rfc3339(pipeline_version.created_at);
   if (!pipeline_version.package_url.empty())
     out["package_url"] = json::object{{"pipeline_url", pipeline_version.package_url}};
-  put_if(out, "code_source_url", pipeline_version.code_source_url);
+  // toApiPipelineVersion never sets code_source_url (api_converter.go:422-439 @2.3.0, :526-545 @2.17.0).
   if (!pipeline_version.pipeline_spec.is_null()) out["pipeline_spec"] = pipeline_version.pipeline_spec;
   if (has_tags(version) && !pipeline_version.tags.empty()) out["tags"] = pipeline_version.tags;
   return out;

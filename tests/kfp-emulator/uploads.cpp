@@ -72,9 +72,10 @@ ApiError template_error(const std::string& reason) {
                    reason);
 }
 
+// A version of an upload. The upload endpoints read no code source URL (no release's
+// pipeline_upload_server.go mentions code_source_url): a version uploaded has none.
 PipelineVersion make_version(App& app, const Pipeline& pipeline, const JudgedPackage& judged,
-                             std::string name, std::string display_name, std::string description,
-                             std::string code_source_url) {
+                             std::string name, std::string display_name, std::string description) {
   PipelineVersion version;
   version.id = new_uuid();
   version.pipeline_id = pipeline.id;
@@ -82,7 +83,6 @@ PipelineVersion make_version(App& app, const Pipeline& pipeline, const JudgedPac
   version.name = std::move(name);
   version.display_name = std::move(display_name);
   version.description = std::move(description);
-  version.code_source_url = std::move(code_source_url);
   version.created_at = app.now();
   version.pipeline_spec = judged.pipeline_spec;
   version.inputs = judged.package.inputs;
@@ -284,8 +284,7 @@ Reply upload_pipeline(Context& context, ApiFlavor flavor) {
   pipeline.tags = std::move(tags);
   pipeline.seq = app.store().next_seq();
   // The first version: the pipeline's name, display name and description, and no tags.
-  auto first = make_version(app, pipeline, package, name, display_name, description,
-                            context.request.param_or("code_source_url"));
+  auto first = make_version(app, pipeline, package, name, display_name, description);
   const Pipeline* stored = nullptr;
   try {
     stored = &store_pipeline(app, std::move(pipeline), std::move(first));
@@ -364,9 +363,8 @@ Reply upload_pipeline_version(Context& context, ApiFlavor flavor) {
                           "Failed to create a pipeline version due to template creation error"};
   auto judged = judged_upload(version, tags, document, file.filename, texts);
   if (auto* refused = std::get_if<Reply>(&judged)) return std::move(*refused);
-  auto pipeline_version =
-      make_version(app, *pipeline, std::get<JudgedPackage>(judged), name, display_name,
-                   context.request.param_or("description"), context.request.param_or("code_source_url"));
+  auto pipeline_version = make_version(app, *pipeline, std::get<JudgedPackage>(judged), name, display_name,
+                                       context.request.param_or("description"));
   pipeline_version.tags = std::move(tags);
   const PipelineVersion* stored = nullptr;
   try {
