@@ -97,9 +97,8 @@ struct UploadVersion {
   std::string name;
   std::string description;
   std::map<std::string, std::string> tags;  // sent only where the server supports tags
-  std::string code_source_url;
-  std::string filename;     // multipart filename; its suffix picks the format
-  http::BodyPiece content;  // the document: streamed from disk or in memory
+  std::string filename;                     // multipart filename; its suffix picks the format
+  http::BodyPiece content;                  // the document: streamed from disk or in memory
 };
 
 // What a run and a recurring run both start: a pipeline version in an experiment, with parameters.

@@ -191,8 +191,6 @@ class V2Api final : public KfpApi {
         {"pipelineid", upload.pipeline_id}, {"name", upload.name}, {"display_name", upload.name}};
     if (!upload.description.empty()) query.emplace_back("description", upload.description);
     if (server_.supports_tags && !upload.tags.empty()) query.emplace_back("tags", tags_json(upload.tags));
-    // Servers that do not know code_source_url ignore unknown query parameters.
-    if (!upload.code_source_url.empty()) query.emplace_back("code_source_url", upload.code_source_url);
     auto request = upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
                                   upload_body(upload.filename, upload.content));
     UploadRefusal refusal = UploadRefusal::other;

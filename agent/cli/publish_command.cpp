@@ -45,7 +45,9 @@ class PublishCommand final : public Command {
     app.add_option("--description", description_, "pipeline and version description");
     app.add_option("--tag", tags_, "version tag key=value (repeatable; KFP 2.17+ stores tags)");
     app.add_option("--code-source-url,--source-url", code_source_url_,
-                   "where the source lives [default: the commit from the CI's variables]");
+                   "where the source lives, recorded in the version description as 'source: URL' (no KFP "
+                   "release stores an uploaded version's code_source_url) [default: the commit's tree from "
+                   "the CI's variables]");
     app.add_flag("--run", run_, "also start a run of the published version (run options below)");
     run_flags_.define(app, false);
   }

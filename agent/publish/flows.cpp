@@ -172,8 +172,15 @@ void check_pipeline_names(const std::string& pipeline, const std::optional<std::
 
 void check_publish_request(const PublishRequest& request) {
   check_pipeline_names(request.pipeline, request.version, limits_of_every_release());
-  take(check_length("the code source URL", http::without_credentials(request.code_source_url).url,
-                    limits::version_code_source_url));
+  if (const auto source = http::without_credentials(request.code_source_url).url;
+      source.size() > limits::source_url_bytes) {
+    raise(util::ErrorKind::usage,
+          fmt::format("the code source URL is {} bytes long; kfp-publish records at most {} in the version "
+                      "description",
+                      source.size(), limits::source_url_bytes),
+          "give a shorter URL: the description travels in the upload's URL, which the KFP UI server refuses "
+          "over 16 KiB");
+  }
   std::set<std::string> keys;
   for (const auto& [key, value] : request.tags) {
     const std::string what = fmt::format("tag {}={}", shown(key), shown(value));
@@ -357,23 +364,29 @@ Published Flows::publish(const package::Package& package, const PublishRequest& 
   std::string description = request.description.empty() ? "Published by kfp-publish" : request.description;
   if (auto sentence = provenance.sentence(); !sentence.empty()) description += fmt::format(" ({})", sentence);
   if (description.size() > max_description_chars) description.resize(max_description_chars);
-  // The attempt marker tells this invocation's upload from another process's with the same name.
-  description += fmt::format("\ndigest: {}\n{}", package.digest, attempt_);
-  upload.description = std::move(description);
-  upload.tags = std::move(tags);
-  // Every user of the server can read a version's code source URL: credentials never go there.
+  // The code source URL is recorded in the description, which every release stores and shows: no
+  // release's upload endpoint reads a code_source_url (server/pipeline_upload_server.go, 1.8.5 to
+  // 2.17.0). On v1beta1 the pipeline upload gives it to the pipeline too, beside the digest.
+  // Every user of the server can read a description: credentials never go there.
   const http::PublicUrl source = http::without_credentials(
       request.code_source_url.empty() ? provenance.code_source_url : request.code_source_url);
   if (!source.removed.empty()) {
     log_.warning(
-        "the code source URL carried credentials ({}): stored without them, since every user of the "
+        "the code source URL carried credentials ({}): recorded without them, since every user of the "
         "KFP server can read it",
         fmt::join(source.removed, ", "));
   }
-  if (!request.code_source_url.empty() ||
-      length(source.url, limits::version_code_source_url.count) <= limits::version_code_source_url.max) {
-    upload.code_source_url = source.url;
+  // A given URL over the budget was refused by check_publish_request; a derived one is left out.
+  if (source.url.size() > limits::source_url_bytes) {
+    log_.warning("the code source URL from the CI's variables is over {} bytes: not recorded",
+                 limits::source_url_bytes);
+  } else if (!source.url.empty()) {
+    description += fmt::format("\nsource: {}", source.url);
   }
+  // The attempt marker tells this invocation's upload from another process's with the same name.
+  description += fmt::format("\ndigest: {}\n{}", package.digest, attempt_);
+  upload.description = std::move(description);
+  upload.tags = std::move(tags);
   upload.filename = package.upload_filename;
   if (package.member.empty()) {
     const std::uint64_t size = package.document.empty() ? package.document_size : package.document.size();

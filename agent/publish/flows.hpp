@@ -31,7 +31,8 @@ struct PublishRequest {
   std::optional<std::string> version;  // else derived from the digest
   std::string description;
   std::vector<std::pair<std::string, std::string>> tags;
-  std::string code_source_url;  // else from the CI's variables; credentials are removed before sending
+  // Recorded in the version description (else derived from the CI's variables), without credentials.
+  std::string code_source_url;
   PipelineScope scope = PipelineScope::namespaced;
 };
 

@@ -72,8 +72,17 @@ inline constexpr Limit recurring_run_description{varchar_default, Count::charact
 inline constexpr Limit recurring_run_cron{
     varchar_default, Count::characters,
     "kfp-2.3.0 model/job.go:203 (1.8.5 :56), column Schedule VARCHAR(255)"};
-inline constexpr Limit version_code_source_url{
-    varchar_default, Count::characters, "kfp-2.3.0 model/pipeline_version.go:44 (2.15.0 :51), VARCHAR(255)"};
+
+// kfp-publish's own budget, not a column: the code source URL is recorded in the version
+// description (LONGTEXT: kfp-1.8.5 model/pipeline_version.go:45, 2.3.0 :45, 2.17.0 :52), because no
+// release's upload endpoint reads a code_source_url (server/pipeline_upload_server.go, 1.8.5 to
+// 2.17.0). The description travels in the upload's query string, and the KFP UI server in front of
+// the API (frontend/server/app.ts:74 @2.3.0, :81 @2.17.0: Node's default http server, .nvmrc v14.21.3
+// and v24.14.0) refuses a request line and headers over Node's default 16 KiB (--max-http-header-size)
+// with 431. 1024 bytes, percent-encoded at most 3 KiB (5 KiB where 1.8 takes the text encoded
+// twice), leave room in practice for the rest of the description (at most 1000 bytes), the names and the
+// token.
+inline constexpr std::size_t source_url_bytes = 1024;
 
 // KFP 2.17 version and pipeline tags (kfp-publish refuses the same everywhere: it documents tags
 // as one feature, and a tag refused only by a newer server would break on upgrade).

@@ -17,7 +17,7 @@ Provenance provenance_from(const util::Environment& env) {
   Provenance provenance;
   provenance.commit = env.get("GITHUB_SHA").value_or("");
   provenance.repository = env.get("GITHUB_REPOSITORY").value_or("");
-  // The server's URL goes into descriptions and the code source URL, which every user can read.
+  // The server's URL goes into descriptions (the code source URL among them), which every user can read.
   auto server = http::without_credentials(env.get("GITHUB_SERVER_URL").value_or("https://github.com")).url;
   if (auto run_id = env.get("GITHUB_RUN_ID")) {
     auto attempt = env.get("GITHUB_RUN_ATTEMPT").value_or("1");

@@ -165,7 +165,13 @@ class RunTest(PublishTestCase):
         version = self.state()["pipeline_versions"][0]
         if harness.server_version() == "2.17.0":  # tags are stored from 2.17 on
             self.assertEqual(version.get("tags", {}).get("commit"), env["GITHUB_SHA"])
-        self.assertIn("acme/ml", version.get("code_source_url", ""))
+        # The source is recorded in the description: no release's upload endpoint reads a
+        # code_source_url (server/pipeline_upload_server.go, 1.8.5 to 2.17.0), so none is sent.
+        self.assertIn(f"\nsource: https://github.com/acme/ml/tree/{env['GITHUB_SHA']}\ndigest: sha256:",
+                      version["description"])
+        self.assertTrue(self.uploads_logged())
+        for upload in self.uploads_logged():
+            self.assertNotIn("code_source_url", upload["query"])
 
     def test_bad_parameters_are_exit_3_and_create_nothing(self):
         self.assertEqual(self.kfp("publish", self.package("training-pipeline.yaml"), "--pipeline", "train").code, 0)
@@ -214,7 +220,7 @@ class NothingSentTest(PublishTestCase):
             ("publish", pkg, "--pipeline", "p" * 256),
             ("publish", pkg, "--pipeline", ""),
             ("publish", pkg, "--pipeline", "hello", "--version", "v" * 256),
-            ("publish", pkg, "--pipeline", "hello", "--code-source-url", "https://x/" + "u" * 250),
+            ("publish", pkg, "--pipeline", "hello", "--code-source-url", "https://x/" + "u" * 1015),
             ("publish", pkg, "--pipeline", "hello", "--tag", "k" * 64 + "=v"),
             ("publish", pkg, "--pipeline", "hello", *[a for i in range(20) for a in ("--tag", f"k{i}=v")]),
             ("publish", pkg, "--pipeline", "hello", "--run", "--experiment", "e" * 256, "--param", "message=hi"),

@@ -209,9 +209,10 @@ class EchoingServerTest(harness.EmulatorTestCase):
 
 
 class CodeSourceUrlCredentialsTest(PublishTestCase):
-    """A version's code source URL is readable by every user of the KFP server: credentials in it (a
-    clone URL with a token, a signed link, a CI server URL with user info) are removed before it is
-    sent, and the log says so without repeating them."""
+    """The code source URL is recorded in the version description (no release's upload endpoint reads
+    a code_source_url), which every user of the KFP server can read: credentials in it (a clone URL
+    with a token, a signed link, a CI server URL with user info) are removed before it is sent, and
+    the log says so without repeating them."""
 
     SECRET = "ghs_Zq9SecretValue4711"
 
@@ -219,6 +220,7 @@ class CodeSourceUrlCredentialsTest(PublishTestCase):
         for label, text in (("state", json.dumps(self.state())), ("requests", json.dumps(self.emu.requests_log())),
                             ("stdout", result.stdout), ("stderr", result.stderr)):
             self.assertNotIn(self.SECRET, text, f"the credential reached {label}")
+            self.assertNotIn(self.token, text, f"the bearer token reached {label}")
 
     def test_a_given_url_is_stored_without_its_credentials(self):
         url = (f"https://x-access-token:{self.SECRET}@github.com/acme/ml/tree/abc?ref=main"
@@ -230,8 +232,12 @@ class CodeSourceUrlCredentialsTest(PublishTestCase):
                 self.assertEqual(result.code, 0, result)
                 self.assertIn("credentials (user info, query parameter private_token)", result.stderr)
                 self.assert_nowhere(result)
-        urls = {v.get("code_source_url") for v in self.state()["pipeline_versions"]}
-        self.assertEqual(urls, {"https://github.com/acme/ml/tree/abc?ref=main"})
+        versions = self.state()["pipeline_versions"]
+        self.assertEqual(len(versions), 2, versions)
+        for version in versions:
+            self.assertIn("\nsource: https://github.com/acme/ml/tree/abc?ref=main\ndigest: sha256:",
+                          version["description"])
+            self.assertNotIn("code_source_url", version)
 
     def test_a_url_derived_from_ci_variables_is_stored_without_credentials(self):
         env = {"GITHUB_SERVER_URL": f"https://ci-bot:{self.SECRET}@ghe.example.com", "GITHUB_REPOSITORY": "acme/ml",
@@ -241,7 +247,7 @@ class CodeSourceUrlCredentialsTest(PublishTestCase):
         self.assertEqual(result.code, 0, result)
         self.assert_nowhere(result)
         version = self.state()["pipeline_versions"][0]
-        self.assertEqual(version["code_source_url"], "https://ghe.example.com/acme/ml/tree/abc123")
+        self.assertIn("\nsource: https://ghe.example.com/acme/ml/tree/abc123\n", version["description"])
         self.assertIn("https://ghe.example.com/acme/ml/actions/runs/7", version["description"])
 
 

@@ -239,6 +239,28 @@ class V18Server(PublishScenarios, V1Case):
         self.assert_exit(again, 0)
         self.assertIn(text, json.dumps(self.emulator.state()["pipeline_versions"]))
 
+    def test_the_source_url_is_in_the_pipeline_and_version_descriptions_and_round_trips(self):
+        # 1.8 unescapes the pipeline upload's description twice and the version upload's once
+        # (pipeline_upload_server.go:114,167 @1.8.5); neither reads a code_source_url.
+        url = "https://git.example.com/a%20b/tree/c+d?x=1&y=%2F"
+        first = self.kfp("publish", str(self.argo()), "--pipeline", "hello-argo", "--code-source-url", url)
+        self.assert_exit(first, 0)
+        self.assertIn(f"\nsource: {url}\ndigest: sha256:", self.emulator.state()["pipelines"][0]["description"])
+        second = self.kfp("publish", str(self.argo(name="second", default="v2")), "--pipeline", "hello-argo",
+                          "--code-source-url", url)
+        self.assert_exit(second, 0)
+        version = next(v for v in self.emulator.state()["pipeline_versions"]
+                       if v["pipeline_version_id"] == second.report["version"]["id"])
+        self.assertIn(f"\nsource: {url}\ndigest: sha256:", version["description"])
+        self.assertFalse([r for r in self.requests("POST") if "code_source_url" in r["query"]])
+        # Both digests still read back beside the source line: nothing is uploaded again.
+        self.emulator.clear_requests()
+        for package in (self.argo(), self.argo(name="second", default="v2")):
+            again = self.kfp("publish", str(package), "--pipeline", "hello-argo", "--code-source-url", url)
+            self.assert_exit(again, 0)
+            self.assertEqual(again.report["outcome"], "unchanged", again)
+        self.assertEqual(self.requests("POST"), [])
+
     def test_lost_upload_responses_are_looked_up_not_repeated(self):
         self.emulator.add_fault(method="POST", path="/apis/v1beta1/pipelines/upload", kind="lost_response",
                                 count=1)

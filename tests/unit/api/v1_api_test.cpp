@@ -43,7 +43,6 @@ api::UploadVersion upload(std::string pipeline_id, std::string name, std::string
   u.name = std::move(name);
   u.description = std::move(description);
   u.tags = {{"kfp-publish-digest", "sha256:abc"}};
-  u.code_source_url = "https://github.com/org/repo/tree/abc";
   u.filename = "pipeline.yaml";
   u.content = http::BodyPiece{std::string("apiVersion: argoproj.io/v1alpha1\n")};
   return u;
@@ -188,6 +187,39 @@ TEST_CASE("v1: upload_version sends pipelineid, name and description; the versio
   CHECK(query["name"] == "sha256-abc");
   CHECK(percent_decode(query["name"]) == "sha256-abc");
   CHECK(query["description"] == "digest: sha256:abc");
+}
+
+TEST_CASE("v1: on 1.8 a description with a source line ('%', '+', '&' in the URL) reaches the server whole") {
+  const std::string description =
+      "Published by kfp-publish\nsource: https://git.example.com/a%20b/tree/c+d?x=1&y=%2F\n"
+      "digest: sha256:abc\nkfp-publish-attempt:01";
+  SUBCASE("the pipeline upload: encoded twice, as 1.8 unescapes it twice (pipeline_upload_server.go:114)") {
+    Fixture f;
+    REQUIRE(f.api->create_pipeline("hello", "", "").has_value());
+    f.transport.answer(200, pipeline_reply);
+    auto version = f.api->upload_version(upload("", "x", description));
+    REQUIRE(version.has_value());
+    // What the server stores: its query parsing decodes once, QueryUnescape once more.
+    CHECK(percent_decode(query_of(f.sent(0))["description"]) == description);
+    // 1.8 gives the first version no description: it is read from the pipeline's.
+    CHECK(version->description == description);
+  }
+  SUBCASE("the version upload: encoded once (:167), and read back as stored") {
+    Fixture f;
+    boost::json::object reply{{"id", "v2"}, {"name", "x"}, {"description", description}};
+    f.transport.answer(200, boost::json::serialize(reply));
+    auto version = f.api->upload_version(upload("p1", "x", description));
+    REQUIRE(version.has_value());
+    CHECK(query_of(f.sent(0))["description"] == description);
+    CHECK(f.sent(0).url.find('+') == std::string::npos);  // Go's Query() reads '+' as a space
+    CHECK(version->description == description);
+    f.transport.answer(200,
+                       boost::json::serialize(boost::json::object{{"versions", boost::json::array{reply}}}));
+    auto found = f.api->find_version_by_name("p1", "x");
+    REQUIRE(found.has_value());
+    REQUIRE(found->has_value());
+    CHECK((*found)->description == description);
+  }
 }
 
 TEST_CASE("v1: 1.8's 500 for a duplicate upload is resolved by the look-up, else it is a conflict") {

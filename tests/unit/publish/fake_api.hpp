@@ -71,7 +71,6 @@ class FakeApi final : public api::KfpApi {
   }
   util::Result<api::PipelineVersion> upload_version(const api::UploadVersion& upload) override {
     writes.push_back("upload_version " + upload.name);
-    code_source_urls.push_back(upload.code_source_url);
     // The server keeps one version per name: a racing upload's answer is a 409, and the client
     // adopts what its look-up finds (create_object).
     for (const auto& existing : versions) {
@@ -186,7 +185,6 @@ class FakeApi final : public api::KfpApi {
   // When set, answers get_run instead of `states` (failures, time passing).
   std::function<util::Result<api::Run>(const std::string&)> get_run_hook;
   std::vector<std::string> writes;
-  std::vector<std::string> code_source_urls;  // of each upload, as sent
   boost::json::object last_parameters;
 };
 

@@ -685,7 +685,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("publish: credentials in the code source URL are never sent, and the log says so") {
+TEST_CASE("publish: the code source URL is recorded in the description, never with its credentials") {
   for (bool given : {true, false}) {
     CAPTURE(given);
     Fixture f;
@@ -701,10 +701,12 @@ TEST_CASE("publish: credentials in the code source URL are never sent, and the l
     }
     report::Report report;
     f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, url}, report);
-    REQUIRE(f.api.code_source_urls.size() == 1);
-    CHECK(f.api.code_source_urls[0] ==
-          (given ? "https://github.com/o/r/tree/abc?ref=main" : "https://ghe.example.com/o/r/tree/abc"));
-    for (const auto& version : f.api.versions) CHECK(version.description.find("SECRET") == std::string::npos);
+    REQUIRE(f.api.versions.size() == 1);
+    const std::string& description = f.api.versions[0].description;
+    const std::string source =
+        given ? "https://github.com/o/r/tree/abc?ref=main" : "https://ghe.example.com/o/r/tree/abc";
+    CHECK(description.find("\nsource: " + source + "\ndigest: sha256:") != std::string::npos);
+    CHECK(description.find("SECRET") == std::string::npos);
     if (given) {
       const bool said = std::any_of(f.log.lines.begin(), f.log.lines.end(), [](const auto& line) {
         return line.text.find("credentials (user info, query parameter token)") != std::string::npos &&
@@ -712,5 +714,34 @@ TEST_CASE("publish: credentials in the code source URL are never sent, and the l
       });
       CHECK(said);
     }
+    // The digest and the attempt marker still work beside it: the same package is unchanged.
+    report::Report again;
+    f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, url}, again);
+    CHECK(again.outcome == report::Outcome::unchanged);
+    CHECK(f.api.versions.size() == 1);
   }
+}
+
+TEST_CASE("publish: a code source URL over 1024 bytes: given, refused before any write; derived, left out") {
+  const std::string long_url = "https://git.example.com/" + std::string(1001, 'u');
+  CHECK_NOTHROW(publish::check_publish_request({"hello", std::nullopt, "", {}, long_url.substr(0, 1024)}));
+  try {
+    publish::check_publish_request({"hello", std::nullopt, "", {}, long_url});
+    FAIL("accepted");
+  } catch (const util::Error& e) {
+    CHECK(e.kind() == util::ErrorKind::usage);
+    CHECK(e.failure().message.find("1025 bytes") != std::string::npos);
+  }
+  // A long URL whose credentials take it over the budget is measured without them.
+  CHECK_NOTHROW(publish::check_publish_request(
+      {"hello", std::nullopt, "", {}, "https://u:" + std::string(2000, 'p') + "@git.example.com/o/r"}));
+
+  Fixture f;
+  f.env = util::MapEnvironment{
+      {{"GITHUB_REPOSITORY", "o/" + std::string(1000, 'r')}, {"GITHUB_SHA", "abc"}, {"GITHUB_RUN_ID", "7"}}};
+  report::Report report;
+  f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, report);
+  REQUIRE(f.api.versions.size() == 1);
+  CHECK(f.api.versions[0].description.find("\nsource: ") == std::string::npos);
+  CHECK(f.api.versions[0].description.find("\ndigest: sha256:") != std::string::npos);
 }
