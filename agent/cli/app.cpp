@@ -46,9 +46,11 @@ void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
   app.add_option("--namespace", raw.namespace_name,
                  "profile namespace [env KFP_NAMESPACE; default: the token's namespace claim]");
   app.add_flag("--shared-pipeline", raw.shared_pipeline,
-               "publish and look up pipelines without a namespace (shared: every user can read them); runs "
-               "and experiments stay in the namespace. The way to publish with a token on KFP 1.8 [env "
-               "KFP_SHARED_PIPELINE=true]");
+               "publish and look up pipelines without a namespace (shared: every user of the server can "
+               "read them); runs and experiments stay in the namespace. The way to publish with a "
+               "service-account token on multi-user KFP 1.8, whose upload endpoints authorize only from "
+               "kubeflow-userid; on KFP 2.17+ creating a new shared pipeline needs pipelines/create in "
+               "the kubeflow namespace [env KFP_SHARED_PIPELINE=true]");
   app.add_option("--ca-file", raw.ca_file,
                  "CA bundle for TLS [env KFP_CA_FILE; default: system trust store]");
   app.add_flag("--insecure-skip-tls-verify", raw.insecure_skip_tls_verify,
@@ -154,8 +156,9 @@ class App {
     for (auto& command : commands) {
       CLI::App* sub = app.add_subcommand(std::string(command->name()), std::string(command->summary()));
       sub->footer(
-          std::string("Global options (--host, --token-file, --namespace, -o json, --report, ...) may come\n"
-                      "before or after the command: see kfp-publish --help.\n\n") +
+          std::string(
+              "Global options (--host, --token-file, --namespace, --shared-pipeline, -o json, --report,\n"
+              "...) may come before or after the command: see kfp-publish --help.\n\n") +
           util::exit_code_table());
       command->define(*sub);
       subcommands.emplace_back(sub, command.get());

@@ -38,7 +38,10 @@ class PublishCommand final : public Command {
   }
   void define(CLI::App& app) override {
     app.add_option("PACKAGE", package_, "pipeline package (.yaml .yml .json .zip .tar.gz .tgz)")->required();
-    app.add_option("--pipeline", pipeline_, "pipeline name (unique in the namespace)")->required();
+    app.add_option(
+           "--pipeline", pipeline_,
+           "pipeline name (unique in the namespace, or among the shared pipelines with --shared-pipeline)")
+        ->required();
     app.add_option("--version", version_,
                    "version name [default: derived from the content digest]; an existing one with other "
                    "content is a conflict");
