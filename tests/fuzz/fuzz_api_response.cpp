@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   response.headers.set("Content-Type", content_type);
   response.body = body;
   const auto endpoint = (mode & 0x20) != 0 ? api::Endpoint::upload : api::Endpoint::json_api;
-  (void)api::classify_response(response, endpoint, api::Identity{}, "fuzz");
+  (void)api::classify_response(response, endpoint, api::Caller{}, "fuzz");
 
   ReplayTransport transport(status, content_type, std::move(body));
   NoTokens tokens;
