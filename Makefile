@@ -22,8 +22,12 @@ build: deps $(BUILD_DIR)/build.ninja
 test: build
 	ci/scripts/test.sh $(BUILD_DIR)
 
+# clang, so that this tree also holds the libFuzzer targets (ci/scripts/fuzz.sh $(ASAN_DIR)) and the
+# code is compiled by a second compiler with warnings as errors.
 test-asan: deps
-	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKFP_WERROR=ON -DKFP_SANITIZE=ON
+	@ci/scripts/install-deps.sh --dev
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DKFP_WERROR=ON \
+	  -DKFP_SANITIZE=ON -DKFP_FUZZ=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	ci/scripts/test.sh $(ASAN_DIR)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) in BUILD_DIR and runs each for SECONDS,
 # seeded from tests/fuzz/seeds, pipelines-examples/ and ../shared/pipelines-corpus (when present).
+# A BUILD_DIR already configured with -DKFP_FUZZ=ON is used as it is: CI passes the sanitizer build
+# of `make test-asan` (clang, Debug, ASan+UBSan, KFP_FUZZ=ON), which then only links the targets.
 # Exits non-zero when a target crashes; the reproducer lands in BUILD_DIR/fuzz-artifacts/.
 #   ci/scripts/fuzz.sh build-fuzz 20
 # With FUZZ_RUNS=N each target instead runs exactly N inputs from a fixed random seed (FUZZ_SEED,
@@ -13,8 +15,10 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 shared="$root/../shared"
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DKFP_FUZZ=ON -DKFP_WERROR=OFF >/dev/null
+if ! grep -qs '^KFP_FUZZ:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    -DKFP_FUZZ=ON -DKFP_WERROR=OFF >/dev/null
+fi
 targets=(fuzz_package fuzz_api_response fuzz_claims fuzz_parameters fuzz_yaml)
 cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
 

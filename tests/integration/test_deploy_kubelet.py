@@ -68,8 +68,7 @@ class KubeletRuns(unittest.TestCase):
         if binary is None or not binary.exists() or harness.emulator_bin() is None:
             raise unittest.SkipTest("skipped: kfp-publish or kfp-emulator is not built (KFP_PUBLISH_BIN)")
         cls.tmp = pathlib.Path(tempfile.mkdtemp(prefix="kfp-kubelet-"))
-        listing = ds.run([ds.SOURCE_DIR / "ci" / "scripts" / "image-files.sh", binary]).stdout
-        if "libasan" in listing or "libubsan" in listing:
+        if ds.is_sanitizer_build(binary):
             shutil.rmtree(cls.tmp)
             raise unittest.SkipTest("skipped: a sanitizer build is not an image binary (test_deploy_kubelet runs in make test)")
         cls.rootfs = cls.tmp / "rootfs"

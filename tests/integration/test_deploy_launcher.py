@@ -342,7 +342,7 @@ class WithThePod(LauncherCase):
         binary = harness.publish_bin()
         if binary is None or not binary.exists() or harness.emulator_bin() is None:
             self.skipTest("skipped: kfp-publish or kfp-emulator is not built")
-        if "libasan" in ds.run([ds.SOURCE_DIR / "ci" / "scripts" / "image-files.sh", binary]).stdout:
+        if ds.is_sanitizer_build(binary):
             self.skipTest("skipped: a sanitizer build is not an image binary")
         rootfs = self.dir / "rootfs"
         ds.run([ds.SOURCE_DIR / "ci" / "scripts" / "image-files.sh", "--stage", rootfs, binary])

@@ -60,9 +60,11 @@ void check_v2_inputs(const std::vector<package::InputParameter>& inputs, const j
     }
   }
   std::vector<std::string> extra;
-  for (const auto& [name, value] : given)
+  for (const auto& entry : given) {
+    const auto& name = entry.key();
     if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& input) { return input.name == name; }))
       extra.emplace_back(name);
+  }
   std::sort(extra.begin(), extra.end());
   if (!extra.empty())
     throw ApiFailure(invalid_input("parameter(s) provided are not required by pipeline: " + joined(extra)));

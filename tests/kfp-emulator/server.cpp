@@ -148,7 +148,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 Server::Server(net::io_context& io, Handler& handler, const Options& options)
-    : io_(io), handler_(handler), acceptor_(io) {
+    : handler_(handler), acceptor_(io) {
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos)
     throw util::Error(util::ErrorKind::usage, "--listen must be HOST:PORT, got " + options.listen);

@@ -46,7 +46,6 @@ class Server {
  private:
   void accept();
 
-  boost::asio::io_context& io_;
   Handler& handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::optional<boost::asio::ssl::context> tls_;

@@ -333,8 +333,11 @@ TEST_CASE("v1: on 1.8 a version description stored percent-encoded still matches
   }
   // Found by name (--version): on 1.8 the description reads decoded, so the digest compares equal;
   // 2.x decodes nothing twice, so there a description is what it says.
-  for (const auto& [version, description] : std::vector<std::pair<std::string, std::string>>{
+  // (Not structured bindings: clang 14 cannot capture them in CAPTURE's lambda.)
+  for (const auto& expected : std::vector<std::pair<std::string, std::string>>{
            {"1.8.5", "digest: sha256:abc"}, {"2.5.0", "digest%3A%20sha256%3Aabc"}}) {
+    const std::string& version = expected.first;
+    const std::string& description = expected.second;
     CAPTURE(version);
     Fixture f(version);
     f.transport.answer(200, stored);
@@ -475,7 +478,9 @@ TEST_CASE("v1: run status strings map to v2 runtime states") {
       {"Succeeded", "SUCCEEDED"},   {"Failed", "FAILED"},      {"Error", "FAILED"}, {"Skipped", "SKIPPED"},
       {"Terminating", "CANCELING"}, {"Pending", "PENDING"},    {"", "PENDING"},     {"Running", "RUNNING"},
       {"Unknown", "PENDING"},       {"succeeded", "SUCCEEDED"}};
-  for (const auto& [status, state] : table) {
+  for (const auto& row : table) {
+    const auto& status = row.first;
+    const auto& state = row.second;
     CAPTURE(status);
     Fixture f;
     f.transport.answer(200, R"({"run":{"id":"r1","name":"n","status":")" + status + R"(","error":"boom"}})");
