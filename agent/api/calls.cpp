@@ -54,6 +54,14 @@ ApiRequest with_query(ApiRequest request, const QueryParams& more) {
   return request;
 }
 
+bool is_masked_duplicate(const util::Failure& failure) {
+  constexpr int internal_server_error = 500;
+  if (failure.http_status != internal_server_error) return false;
+  std::string message = failure.message;
+  for (char& c : message) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return message.find("already exist") != std::string::npos;
+}
+
 FailureRefinement parameter_refusal() {
   return [](util::Failure& failure, const ServerAnswer& answer) {
     if (answer.status != 400 && answer.status != 500) return;

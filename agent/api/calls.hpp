@@ -120,4 +120,29 @@ template <class Parse, class Lookup>
   return parse((*reply)->json);
 }
 
+// A duplicate name on an upload endpoint answered with 500 rather than 409: KFP 1.8 and 2.0 have
+// no 409 branch there (kfp-1.8.5 server/pipeline_upload_server.go:119-122,200-203; kfp-2.0.5
+// :133-136,224-227), the store's "Already exist error" is in the message (2.0.5
+// storage/pipeline_store.go:663,757).
+[[nodiscard]] bool is_masked_duplicate(const util::Failure& failure);
+
+// create_object on an upload endpoint: a masked duplicate is treated as the 409 it means, so the
+// object the look-up finds (our own lost attempt, or a race) is the result; a kind conflict
+// failure when the look-up finds nothing.
+template <class Parse, class Lookup>
+[[nodiscard]] util::Result<Parsed<Parse>> create_upload(Connection& connection, const ApiRequest& request,
+                                                        std::string_view what, Parse&& parse,
+                                                        Lookup&& lookup) {
+  auto created = create_object(connection, request, what, parse, lookup);
+  if (created || !is_masked_duplicate(created.error())) return created;
+  auto found = lookup();
+  if (found && *found) {
+    if constexpr (requires { (*found)->found_existing; }) (*found)->found_existing = true;
+    return std::move(**found);
+  }
+  util::Failure failure = created.error();
+  failure.kind = util::ErrorKind::conflict;
+  return failure;
+}
+
 }  // namespace kfp::api

@@ -29,7 +29,6 @@ constexpr const char* list_page_size = "200";
 constexpr int bad_request = 400;
 // How a content digest begins ("sha256:<hex>").
 constexpr std::string_view digest_prefix = "sha256:";
-constexpr int internal_server_error = 500;
 
 std::string percent_decoded(std::string_view text) {
   auto encoded = boost::urls::make_pct_string_view(text);
@@ -133,12 +132,6 @@ std::string runtime_state(std::string_view status) {
 
 bool is_refused_filter(const util::Failure& failure) {
   return failure.http_status == bad_request;
-}
-
-bool is_masked_duplicate(const util::Failure& failure) {
-  // 1.8 answers a duplicate name on the upload endpoints with 500 instead of 409.
-  return failure.http_status == internal_server_error &&
-         lower(failure.message).find("already exist") != std::string::npos;
 }
 
 // The v1beta1 query dialect: filters say `op`, and the namespace is a resource reference key.
@@ -267,7 +260,8 @@ class V1Api final : public KfpApi {
     // description (pipeline_upload_server.go:167 @1.8.5, a plain Query().Get): it is encoded once.
     if (!upload.description.empty()) query.emplace_back("description", upload.description);
     auto version =
-        create_upload(upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
+        create_upload(connection_,
+                      upload_request(fmt::format("{}/pipelines/upload_version", base), std::move(query),
                                      upload_body(upload.filename, upload.content)),
                       fmt::format("upload version {}", upload.name), version_parser(),
                       [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
@@ -646,23 +640,6 @@ class V1Api final : public KfpApi {
     return found;
   }
 
-  // A create on an upload endpoint; 1.8 masks a duplicate as 500, which is treated as the 409 it
-  // means: the object the look-up finds (our own lost attempt, or a race) is the result.
-  template <class Parse, class Lookup>
-  util::Result<Parsed<Parse>> create_upload(const ApiRequest& request, std::string_view what, Parse&& parse,
-                                            Lookup&& lookup) {
-    auto created = create_object(connection_, request, what, parse, lookup);
-    if (created || !is_masked_duplicate(created.error())) return created;
-    auto found = lookup();
-    if (found && *found) {
-      if constexpr (requires { (*found)->found_existing; }) (*found)->found_existing = true;
-      return std::move(**found);
-    }
-    util::Failure failure = created.error();
-    failure.kind = util::ErrorKind::conflict;
-    return failure;
-  }
-
   // The v1 upload: creates the pipeline remembered by create_pipeline with this package as its
   // first version, named after the pipeline. A lost response is looked up by the pipeline's name.
   util::Result<PipelineVersion> upload_pipeline(const UploadVersion& upload) {
@@ -680,8 +657,8 @@ class V1Api final : public KfpApi {
     UploadRefusal refusal = UploadRefusal::other;
     request.refine_failure = upload_failure_refinement(
         server_, UploadEndpoint::pipeline, Caller{connection_.identity(), pending.namespace_name}, refusal);
-    auto uploaded =
-        create_upload(request, fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
+    auto uploaded = create_upload(
+        connection_, request, fmt::format("upload pipeline {}", pending.name), to_uploaded_pipeline, [&] {
           // A listed v1 pipeline carries its default_version too.
           return first_of(connection_, pipeline_by_name_request(pending.name, pending.namespace_name),
                           "pipelines", fmt::format("find pipeline {}", pending.name), to_uploaded_pipeline);

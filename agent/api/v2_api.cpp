@@ -197,7 +197,7 @@ class V2Api final : public KfpApi {
     request.refine_failure =
         upload_failure_refinement(server_, UploadEndpoint::version, connection_.caller(), refusal);
     auto version =
-        create_object(connection_, request, fmt::format("upload version {}", upload.name), to_version,
+        create_upload(connection_, request, fmt::format("upload version {}", upload.name), to_version,
                       [&] { return find_version_by_name(upload.pipeline_id, upload.name); });
     return settle_upload(std::move(version), refusal, [&] {
       return perform(connection_,

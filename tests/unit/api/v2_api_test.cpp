@@ -237,6 +237,46 @@ TEST_CASE("v2: 2.15's generic 400 on upload_version is read after a look at the 
   }
 }
 
+TEST_CASE("v2: 2.0's 500 for a duplicate version upload is resolved by the look-up, else it is a conflict") {
+  // kfp-2.0.5 server/pipeline_upload_server.go:224-227 has no 409 branch (2.3 added it).
+  api::UploadVersion upload;
+  upload.pipeline_id = "p1";
+  upload.name = "v1";
+  upload.filename = "pipeline.yaml";
+  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  const char* duplicate =
+      R"({"error_message":"Failed to create a pipeline version: Failed to create pipeline version in PipelineStore: Already exist error: Failed to create a new pipeline version. The name v1 already exist. Specify a new name","error_details":"..."})";
+  SUBCASE("another process made it: the look-up finds it") {
+    Fixture f("2.0.5");
+    f.transport.answer(500, duplicate);
+    f.transport.answer(
+        200,
+        R"({"pipeline_versions":[{"pipeline_version_id":"v9","pipeline_id":"p1","display_name":"v1"}]})");
+    auto version = f.api->upload_version(upload);
+    REQUIRE(version.has_value());
+    CHECK(version->id == "v9");
+    CHECK(version->found_existing);
+    CHECK(path_of(f.sent(1)) == "/apis/v2beta1/pipelines/p1/versions");
+  }
+  SUBCASE("the look-up finds nothing: a conflict") {
+    Fixture f("2.0.5");
+    f.transport.answer(500, duplicate);
+    f.transport.answer(200, "{}");
+    auto version = f.api->upload_version(upload);
+    REQUIRE_FALSE(version.has_value());
+    CHECK(version.error().kind == util::ErrorKind::conflict);
+  }
+  SUBCASE("another 500 is a server error, not looked up") {
+    Fixture f("2.0.5");
+    f.transport.answer(
+        500, R"({"error_message":"Failed to create a pipeline version: internal","error_details":""})");
+    auto version = f.api->upload_version(upload);
+    REQUIRE_FALSE(version.has_value());
+    CHECK(version.error().kind == util::ErrorKind::server);
+    CHECK(f.transport.sent.size() == 1);
+  }
+}
+
 TEST_CASE("v2: an Argo workflow's parameters go through the v1beta1 run API, which carries them") {
   Fixture f("2.3.0");
   // The version says what it runs: its pipeline_spec is the workflow.
