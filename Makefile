@@ -6,7 +6,7 @@ RELEASE_DIR ?= build-release
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build release test test-asan demo bench image image-arm64 fmt fmt-check lint deploy-check clean
+.PHONY: all deps build release test test-releases test-asan demo bench image image-arm64 fmt fmt-check lint deploy-check clean
 
 all: build
 
@@ -21,6 +21,11 @@ build: deps $(BUILD_DIR)/build.ninja
 
 test: build
 	ci/scripts/test.sh $(BUILD_DIR)
+
+# The whole integration suite once more per KFP release the emulator imitates besides the default
+# (1.8.5, 2.0.5, 2.3.0, 2.5.0, 2.15.0; `make test` runs 2.17.0 and CI a subset per release).
+test-releases: build
+	ci/scripts/test-releases.sh $(BUILD_DIR)
 
 # clang, so that this tree also holds the libFuzzer targets (ci/scripts/fuzz.sh $(ASAN_DIR)) and the
 # code is compiled by a second compiler with warnings as errors.

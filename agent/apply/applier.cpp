@@ -69,6 +69,7 @@ class Applier {
       owned.push_back(more_lanes());
       lanes.push_back(owned.back().get());
     }
+    take(check_server_reads(first));
     std::vector<ObjectResult> results;
     for (const auto& entry : file_.experiments) results.push_back(experiment(first, entry));
     auto pipelines = publish_all(lanes);
@@ -84,6 +85,29 @@ class Applier {
 
  private:
   [[nodiscard]] bool planning() const { return options_.mode == Mode::plan; }
+
+  // Every package this server cannot read (a PipelineSpec in YAML on KFP 1.8, which reads one only
+  // as JSON: kfp-1.8.5 template/template.go:106-110) is refused before any write, as the file's other
+  // problems are, rather than after the experiments were made.
+  util::Result<void> check_server_reads(Lane& lane) {
+    publish::Flows flows(lane.api(), ns_, env_, log_, lane.clock());
+    std::vector<std::string> problems;
+    std::optional<util::Failure> first_problem;
+    for (const auto& entry : file_.pipelines) {
+      try {
+        flows.check_server_reads(entry.package);
+      } catch (const util::Error& e) {
+        if (!first_problem) first_problem = e.failure();
+        problems.push_back(
+            fmt::format("{}: pipeline '{}': {}", entry.where.str(), entry.name, e.failure().message));
+      }
+    }
+    if (!first_problem) return {};
+    std::string message = fmt::format("{} package{} the KFP server cannot read:", problems.size(),
+                                      problems.size() == 1 ? "" : "s");
+    for (const auto& problem : problems) message += "\n  " + problem;
+    return util::fail(first_problem->kind, std::move(message), first_problem->hint);
+  }
 
   ObjectResult begin(ObjectKind kind, const std::string& name) const {
     ObjectResult result;

@@ -112,6 +112,10 @@ class Flows {
   // Upserts the pipeline and its content-addressed version. Outcome created/updated/unchanged.
   Published publish(const package::Package& package, const PublishRequest& request, report::Report& report);
 
+  // Throws util::Error (invalid_package) when the server's release cannot read the package (a
+  // PipelineSpec in YAML on KFP 1.8): publish() checks it before any write; apply for every package.
+  void check_server_reads(const package::Package& package) const;
+
   // Decides what publish() would do without changing anything (apply --plan). Throws util::Error.
   PublishPlan plan_publish(const package::Package& package, const PublishRequest& request);
 
@@ -150,7 +154,6 @@ class Flows {
   void finish_run(StartedRun& started, report::Report& report);
 
  private:
-  void check_server_reads(const package::Package& package) const;
   // The namespace a pipeline of this scope lives in: "" for shared ones.
   [[nodiscard]] std::string pipeline_namespace(PipelineScope scope) const;
   // The limits of the server's release (healthz named it): checked before any write.

@@ -56,6 +56,16 @@ def server_version():
     return version
 
 
+def v2_yaml_unreadable():
+    """Why the release under test cannot take the KFP v2 YAML examples, or None: KFP 1.8 reads a v2
+    PipelineSpec only as JSON, and kfp-publish refuses the YAML there (exit 3)."""
+    if server_version() == "1.8.5":
+        return ("skipped on KFP 1.8.5: it reads a KFP v2 PipelineSpec only as JSON (kfp-1.8.5 "
+                "backend/src/apiserver/template/template.go:106-110), so kfp-publish refuses the v2 YAML "
+                "examples there (exit 3); test_v1_publish covers 1.8")
+    return None
+
+
 def emulator_bin():
     return _binary("KFP_EMULATOR_BIN", "tests/kfp-emulator/kfp-emulator")
 

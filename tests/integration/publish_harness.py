@@ -60,8 +60,9 @@ class PublishTestCase(harness.EmulatorTestCase):
         return path
 
     def skip_without_v2_yaml(self):
-        if harness.server_version() == "1.8.5":
-            self.skipTest("KFP 1.8 cannot read a KFP v2 YAML package; test_v1_publish covers 1.8")
+        why = harness.v2_yaml_unreadable()
+        if why:
+            self.skipTest(why)
 
     def package(self, name="hello-world.yaml"):
         """A private copy of an example package, so a test may change it. The examples are KFP v2

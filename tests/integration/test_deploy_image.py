@@ -140,6 +140,8 @@ class NameResolutionInTheRoot(harness.EmulatorTestCase):
     def setUp(self):
         super().setUp()
         image_root.require_root_and_chroot(self)
+        if harness.v2_yaml_unreadable():  # publishes the v2 YAML example
+            self.skipTest(harness.v2_yaml_unreadable())
         self.emu = self.start_emulator()
 
     def publish_by_name(self, host_name):

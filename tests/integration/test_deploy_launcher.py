@@ -335,6 +335,11 @@ class Cancellation(LauncherCase):
 class WithThePod(LauncherCase):
     """kfp-job.sh end to end: the Job it renders runs as the kubelet runs it, against kfp-emulator."""
 
+    def setUp(self):
+        super().setUp()
+        if harness.v2_yaml_unreadable():  # both publish the v2 YAML example
+            self.skipTest(harness.v2_yaml_unreadable())
+
     def test_a_pipeline_with_a_required_input_through_kfp_job_sh(self):
         why = kubelet.can_run()
         if why:

@@ -36,6 +36,31 @@ def user_experiments(emulator):
     return [e for e in emulator.state()["experiments"] if e["display_name"] != "Default"]
 
 
+def require_v2beta1(test):
+    """Skips on KFP 1.8.5, which serves no v2beta1 API (kfp-1.8.5 main.go:127-135 registers only the
+    v1beta1 services); TestServerVersions.test_1_8_5 and test_emulator_releases cover 1.8."""
+    if harness.server_version() == "1.8.5":
+        test.skipTest("skipped on KFP 1.8.5: no /apis/v2beta1 there (kfp-1.8.5 main.go:127-135)")
+
+
+# What TestPipelinesV2 asserts is the API of 2.15 and later: pipelines with a `name` apart from the
+# display name (2.14+: kfp-2.15.0 server/pipeline_server.go:1112-1122; up to 2.5 only display_name,
+# 2.3.0 :1047-1052), DELETE with ?cascade, the generic upload answers (2.15.0
+# server/pipeline_upload_server.go:102-137,168-178) and the length checks (validation/length.go).
+# test_emulator_releases.py and TestServerVersions assert the older releases' answers.
+SEPARATE_NAMES = harness.server_version() in ("2.15.0", "2.17.0")
+# grpc-gateway v2 from 2.15 (kfp-2.15.0 main.go:36): unknown fields are 400, WWW-Authenticate on 401.
+GATEWAY_V2 = SEPARATE_NAMES
+
+
+def require_separate_names(test):
+    if not SEPARATE_NAMES:
+        test.skipTest(f"skipped on KFP {harness.server_version()}: this asserts the pipeline API of 2.14+ "
+                      "(a name apart from display_name, ?cascade, generic upload errors: kfp-2.15.0 "
+                      "server/pipeline_server.go:1112-1122, pipeline_upload_server.go:168-178; 2.3.0 "
+                      "pipeline_server.go:1047-1052 has only display_name)")
+
+
 class Fixtures(EmulatorTestCase):
     def upload(self, emulator, name, ns=None, token=None, path=ADD_YAML, **query):
         q = {"name": name, **query}
@@ -79,7 +104,7 @@ class TestStartup(EmulatorTestCase):
         self.assertEqual(emulator.output[0].strip(), f"listening on 127.0.0.1:{emulator.port}")
 
     def test_healthz_2_17(self):
-        r = self.start_emulator().get(f"{V2}/healthz")
+        r = self.start_emulator("--server-version", "2.17.0").get(f"{V2}/healthz")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.headers["content-type"], "application/json")
         self.assertEqual(r.json()["tag_name"], "2.17.0")
@@ -87,9 +112,13 @@ class TestStartup(EmulatorTestCase):
         self.assertEqual(r.json()["pipeline_store"], "database")
 
     def test_unknown_route_is_grpc_not_found(self):
-        r = self.start_emulator().get(f"{V2}/nothing-here")
+        r = self.start_emulator().get(f"{V1}/nothing-here")
         self.assertEqual(r.status, 404)
-        self.assertEqual(r.json(), {"code": 5, "message": "Not Found"})
+        # grpc-gateway v2 (2.15+) answers JSON, v1.16 (up to 2.5) its plain text (FIDELITY.md section 1).
+        if harness.server_version() in ("2.15.0", "2.17.0"):
+            self.assertEqual(r.json(), {"code": 5, "message": "Not Found"})
+        else:
+            self.assertEqual(r.text, "Not Found\n")
 
     def test_many_concurrent_keep_alive_connections(self):
         emulator = self.start_emulator()
@@ -100,7 +129,7 @@ class TestStartup(EmulatorTestCase):
                 c = harness.Emulator(binary=emulator.binary)
                 c.port = emulator.port
                 for _ in range(20):
-                    r = c.get(f"{V2}/healthz")
+                    r = c.get(f"{V1}/healthz")
                     if r.status != 200:
                         errors.append(r.status)
                 c._connection.close()
@@ -119,6 +148,8 @@ class TestStartup(EmulatorTestCase):
 class TestPipelinesV2(Fixtures):
     def setUp(self):
         super().setUp()
+        require_v2beta1(self)
+        require_separate_names(self)
         self.emu = self.start_emulator()
 
     def test_upload_returns_pipeline_and_creates_one_version(self):
@@ -157,6 +188,7 @@ class TestPipelinesV2(Fixtures):
         self.assertEqual(r.status, 400)
 
     def test_invalid_spec_is_400_on_2_17(self):
+        self.emu = self.start_emulator("--server-version", "2.17.0")
         r = self.emu.upload(b"# only a comment\n", "empty.yaml")
         self.assertEqual(r.status, 400)
         r = self.emu.upload(ADD_YAML.read_bytes(), "pipeline.png")
@@ -198,6 +230,7 @@ class TestPipelinesV2(Fixtures):
         self.assertEqual(self.emu.get(f"{V2}/pipelines/{p['pipeline_id']}/versions/{v['pipeline_version_id']}").status, 404)
 
     def test_tags_on_2_17(self):
+        self.emu = self.start_emulator("--server-version", "2.17.0")
         p = self.upload(self.emu, "tagged", tags=json.dumps({"digest": "abc", "team": "ml"}))
         self.assertEqual(p["tags"], {"digest": "abc", "team": "ml"})
         self.upload(self.emu, "other", tags=json.dumps({"digest": "zzz"}))
@@ -304,6 +337,7 @@ class TestPipelinesV2(Fixtures):
 class TestExperimentsAndRunsV2(Fixtures):
     def setUp(self):
         super().setUp()
+        require_v2beta1(self)
         self.emu = self.start_emulator("--run-duration", "300ms")
         self.pipeline = self.upload(self.emu, "runner")
         self.version = self.version_of(self.emu, self.pipeline["pipeline_id"])
@@ -371,7 +405,8 @@ class TestExperimentsAndRunsV2(Fixtures):
         self.assertEqual(self.emu.post(f"{V2}/runs", body).status, 500)
         self.assertEqual(self.emu.get(f"{V2}/runs/nope").status, 404)
         body = self.run_body(self.exp["experiment_id"], self.pipeline, self.version, bogus=True)
-        self.assertEqual(self.emu.post(f"{V2}/runs", body).status, 400)
+        # grpc-gateway v1.16 (up to 2.5) ignores unknown fields; v2 (2.15+) refuses them.
+        self.assertEqual(self.emu.post(f"{V2}/runs", body).status, 400 if GATEWAY_V2 else 200)
 
     def test_run_without_experiment_goes_to_default_in_single_user(self):
         body = self.run_body("", self.pipeline, self.version)
@@ -425,6 +460,7 @@ class TestExperimentsAndRunsV2(Fixtures):
 class TestAuth(Fixtures):
     def setUp(self):
         super().setUp()
+        require_v2beta1(self)
         self.key = self.rsa_key()
 
     def token(self, sub="system:serviceaccount:team-a:ci", **kw):
@@ -450,7 +486,8 @@ class TestAuth(Fixtures):
         self.assertEqual(ok.status, 200, ok)
         missing = emu.get(path, query=query)
         self.assertEqual(missing.status, 401)
-        self.assertIn("www-authenticate", missing.headers)
+        # grpc-gateway v2 (2.15+) adds WWW-Authenticate to a 401; v1.16 does not.
+        self.assertEqual("www-authenticate" in missing.headers, GATEWAY_V2)
         other_key = harness.generate_rsa_key(self.tmp)
         forged = harness.mint_token(other_key, "system:serviceaccount:team-a:ci", binary=self.binary)
         # Every authentication failure has the same external message (resource_manager.go
@@ -477,7 +514,11 @@ class TestAuth(Fixtures):
         self.assertEqual(p["namespace"], "team-a")
         masked = emu.upload(ADD_YAML, "a.yaml", query={"name": "x", "namespace": "team-b"}, token=a)
         self.assertEqual(masked.status, 400)
-        self.assertEqual(masked.json()["error_message"], "Failed to create a pipeline")
+        if SEPARATE_NAMES:  # 2.15+ generic (pipeline_upload_server.go:102-137)
+            self.assertEqual(masked.json()["error_message"], "Failed to create a pipeline")
+        else:  # 2.0-2.5 name the cause (2.3.0 pipeline_upload_server.go:114-118)
+            self.assertTrue(masked.json()["error_message"].startswith(
+                "Failed to create a pipeline due to authorization error"), masked)
         shared = emu.upload(ADD_YAML, "a.yaml", query={"name": "shared"}, token=a)
         self.assertEqual(shared.status, 200)
         v = self.version_of(emu, p["pipeline_id"], token=a)
@@ -520,52 +561,54 @@ class TestAuth(Fixtures):
 
 
 class TestFaults(Fixtures):
+    """The fault controls, on the v1beta1 paths every release serves."""
+
     def setUp(self):
         super().setUp()
         self.emu = self.start_emulator()
 
     def test_status_fault_hits_count_requests_then_clears(self):
-        self.emu.add_fault(method="GET", path=f"{V2}/healthz", kind="status", status=503, count=2)
-        self.assertEqual(self.emu.get(f"{V2}/healthz").status, 503)
-        self.assertEqual(self.emu.get(f"{V2}/healthz").status, 503)
-        self.assertEqual(self.emu.get(f"{V2}/healthz").status, 200)
+        self.emu.add_fault(method="GET", path=f"{V1}/healthz", kind="status", status=503, count=2)
+        self.assertEqual(self.emu.get(f"{V1}/healthz").status, 503)
+        self.assertEqual(self.emu.get(f"{V1}/healthz").status, 503)
+        self.assertEqual(self.emu.get(f"{V1}/healthz").status, 200)
         self.emu.add_fault(path="/apis/", kind="status", status=502, count=5)
-        self.assertEqual(self.emu.get(f"{V2}/pipelines").status, 502)
+        self.assertEqual(self.emu.get(f"{V1}/pipelines").status, 502)
         self.emu.clear_faults()
-        self.assertEqual(self.emu.get(f"{V2}/pipelines").status, 200)
+        self.assertEqual(self.emu.get(f"{V1}/pipelines").status, 200)
 
     def test_status_fault_does_not_act(self):
-        self.emu.add_fault(method="POST", path=f"{V2}/experiments", kind="status", status=503)
-        self.assertEqual(self.emu.post(f"{V2}/experiments", {"display_name": "e"}).status, 503)
+        self.emu.add_fault(method="POST", path=f"{V1}/experiments", kind="status", status=503)
+        self.assertEqual(self.emu.post(f"{V1}/experiments", {"name": "e"}).status, 503)
         self.assertEqual(user_experiments(self.emu), [])
 
     def test_delay_fault(self):
-        self.emu.add_fault(method="GET", path=f"{V2}/healthz", kind="delay", delay="300ms")
+        self.emu.add_fault(method="GET", path=f"{V1}/healthz", kind="delay", delay="300ms")
         start = time.monotonic()
-        self.assertEqual(self.emu.get(f"{V2}/healthz").status, 200)
+        self.assertEqual(self.emu.get(f"{V1}/healthz").status, 200)
         self.assertGreaterEqual(time.monotonic() - start, 0.3)
 
     def test_lost_response_acts_then_closes(self):
-        self.emu.add_fault(method="POST", path=f"{V2}/experiments", kind="lost_response")
+        self.emu.add_fault(method="POST", path=f"{V1}/experiments", kind="lost_response")
         with self.assertRaises((http.client.HTTPException, ConnectionError)):
-            self.emu.post(f"{V2}/experiments", {"display_name": "lost"})
+            self.emu.post(f"{V1}/experiments", {"name": "lost"})
         self.assertEqual([e["display_name"] for e in user_experiments(self.emu)], ["lost"])
-        self.assertEqual(self.emu.post(f"{V2}/experiments", {"display_name": "lost"}).status, 409)
+        self.assertEqual(self.emu.post(f"{V1}/experiments", {"name": "lost"}).status, 409)
 
     def test_reset_closes_before_acting(self):
-        self.emu.add_fault(method="POST", path=f"{V2}/experiments", kind="reset")
+        self.emu.add_fault(method="POST", path=f"{V1}/experiments", kind="reset")
         with self.assertRaises((http.client.HTTPException, ConnectionError)):
-            self.emu.post(f"{V2}/experiments", {"display_name": "never"})
+            self.emu.post(f"{V1}/experiments", {"name": "never"})
         self.assertEqual(user_experiments(self.emu), [])
-        self.assertEqual(self.emu.post(f"{V2}/experiments", {"display_name": "never"}).status, 200)
+        self.assertEqual(self.emu.post(f"{V1}/experiments", {"name": "never"}).status, 200)
 
     def test_request_log(self):
         self.emu.clear_requests()
-        self.emu.get(f"{V2}/pipelines", query="page_size=5")
-        self.emu.get(f"{V2}/pipelines/nope")
+        self.emu.get(f"{V1}/pipelines", query="page_size=5")
+        self.emu.get(f"{V1}/pipelines/nope")
         log = self.emu.requests_log()
         self.assertEqual([(e["method"], e["path"], e["query"], e["status"]) for e in log],
-                         [("GET", f"{V2}/pipelines", "page_size=5", 200), ("GET", f"{V2}/pipelines/nope", "", 404)])
+                         [("GET", f"{V1}/pipelines", "page_size=5", 200), ("GET", f"{V1}/pipelines/nope", "", 404)])
         self.emu.clear_requests()
         self.assertEqual(self.emu.requests_log(), [])
 
@@ -666,7 +709,7 @@ class TestServerVersions(Fixtures):
         self.assertEqual(emu.get(f"{V2}/nothing").status, 404)
 
     def test_v1_api_on_2_17(self):
-        emu = self.start_emulator()
+        emu = self.start_emulator("--server-version", "2.17.0")
         p = emu.upload(ADD_YAML, "add.yaml", api="v1beta1", query={"name": "v1-on-2"})
         self.assertEqual(p.status, 200, p)
         self.assertIn("default_version", p.json())
@@ -676,11 +719,12 @@ class TestServerVersions(Fixtures):
 
 class TestTls(Fixtures):
     def test_https(self):
+        require_v2beta1(self)
         cert, key, ca = harness.generate_tls(self.tmp)
         emu = self.start_emulator(tls=(cert, key, ca))
         r = emu.get(f"{V2}/healthz")
         self.assertEqual(r.status, 200)
-        self.assertEqual(self.upload(emu, "over-tls")["name"], "over-tls")
+        self.assertEqual(self.upload(emu, "over-tls")["display_name"], "over-tls")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ server's status: 400 when ReadPipelineFile refuses it (format, archive), and for
 
 import unittest
 
+import harness
 from harness import EmulatorTestCase
 
 V2 = "/apis/v2beta1"
@@ -16,6 +17,9 @@ class TestCorpus(EmulatorTestCase):
         return sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(PACKAGE_SUFFIXES))
 
     def test_every_valid_file_uploads_with_one_version(self):
+        if harness.server_version() == "1.8.5":
+            self.skipTest("skipped on KFP 1.8.5: it serves no v2beta1 API (kfp-1.8.5 main.go:127-135) and reads a "
+                          "v2 PipelineSpec only as JSON (template/template.go:106-110); the corpus is checked on 2.x")
         emulator = self.start_emulator()
         files = self.files("valid") + self.files("v1-argo") + self.files("argo_compatibility")
         self.assertGreater(len(files), 100)
