@@ -36,6 +36,15 @@ boost::json::value substring(std::string key, std::string value) {
 
 constexpr const char* marker = "kfp-publish-run-key:0123";
 
+api::UploadVersion version_upload(std::string pipeline_id, std::string name) {
+  api::UploadVersion upload;
+  upload.pipeline_id = std::move(pipeline_id);
+  upload.name = std::move(name);
+  upload.filename = "pipeline.yaml";
+  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  return upload;
+}
+
 }  // namespace
 
 TEST_CASE("v2: a pipeline is found by name in the namespace; 404 means there is none") {
@@ -201,11 +210,7 @@ TEST_CASE("v2: terminate uses the colon verb; recurring runs are listed under re
 }
 
 TEST_CASE("v2: 2.15's generic 400 on upload_version is read after a look at the pipeline") {
-  api::UploadVersion upload;
-  upload.pipeline_id = "p1";
-  upload.name = "v";
-  upload.filename = "pipeline.yaml";
-  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  const api::UploadVersion upload = version_upload("p1", "v");
   const char* generic =
       R"({"error_message":"Failed to create a pipeline version","error_details":"Failed to create a pipeline version"})";
   SUBCASE("the pipeline is there: the create was not authorized") {
@@ -239,11 +244,7 @@ TEST_CASE("v2: 2.15's generic 400 on upload_version is read after a look at the 
 
 TEST_CASE("v2: 2.0's 500 for a duplicate version upload is resolved by the look-up, else it is a conflict") {
   // kfp-2.0.5 server/pipeline_upload_server.go:224-227 has no 409 branch (2.3 added it).
-  api::UploadVersion upload;
-  upload.pipeline_id = "p1";
-  upload.name = "v1";
-  upload.filename = "pipeline.yaml";
-  upload.content = http::BodyPiece{std::string("x: 1\n")};
+  const api::UploadVersion upload = version_upload("p1", "v1");
   const char* duplicate =
       R"({"error_message":"Failed to create a pipeline version: Failed to create pipeline version in PipelineStore: Already exist error: Failed to create a new pipeline version. The name v1 already exist. Specify a new name","error_details":"..."})";
   SUBCASE("another process made it: the look-up finds it") {
