@@ -43,22 +43,18 @@ def require_v2beta1(test):
         test.skipTest("skipped on KFP 1.8.5: no /apis/v2beta1 there (kfp-1.8.5 main.go:127-135)")
 
 
-# What TestPipelinesV2 asserts is the API of 2.15 and later: pipelines with a `name` apart from the
-# display name (2.14+: kfp-2.15.0 server/pipeline_server.go:1112-1122; up to 2.5 only display_name,
-# 2.3.0 :1047-1052), DELETE with ?cascade, the generic upload answers (2.15.0
-# server/pipeline_upload_server.go:102-137,168-178) and the length checks (validation/length.go).
-# test_emulator_releases.py and TestServerVersions assert the older releases' answers.
+# The pipeline API changed in 2.14 (2.15.0 here): a `name` apart from the display name (kfp-2.15.0
+# server/pipeline_server.go:1112-1122; up to 2.5 only display_name, 2.3.0 :1047-1052), DELETE with
+# ?cascade, the generic upload answers (2.15.0 server/pipeline_upload_server.go:102-137,168-178) and
+# the length checks (validation/length.go). The tests below assert each release's side of it.
 SEPARATE_NAMES = harness.server_version() in ("2.15.0", "2.17.0")
 # grpc-gateway v2 from 2.15 (kfp-2.15.0 main.go:36): unknown fields are 400, WWW-Authenticate on 401.
 GATEWAY_V2 = SEPARATE_NAMES
 
 
-def require_separate_names(test):
-    if not SEPARATE_NAMES:
-        test.skipTest(f"skipped on KFP {harness.server_version()}: this asserts the pipeline API of 2.14+ "
-                      "(a name apart from display_name, ?cascade, generic upload errors: kfp-2.15.0 "
-                      "server/pipeline_server.go:1112-1122, pipeline_upload_server.go:168-178; 2.3.0 "
-                      "pipeline_server.go:1047-1052 has only display_name)")
+def name_of(obj):
+    """A pipeline's or version's name: `name` from 2.14, before only `display_name` (see above)."""
+    return obj["name"] if SEPARATE_NAMES else obj["display_name"]
 
 
 class Fixtures(EmulatorTestCase):
@@ -149,12 +145,11 @@ class TestPipelinesV2(Fixtures):
     def setUp(self):
         super().setUp()
         require_v2beta1(self)
-        require_separate_names(self)
         self.emu = self.start_emulator()
 
     def test_upload_returns_pipeline_and_creates_one_version(self):
         p = self.upload(self.emu, "my-pipe", description="d1")
-        self.assertEqual(p["name"], "my-pipe")
+        self.assertEqual(name_of(p), "my-pipe")
         self.assertEqual(p["display_name"], "my-pipe")
         self.assertEqual(p["description"], "d1")
         self.assertNotIn("namespace", p)
@@ -162,23 +157,29 @@ class TestPipelinesV2(Fixtures):
         versions = self.emu.get(f"{V2}/pipelines/{p['pipeline_id']}/versions").json()
         self.assertEqual(versions["total_size"], 1)
         v = versions["pipeline_versions"][0]
-        self.assertEqual(v["name"], "my-pipe")
+        self.assertEqual(name_of(v), "my-pipe")
         self.assertEqual(v["pipeline_spec"]["pipelineInfo"]["name"], "add-numbers")
         self.assertEqual(v["pipeline_spec"], json.loads(ADD_JSON.read_text()))
         self.assertNotIn("package_url", v)
 
     def test_upload_without_name_uses_filename(self):
         r = self.emu.upload(ADD_YAML, "hello-world.yaml")
-        self.assertEqual(r.json()["name"], "hello-world.yaml")
+        self.assertEqual(name_of(r.json()), "hello-world.yaml")
 
     def test_duplicate_upload_is_409_with_upload_error_body(self):
         self.upload(self.emu, "dup")
         r = self.emu.upload(ADD_YAML, "a.yaml", query={"name": "dup"})
-        self.assertEqual(r.status, 409)
+        # 409 from 2.3 (2.3.0 pipeline_upload_server.go:138-143); 2.0.5 has no 409 branch (:133-136).
+        self.assertEqual(r.status, 500 if harness.server_version() == "2.0.5" else 409)
         self.assertEqual(set(r.json()), {"error_message", "error_details"})
-        # 2.15+ answer every upload failure with a fixed message (pipeline_upload_server.go:172).
-        self.assertEqual(r.json()["error_message"], "Failed to create a pipeline and a pipeline version")
-        self.assertEqual(r.headers["content-type"], "application/json")
+        if SEPARATE_NAMES:  # 2.15+ answer every upload failure with a fixed message (:172)
+            self.assertEqual(r.json()["error_message"], "Failed to create a pipeline and a pipeline version")
+        else:
+            self.assertIn("already exist", r.json()["error_message"])
+        # 2.3+ set the JSON content type just before the create; 2.0.5 only after success (:143), so
+        # its failure is sniffed as text.
+        self.assertEqual(r.headers["content-type"],
+                         "text/plain; charset=utf-8" if harness.server_version() == "2.0.5" else "application/json")
 
     def test_missing_uploadfile_part_or_filename_is_400(self):
         r = self.emu.upload(ADD_YAML, "a.yaml", field="other")
@@ -199,6 +200,9 @@ class TestPipelinesV2(Fixtures):
 
     def test_name_too_long_is_400_plain_text(self):
         r = self.emu.upload(ADD_YAML, "a.yaml", query={"name": "x" * 129})
+        if not SEPARATE_NAMES:  # no length check before 2.15; the VARCHAR(255) column holds it
+            self.assertEqual(r.status, 200, r)
+            return
         self.assertEqual(r.status, 400)
         self.assertTrue(r.headers["content-type"].startswith("text/plain"))
 
@@ -210,16 +214,17 @@ class TestPipelinesV2(Fixtures):
         self.assertEqual(r.status, 200, r)
         v = r.json()
         self.assertEqual(v["pipeline_id"], p["pipeline_id"])
-        self.assertEqual(v["name"], "v2")
+        self.assertEqual(name_of(v), "v2")
         # The upload endpoints read no code_source_url (pipeline_upload_server.go, every release),
         # and the v2beta1 shape has none (toApiPipelineVersion).
         self.assertNotIn("code_source_url", v)
         self.assertIn("pipeline_spec", v)
         again = self.emu.upload(ADD_YAML, "a.yaml", version=True, query={"pipelineid": p["pipeline_id"], "name": "v2"})
-        self.assertEqual(again.status, 409)
+        duplicate = 500 if harness.server_version() == "2.0.5" else 409  # 2.0.5 :224-227, 2.3.0 :234-235
+        self.assertEqual(again.status, duplicate)
         same_as_pipeline = self.emu.upload(ADD_YAML, "a.yaml", version=True,
                                            query={"pipelineid": p["pipeline_id"], "name": "pv"})
-        self.assertEqual(same_as_pipeline.status, 409)
+        self.assertEqual(same_as_pipeline.status, duplicate)
         no_id = self.emu.upload(ADD_YAML, "a.yaml", version=True, query={"name": "v3"})
         self.assertEqual(no_id.status, 400)
         fake = self.emu.upload(ADD_YAML, "a.yaml", version=True, query={"pipelineid": "fake", "name": "v3"})
@@ -236,7 +241,7 @@ class TestPipelinesV2(Fixtures):
         self.upload(self.emu, "other", tags=json.dumps({"digest": "zzz"}))
         r = self.emu.get(f"{V2}/pipelines", query="filter=" + filter_param(
             [{"key": "tags.digest", "operation": "EQUALS", "string_value": "abc"}]))
-        self.assertEqual([x["name"] for x in r.json()["pipelines"]], ["tagged"])
+        self.assertEqual([name_of(x) for x in r.json()["pipelines"]], ["tagged"])
         for bad in ({"k" * 64: "v"}, {"k": "v" * 64}, {"a.b": "v"}):
             r = self.emu.upload(ADD_YAML, "a.yaml", query={"name": "bad-tags", "tags": json.dumps(bad)})
             self.assertEqual(r.status, 400, bad)
@@ -245,27 +250,33 @@ class TestPipelinesV2(Fixtures):
 
     def test_get_and_get_by_name_and_404(self):
         p = self.upload(self.emu, "lookup me")
-        self.assertEqual(self.emu.get(f"{V2}/pipelines/{p['pipeline_id']}").json()["name"], "lookup me")
+        self.assertEqual(name_of(self.emu.get(f"{V2}/pipelines/{p['pipeline_id']}").json()), "lookup me")
         by_name = self.emu.get(f"{V2}/pipelines/names/" + urllib.parse.quote("lookup me", safe=""))
         self.assertEqual(by_name.json()["pipeline_id"], p["pipeline_id"])
         missing = self.emu.get(f"{V2}/pipelines/names/nope")
         self.assertEqual(missing.status, 404)
         self.assertEqual(missing.json()["code"], 5)
-        self.assertNotIn("error", missing.json())  # gateway v2 body
+        self.assertEqual("error" in missing.json(), not GATEWAY_V2)  # grpc-gateway v1.16 adds "error"
         self.assertEqual(missing.json()["details"][0]["@type"], "type.googleapis.com/google.rpc.Status")
         self.assertEqual(self.emu.get(f"{V2}/pipelines/unknown-id").status, 404)
 
     def test_create_pipeline_json_api(self):
         r = self.emu.post(f"{V2}/pipelines", {"display_name": "json-made", "description": "x"})
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json()["name"], "json-made")
-        self.assertEqual(self.emu.post(f"{V2}/pipelines", {"name": "json-made"}).status, 409)
-        self.assertEqual(self.emu.post(f"{V2}/pipelines", {"name": "y" * 129}).status, 500)
-        unknown = self.emu.post(f"{V2}/pipelines", {"name": "z", "bogus": 1})
-        self.assertEqual(unknown.status, 400)
-        self.assertIn("unknown field", unknown.json()["message"])
+        self.assertEqual(name_of(r.json()), "json-made")
+        key = "name" if SEPARATE_NAMES else "display_name"  # a request names it by `name` from 2.14
+        self.assertEqual(self.emu.post(f"{V2}/pipelines", {key: "json-made"}).status, 409)
+        # 2.15+ check Pipeline.Name <= 128 in the converter (validation/length.go), an internal error;
+        # before, the VARCHAR(255) column holds it.
+        self.assertEqual(self.emu.post(f"{V2}/pipelines", {key: "y" * 129}).status, 500 if SEPARATE_NAMES else 200)
+        unknown = self.emu.post(f"{V2}/pipelines", {key: "z", "bogus": 1})
+        if GATEWAY_V2:
+            self.assertEqual(unknown.status, 400)
+            self.assertIn("unknown field", unknown.json()["message"])
+        else:  # grpc-gateway v1.16 ignores unknown fields
+            self.assertEqual(unknown.status, 200, unknown)
         no_parent = self.emu.post(f"{V2}/pipelines/{r.json()['pipeline_id']}/versions",
-                                  {"name": "v", "package_url": {"pipeline_url": "https://github.com/x.yaml"}})
+                                  {key: "v", "package_url": {"pipeline_url": "https://github.com/x.yaml"}})
         self.assertEqual(no_parent.status, 400)
         self.assertIn("Parent pipeline id is empty", no_parent.json()["message"])
 
@@ -276,7 +287,7 @@ class TestPipelinesV2(Fixtures):
         def names(query):
             r = self.emu.get(f"{V2}/pipelines", query=query)
             self.assertEqual(r.status, 200, r)
-            return [p["name"] for p in r.json().get("pipelines", [])], r.json()
+            return [name_of(p) for p in r.json().get("pipelines", [])], r.json()
 
         eq = filter_param([{"key": "name", "operation": "EQUALS", "string_value": "beta"}])
         self.assertEqual(names("filter=" + eq)[0], ["beta"])
@@ -327,8 +338,17 @@ class TestPipelinesV2(Fixtures):
         p = self.upload(self.emu, "to-delete")
         r = self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}")
         self.assertEqual(r.status, 400)
-        self.assertIn("cascade", r.json()["message"])
-        self.assertEqual(self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}", query={"cascade": "true"}).status, 200)
+        self.assertIn("as it has existing pipeline versions (e.g. ", r.json()["message"])
+        if SEPARATE_NAMES:  # ?cascade from 2.14 (2.15.0 resource/resource_manager.go:303-343)
+            self.assertIn("Set cascade=true to delete all versions", r.json()["message"])
+            self.assertEqual(self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}", query={"cascade": "true"}).status, 200)
+        else:  # before, the versions go first (2.3.0 resource/resource_manager.go:295-310)
+            self.assertEqual(self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}", query={"cascade": "true"}).status, 400)
+            version = self.version_of(self.emu, p["pipeline_id"])
+            self.assertIn(version["pipeline_version_id"], r.json()["message"])
+            self.assertEqual(self.emu.delete(
+                f"{V2}/pipelines/{p['pipeline_id']}/versions/{version['pipeline_version_id']}").status, 200)
+            self.assertEqual(self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}").status, 200)
         self.assertEqual(self.emu.get(f"{V2}/pipelines/{p['pipeline_id']}").status, 404)
         self.assertEqual(self.emu.delete(f"{V2}/pipelines/{p['pipeline_id']}").status, 404)
         self.assertEqual(self.emu.state()["pipeline_versions"], [])
@@ -460,7 +480,6 @@ class TestExperimentsAndRunsV2(Fixtures):
 class TestAuth(Fixtures):
     def setUp(self):
         super().setUp()
-        require_v2beta1(self)
         self.key = self.rsa_key()
 
     def token(self, sub="system:serviceaccount:team-a:ci", **kw):
@@ -479,6 +498,7 @@ class TestAuth(Fixtures):
         self.assertAlmostEqual(claims["exp"] - claims["iat"], 600, delta=2)
 
     def test_token_outcomes(self):
+        require_v2beta1(self)
         emu = self.start_emulator("--auth", "token", "--token-key", self.key)
         self.assertIs(emu.get(f"{V2}/healthz").json()["multi_user"], True)
         path, query = f"{V2}/experiments", {"namespace": "team-a"}
@@ -500,6 +520,7 @@ class TestAuth(Fixtures):
             self.assertIn("Unauthenticated: Failed to check authorization", r.json()["message"])
 
     def test_multi_user_rules_and_default_rbac(self):
+        require_v2beta1(self)
         emu = self.start_emulator("--auth", "token", "--token-key", self.key)
         a = self.token()
         no_ns = emu.post(f"{V2}/experiments", {"display_name": "x"}, token=a)
@@ -535,6 +556,7 @@ class TestAuth(Fixtures):
         self.assertEqual(emu.get(f"{V2}/runs/{run.json()['run_id']}", token=b).status, 403)
 
     def test_rbac_file(self):
+        require_v2beta1(self)
         rules = self.tmp / "rbac.yaml"
         rules.write_text("- subject: system:serviceaccount:team-a:ci\n  namespace: team-a\n"
                          "  allow: [\"experiments/list\"]\n")
@@ -547,6 +569,7 @@ class TestAuth(Fixtures):
         self.assertIn("Resource:experiments", r.json()["message"])
 
     def test_istio_principals(self):
+        require_v2beta1(self)
         emu = self.start_emulator("--auth", "token", "--token-key", self.key,
                                   "--istio-principals", "cluster.local/ns/team-a/sa/ci")
         allowed = emu.get(f"{V2}/experiments", query={"namespace": "team-a"}, token=self.token())

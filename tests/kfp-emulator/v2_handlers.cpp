@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 namespace kfp::emulator {
 
 namespace json = boost::json;
@@ -270,13 +273,18 @@ Reply delete_pipeline(Context& context) {
   App& app = context.app;
   const auto& pipeline = existing_pipeline(context, context.args[0], "delete");
   auto versions = app.store().versions_of(pipeline.id);
-  bool cascade = context.request.param_or("cascade") == "true" && has_separate_names(app.version());
-  if (!versions.empty() && !cascade)
-    throw ApiFailure(
-        invalid_input(fmt::format("Failed to delete pipeline {}. The pipeline has existing pipeline versions "
-                                  "({}). Delete the versions first or "
-                                  "set cascade=true",
-                                  pipeline.id, versions.size())));
+  // ?cascade exists from 2.14 (2.15.0 resource/resource_manager.go:303-343); before, a pipeline with
+  // versions cannot be deleted (2.3.0 :295-310). The example is the latest version (by creation).
+  const bool cascade = context.request.param_or("cascade") == "true" && has_separate_names(app.version());
+  if (!versions.empty() && !cascade) {
+    const auto* latest =
+        *std::max_element(versions.begin(), versions.end(), [](const auto* a, const auto* b) {
+          return std::tie(a->created_at, a->seq) < std::tie(b->created_at, b->seq);
+        });
+    throw ApiFailure(invalid_input(fmt::format(
+        "Failed to delete pipeline with id {} as it has existing pipeline versions (e.g. {}){}", pipeline.id,
+        latest->id, has_separate_names(app.version()) ? ". Set cascade=true to delete all versions" : "")));
+  }
   for (const auto* version : versions) app.store().versions.erase(version->id);
   app.store().pipelines.erase(context.args[0]);
   return json_reply(json::object{});
