@@ -107,6 +107,17 @@ class DoctorTestCase(PublishTestCase):
         self.assertEqual([c["name"] for c in failed], ["permission pipelines/create"], result)
         self.assertIn("only from the kubeflow-userid header", failed[0]["detail"])
 
+    def dropping_port(self):
+        """A loopback port whose listener's accept queue is full, so a connection to it gets no answer,
+        as when a NetworkPolicy drops the SYN; open until the test ends."""
+        full = socket.socket()
+        self.addCleanup(full.close)
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        filler = socket.create_connection(full.getsockname(), timeout=5)
+        self.addCleanup(filler.close)
+        return full.getsockname()[1]
+
     def doctor_in_cluster(self, host, *args):
         """doctor run as a pod would run it: the Services' in-cluster names resolve (to 127.0.0.1, in a
         private mount namespace whose /etc/hosts says so, as the kubelet mounts one into a pod)."""
@@ -324,13 +335,7 @@ class DoctorTest(DoctorTestCase):
         # (kubeflow/manifests v1.9.0 to v1.11.0 common/networkpolicies/base/ml-pipeline-ui.yaml): a
         # CNI drops a profile pod's SYN (a timeout) or rejects it (refused). Dropped here by a listener
         # whose accept queue is full; refused by a closed port.
-        full = socket.socket()
-        self.addCleanup(full.close)
-        full.bind(("127.0.0.1", 0))
-        full.listen(0)
-        filler = socket.create_connection(full.getsockname(), timeout=5)
-        self.addCleanup(filler.close)
-        for how, port in (("dropped", full.getsockname()[1]), ("refused", closed_port())):
+        for how, port in (("dropped", self.dropping_port()), ("refused", closed_port())):
             with self.subTest(how=how):
                 code, report = self.doctor_in_cluster(f"http://{UI_HOST}:{port}", "--request-timeout", "1s")
                 self.assertEqual(code, 7, report)
@@ -346,13 +351,7 @@ class DoctorTest(DoctorTestCase):
 
     @unittest.skipUnless(DEFAULT_RUN, "names no release")
     def test_the_api_server_dropping_names_the_profile_label(self):
-        full = socket.socket()
-        self.addCleanup(full.close)
-        full.bind(("127.0.0.1", 0))
-        full.listen(0)
-        filler = socket.create_connection(full.getsockname(), timeout=5)
-        self.addCleanup(filler.close)
-        code, report = self.doctor_in_cluster(f"http://{API_HOST}:{full.getsockname()[1]}", "--request-timeout", "1s")
+        code, report = self.doctor_in_cluster(f"http://{API_HOST}:{self.dropping_port()}", "--request-timeout", "1s")
         self.assertEqual(code, 7, report)
         failed = self.first_failure(report)
         self.assertEqual(failed["name"], "tcp", report)

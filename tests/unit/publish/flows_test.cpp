@@ -9,6 +9,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 
 using namespace kfp;
 
@@ -54,6 +56,25 @@ publish::RunRequest run_request() {
   request.experiment = "ci";
   request.parameters.assignments = {"message=hi"};
   return request;
+}
+
+// The failure `work` ended with, or nothing when it returned.
+template <class Work>
+std::optional<util::Failure> failure_of(Work&& work) {
+  try {
+    work();
+  } catch (const util::Error& e) {
+    return e.failure();
+  }
+  return std::nullopt;
+}
+
+// The kind of the failure `work` ended with, or nothing when it returned.
+template <class Work>
+std::optional<util::ErrorKind> kind_of(Work&& work) {
+  auto failure = failure_of(std::forward<Work>(work));
+  if (!failure) return std::nullopt;
+  return failure->kind;
 }
 
 }  // namespace
@@ -169,13 +190,7 @@ TEST_CASE("wait: terminal states map to error kinds, polling grows") {
     auto request = run_request();
     request.wait = true;
     report::Report report;
-    std::optional<util::ErrorKind> got;
-    try {
-      f.flows.run(request, report, &published);
-    } catch (const util::Error& e) {
-      got = e.kind();
-    }
-    CHECK(got == c.kind);
+    CHECK(kind_of([&] { f.flows.run(request, report, &published); }) == c.kind);
     CHECK(report.run->state == c.states.back());
     for (std::size_t i = 1; i < f.clock.slept.size(); ++i) CHECK(f.clock.slept[i] >= f.clock.slept[i - 1]);
   }
@@ -219,12 +234,7 @@ std::optional<util::Failure> wait_with(Fixture& f,
   request.wait = true;
   request.wait_timeout = timeout;
   report::Report report;
-  try {
-    f.flows.run(request, report, &published);
-  } catch (const util::Error& e) {
-    return e.failure();
-  }
-  return std::nullopt;
+  return failure_of([&] { f.flows.run(request, report, &published); });
 }
 
 util::Failure unavailable() {
@@ -561,12 +571,7 @@ TEST_CASE("concurrency: with --wait, the check happens before the end even when 
   auto request = run_request();
   request.wait = true;
   report::Report report;
-  std::optional<util::ErrorKind> kind;
-  try {
-    f.flows.run(request, report, &published);
-  } catch (const util::Error& e) {
-    kind = e.kind();
-  }
+  const auto kind = kind_of([&] { f.flows.run(request, report, &published); });
   // The winner is followed to its end: it failed, so the command does.
   CHECK(report.run->id == "a-first");
   CHECK(kind == util::ErrorKind::run_failed);
@@ -608,13 +613,10 @@ TEST_CASE(
     f.api.hide_versions = true;
     publish::Flows racing(f.api, "team-a", f.env, f.log, f.clock);
     report::Report second;
-    std::optional<util::ErrorKind> kind;
-    try {
+    const auto kind = kind_of([&] {
       racing.publish(make_package(same_content ? "a" : "bb"), {"hello", std::string("v1"), "", {}, ""},
                      second);
-    } catch (const util::Error& e) {
-      kind = e.kind();
-    }
+    });
     CHECK(f.api.writes.back() == "upload_version v1");
     if (same_content) {
       CHECK_FALSE(kind.has_value());
@@ -637,13 +639,7 @@ TEST_CASE("concurrency: a --wait-timeout shorter than the settle window still le
   request.wait = true;
   request.wait_timeout = util::Milliseconds{2000};
   report::Report report;
-  std::optional<util::ErrorKind> kind;
-  try {
-    f.flows.run(request, report, &published);
-  } catch (const util::Error& e) {
-    kind = e.kind();
-  }
-  CHECK(kind == util::ErrorKind::timeout);
+  CHECK(kind_of([&] { f.flows.run(request, report, &published); }) == util::ErrorKind::timeout);
   CHECK(report.run->id == "a-first");
   CHECK(wrote(f.api, "terminate_run r1"));
 }
