@@ -3,6 +3,7 @@
 #include "api/json_fields.hpp"
 
 #include <fmt/format.h>
+#include <boost/algorithm/string/predicate.hpp>
 
 #include <cctype>
 
@@ -56,10 +57,8 @@ ApiRequest with_query(ApiRequest request, const QueryParams& more) {
 
 bool is_masked_duplicate(const util::Failure& failure) {
   constexpr int internal_server_error = 500;
-  if (failure.http_status != internal_server_error) return false;
-  std::string message = failure.message;
-  for (char& c : message) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return message.find("already exist") != std::string::npos;
+  return failure.http_status == internal_server_error &&
+         boost::algorithm::icontains(failure.message, "already exist");
 }
 
 FailureRefinement parameter_refusal() {
