@@ -245,6 +245,7 @@ util::Result<http::Response> Connection::send_once(const ApiRequest& request,
   out.method = request.method;
   out.url = options_.base_url + request.path + query_string(request.query);
   if (request.endpoint != Endpoint::json_api) out.max_response_bytes = max_spec_response_bytes;
+  out.body_sink = request.body_sink;
   out.headers.set("Accept", "application/json");
   if (request.json) {
     out.body = http::Body::text(boost::json::serialize(*request.json));

@@ -56,6 +56,9 @@ struct ApiRequest {
   // When set (call() only), the call, retries included, ends within this: each attempt's timeouts
   // are cut to the time left and no retry starts after it (a wait's deadline).
   std::optional<util::Milliseconds> within;
+  // When set, a 2xx body goes to the sink as it arrives (http::Request::body_sink) and the reply's
+  // json is null: for text answers too large to hold (a task's log).
+  http::BodySink* body_sink = nullptr;
 };
 
 struct ApiReply {

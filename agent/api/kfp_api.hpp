@@ -3,6 +3,8 @@
 // implementation serves KFP 1.8 servers behind the same interface.
 
 #include "api/connection.hpp"
+#include "api/task_log.hpp"
+#include "api/tasks.hpp"
 #include "http/transport.hpp"
 
 #include <boost/json/object.hpp>
@@ -83,6 +85,9 @@ struct Run {
   // Set by a create that did not get the server's answer (lost, 5xx) or got a 409, when its look-up
   // found the object instead: made by an earlier attempt of this create or by another process.
   bool found_existing = false;
+  // The run's tasks when the answer carries them (v2beta1 run_details.task_details; v1beta1 the
+  // workflow manifest's nodes); nullopt when it carries none.
+  std::optional<RunTasks> tasks = {};
 };
 
 // Sorts runs as the server's `sort_by=created_at` does: creation time, then id (list.go orders by
@@ -176,6 +181,29 @@ class KfpApi {
   [[nodiscard]] virtual util::Result<void> terminate_run(const std::string& run_id) = 0;
   // Moves the run to the archive (:archive, every release): kept, but out of the UI's run list.
   [[nodiscard]] virtual util::Result<void> archive_run(const std::string& run_id) = 0;
+
+  // The run's Argo workflow nodes, the fullest account of its tasks any release gives (node
+  // messages, templates, pod names), from the v1beta1 run's pipeline_runtime.workflow_manifest,
+  // which every release serves (2.x keeps it current: resource_manager.go ReportWorkflowResource
+  // stores WorkflowRuntimeManifest on each report). One request; nullopt when the run has no
+  // workflow yet. The default has none.
+  [[nodiscard]] virtual util::Result<std::optional<RunTasks>> get_run_workflow(
+      const std::string& run_id, std::optional<util::Milliseconds> within = std::nullopt) {
+    (void)run_id;
+    (void)within;
+    return std::optional<RunTasks>();
+  }
+  // The last `max_lines` lines of the log of the pod `node_id` (api/task_log.hpp read_task_log).
+  // The default fails with kind usage.
+  [[nodiscard]] virtual util::Result<TaskLog> read_task_log(
+      const std::string& run_id, const std::string& node_id, std::size_t max_lines,
+      std::optional<util::Milliseconds> within = std::nullopt) {
+    (void)run_id;
+    (void)node_id;
+    (void)max_lines;
+    (void)within;
+    return util::fail(util::ErrorKind::usage, "this API cannot read task logs");
+  }
 
   // Where a person looks at the run.
   [[nodiscard]] virtual std::string run_url(const std::string& run_id) const = 0;

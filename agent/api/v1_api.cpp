@@ -335,6 +335,18 @@ class V1Api final : public KfpApi {
                       [this](const boost::json::value& detail) { return to_run_of_detail(detail); });
   }
 
+  util::Result<std::optional<RunTasks>> get_run_workflow(const std::string& run_id,
+                                                         std::optional<util::Milliseconds> within) override {
+    auto run = get_run(run_id, within);
+    if (!run) return run.error();
+    return std::move(run->tasks);
+  }
+
+  util::Result<TaskLog> read_task_log(const std::string& run_id, const std::string& node_id,
+                                      std::size_t max_lines, std::optional<util::Milliseconds> within) override {
+    return api::read_task_log(connection_, run_id, node_id, max_lines, within);
+  }
+
   // run.proto (1.8.5 :89): POST /apis/v1beta1/runs/{id}:archive.
   util::Result<void> archive_run(const std::string& run_id) override {
     return perform(connection_,
@@ -535,12 +547,16 @@ class V1Api final : public KfpApi {
     return values;
   }
 
-  // Runs come wrapped in a RunDetail ({"run": {...}, "pipeline_runtime": ...}) from get and create.
+  // Runs come wrapped in a RunDetail ({"run": {...}, "pipeline_runtime": ...}) from get and create;
+  // the runtime's workflow_manifest is the Argo workflow as last reported, with its nodes.
   Run to_run_of_detail(const boost::json::value& detail) {
     static const boost::json::value none;
     const auto& o = object_of(detail);
     auto it = o.find("run");
-    return to_run(it == o.end() ? none : it->value());
+    Run run = to_run(it == o.end() ? none : it->value());
+    if (auto runtime = o.find("pipeline_runtime"); runtime != o.end() && runtime->value().is_object())
+      run.tasks = parse_workflow_manifest(string_field(runtime->value().as_object(), "workflow_manifest"));
+    return run;
   }
 
   // A terminated run ends "Failed" on 1.8; when we know it was terminated, say so.

@@ -65,6 +65,7 @@ Run to_run(const boost::json::value& value) {
     if (auto params = config.find("parameters"); params != config.end() && params->value().is_object())
       run.parameters = params->value().as_object();
   }
+  run.tasks = parse_task_details(value);
   return run;
 }
 
@@ -277,6 +278,17 @@ class V2Api final : public KfpApi {
     auto request = get_request(fmt::format("{}/runs/{}", base, percent_encode(run_id)));
     request.within = within;
     return get_object(connection_, request, fmt::format("get run {}", run_id), to_run);
+  }
+
+  // The v1beta1 run of the same id carries the workflow (every 2.x release serves v1beta1 runs).
+  util::Result<std::optional<RunTasks>> get_run_workflow(const std::string& run_id,
+                                                         std::optional<util::Milliseconds> within) override {
+    return v1_->get_run_workflow(run_id, within);
+  }
+
+  util::Result<TaskLog> read_task_log(const std::string& run_id, const std::string& node_id,
+                                      std::size_t max_lines, std::optional<util::Milliseconds> within) override {
+    return api::read_task_log(connection_, run_id, node_id, max_lines, within);
   }
 
   util::Result<void> terminate_run(const std::string& run_id) override {

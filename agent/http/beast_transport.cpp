@@ -27,6 +27,9 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <vector>
+
+#include <boost/none.hpp>
 
 namespace kfp::http {
 
@@ -495,9 +498,45 @@ struct BeastTransport::Impl {
     return {};
   }
 
+  // The rest of a 2xx answer whose header `header_parser` has read, given to `sink` piece by piece
+  // (beast's buffer_body relay pattern): the parser changes body type before any body octet is
+  // parsed, and each read fills one fixed buffer, so memory stays the same whatever the body's size.
+  template <class Stream, class Arm, class Fail>
+  util::Result<Response> read_into_sink(Stream& stream, Connection& connection, ExchangeState& state,
+                                        bhttp::response_parser<bhttp::string_body>&& header_parser,
+                                        BodySink& sink, Arm& arm, Fail& failure) {
+    bhttp::response_parser<bhttp::buffer_body> parser{std::move(header_parser)};
+    parser.body_limit(boost::none);
+    sink.begin();
+    std::vector<char> chunk(kChunkBytes);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      if (!arm()) return failure(beast::error::timeout);
+      error_code error = run([&](auto handler) {
+        bhttp::async_read_some(stream, connection.buffer, parser, std::move(handler));
+      });
+      if (error == bhttp::error::need_buffer) error = {};
+      const std::size_t filled = chunk.size() - parser.get().body().size;
+      if (filled > 0) sink.append(std::string_view(chunk.data(), filled));
+      if (error) {
+        util::Failure failed = failure(error);
+        state.response_started = true;  // the body had begun: never sent again
+        return failed;
+      }
+    }
+    Response response;
+    response.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get()) {
+      response.headers.fields.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    state.keep_alive = parser.get().keep_alive();
+    return response;
+  }
+
   template <class Stream>
   util::Result<Response> read_response(Stream& stream, Connection& connection, ExchangeState& state,
-                                       std::size_t max_body_bytes) {
+                                       std::size_t max_body_bytes, BodySink* sink) {
     state.stage = Stage::read;
     const auto total = total_timeout();
     const SteadyTime deadline = std::chrono::steady_clock::now() + total;
@@ -549,6 +588,10 @@ struct BeastTransport::Impl {
       bhttp::async_read_header(stream, connection.buffer, parser, std::move(handler));
     });
     if (error) return failure(error);
+    const unsigned status = parser.get().result_int();
+    if (sink != nullptr && status >= 200 && status < 300) {
+      return read_into_sink(stream, connection, state, std::move(parser), *sink, arm, failure);
+    }
     while (!parser.is_done()) {
       if (!arm()) return failure(beast::error::timeout);
       error = run([&](auto handler) {
@@ -603,7 +646,8 @@ struct BeastTransport::Impl {
       }
       auto response = read_response(
           stream, connection, state,
-          request.max_response_bytes != 0 ? request.max_response_bytes : options.max_response_bytes);
+          request.max_response_bytes != 0 ? request.max_response_bytes : options.max_response_bytes,
+          request.body_sink);
       if (caller_closes) state.keep_alive = false;
       return response;
     };

@@ -45,6 +45,16 @@ struct Body {
   static Body text(std::string content);
 };
 
+// Receives a response body in pieces as they arrive (Request::body_sink), so a caller that keeps
+// only part of a large body (a log's tail) needs no memory for the rest.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // A body starts: each attempt of a request that is sent again starts afresh.
+  virtual void begin() = 0;
+  virtual void append(std::string_view piece) = 0;
+};
+
 struct Request {
   Method method = Method::get;
   std::string url;  // absolute: scheme://host[:port]/path?query
@@ -55,6 +65,10 @@ struct Request {
   // When set, the whole exchange (connect included) ends within this: every step's timeout is cut
   // to the time left (a wait's deadline). Past it the request fails with kind network.
   std::optional<util::Milliseconds> within;
+  // When set, a 2xx answer's body goes to the sink as it arrives, not into Response::body, with no
+  // size limit (the sink bounds the memory; the total timeout still bounds the time); any other
+  // status is read into Response::body as usual.
+  BodySink* body_sink = nullptr;
 };
 
 struct Response {

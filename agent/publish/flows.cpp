@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
 #include <random>
 #include <set>
 #include <tuple>
@@ -663,6 +664,89 @@ util::Result<api::Run> Flows::poll(const std::string& run_id, Contest& contest, 
   return api_.get_run(run_id, within);
 }
 
+// What a wait knows of the run's tasks. On v2beta1 the run's task_details name the tasks but, as
+// every 2.x release fills them, not their nesting, pods or errors (api/tasks.hpp): the v1beta1 run's
+// workflow has those, and costs one more request per status check. A workflow read that fails is
+// no reason to stop waiting: the run's state decides, the tasks are what the last read said.
+struct Flows::TaskWatch {
+  std::optional<TaskView> view;
+  bool workflow_unavailable = false;  // its read failed in a way a retry will not mend
+  std::set<std::string> announced;    // the failed tasks already said
+};
+
+std::size_t Flows::failure_log_lines(const RunRequest& request) const {
+  if (request.failure_log_lines) return *request.failure_log_lines;
+  if (auto text = env_.get("KFP_FAILURE_LOG_LINES")) {
+    std::size_t lines = 0;
+    const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), lines);
+    if (error != std::errc() || end != text->data() + text->size() || text->empty() ||
+        lines > max_failure_log_lines) {
+      raise(util::ErrorKind::usage,
+            fmt::format("KFP_FAILURE_LOG_LINES={}: not a number of lines from 0 to {}", *text,
+                        max_failure_log_lines));
+    }
+    return lines;
+  }
+  return default_failure_log_lines;
+}
+
+void Flows::watch_tasks(const api::Run& run, TaskWatch& watch, report::Report& report,
+                        std::optional<util::Milliseconds> within) {
+  std::optional<TaskView> view;
+  if (run.tasks) view.emplace(*run.tasks);
+  const bool wants_workflow = !run.tasks || run.tasks->source != api::TaskSource::workflow;
+  if (wants_workflow && !watch.workflow_unavailable && (!view || !view->linked()) &&
+      (!within || *within > util::Milliseconds{0})) {
+    auto workflow = api_.get_run_workflow(run.id, within);
+    if (workflow && *workflow) {
+      view.emplace(**workflow);
+    } else if (!workflow && !transient(workflow.error())) {
+      watch.workflow_unavailable = true;
+      log_.debug("run {}: its workflow cannot be read ({}); tasks as the run reports them",
+                 run.id, workflow.error().message);
+    }
+  }
+  if (!view) return;
+  watch.view = std::move(view);
+  report.run->tasks = watch.view->counts();
+  for (const auto& [id, task] : watch.view->failed_now()) {
+    if (!watch.announced.insert(id).second) continue;
+    log_.info("task {} FAILED{}", task.path, task.error.empty() ? "" : ": " + task.error);
+  }
+}
+
+void Flows::report_failed_tasks(const api::Run& run, const TaskWatch& watch, std::size_t log_lines,
+                                report::Report& report) {
+  if (!watch.view) {
+    report.run->failed_tasks.emplace();
+    return;
+  }
+  auto failed = watch.view->failed(api_.run_url(run.id));
+  std::size_t logs_read = 0;
+  for (auto& task : failed) {
+    if (log_lines == 0) continue;
+    if (task.pod.empty()) {
+      task.log_error = "the server does not say which pod ran this task";
+      continue;
+    }
+    if (logs_read == max_failed_task_logs) {
+      task.log_error = fmt::format("not read: the logs of the first {} failed tasks were", max_failed_task_logs);
+      continue;
+    }
+    ++logs_read;
+    task.node_id = task.pod;
+    auto log = api_.read_task_log(run.id, task.pod, log_lines);
+    if (!log) {
+      task.log_error = log.error().message;
+      continue;
+    }
+    task.log_tail = std::move(log->tail);
+    if (!log->error.empty()) task.log_error = std::move(log->error);
+  }
+  report.run->failed_tasks = std::move(failed);
+  report.run->graph = watch.view->graph();
+}
+
 void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& report, Contest& contest) {
   using TimePoint = http::Clock::TimePoint;
   const TimePoint start = clock_.now();
@@ -684,6 +768,16 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   // While status checks fail: since when, and the last failure.
   std::optional<TimePoint> failing_since;
   std::optional<util::Failure> last_failure;
+  const std::size_t log_lines = failure_log_lines(request);
+  TaskWatch tasks;
+  auto status_line = [&]() {
+    std::string line = fmt::format("run {} {} ({})", run.id, run.state, seconds_text(since(start)));
+    if (report.run->tasks) line += ", " + progress_text(*report.run->tasks);
+    return fmt::format("{} {}", line, url);
+  };
+  // On a terminal the status line is redrawn in place, so it may change as often as it likes.
+  const bool live = log_.redraws_progress();
+  watch_tasks(run, tasks, report, util::Milliseconds{first_poll});
 
   for (;;) {
     if (!failing_since) report.run->state = run.state;
@@ -692,16 +786,26 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
       next_poll = std::min(next_poll, contest.due);
     } else if (!failing_since) {
       if (run.state == "SUCCEEDED" || run.state == "SKIPPED") {
-        log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, seconds_text(since(start)), url));
+        log_.progress(status_line());
+        if (tasks.view) report.run->graph = tasks.view->graph();
         return;
       }
-      if (run.state == "FAILED") {
-        raise(util::ErrorKind::run_failed,
-              fmt::format("run {} ended FAILED{}", run.id, run.error.empty() ? "" : ": " + run.error),
-              fmt::format("see the run's logs at {}", url));
+      if (run.state == "FAILED" || run.state == "CANCELED") {
+        log_.progress(status_line());
+        report_failed_tasks(run, tasks, log_lines, report);
+        // The annotation CI shows is this message: it names the first failed task.
+        std::string first;
+        if (!report.run->failed_tasks->empty()) {
+          const auto& task = report.run->failed_tasks->front();
+          first = fmt::format("; failed task {}{}", task.path, task.error.empty() ? "" : ": " + task.error);
+        }
+        if (run.state == "FAILED") {
+          raise(util::ErrorKind::run_failed,
+                fmt::format("run {} ended FAILED{}{}", run.id, run.error.empty() ? "" : ": " + run.error, first),
+                fmt::format("see the run's logs at {}", url));
+        }
+        raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED{}", run.id, first));
       }
-      if (run.state == "CANCELED")
-        raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED", run.id));
       if (run.state == "PAUSED") {
         raise(util::ErrorKind::run_canceled,
               fmt::format("run {} is PAUSED and will not finish by itself", run.id),
@@ -715,10 +819,12 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
                                   seconds_text(request.status_failure_budget), seconds_text(since(start)),
                                   url));
       } else {
-        log_.progress(fmt::format("run {} {} ({}) {}", run.id, run.state, seconds_text(since(start)), url));
+        log_.progress(status_line());
         reported_state = run.state;
       }
       next_heartbeat = clock_.now() + heartbeat_interval;
+    } else if (live && !failing_since) {
+      log_.progress(status_line());
     }
     if (util::interrupted()) {
       if (request.on_interrupt == OnInterrupt::cancel) cancel(run.id, "interrupted");
@@ -761,6 +867,7 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
       if (failing_since) log_.info("run {}: status checks answer again", run.id);
       run = std::move(*polled);
       url = api_.run_url(run.id);
+      watch_tasks(run, tasks, report, until(std::min(deadline, next_heartbeat)));
       failing_since.reset();
       failure_pause = first_failure_pause;
       interval = std::min(max_poll, interval * 3 / 2);

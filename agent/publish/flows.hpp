@@ -7,6 +7,7 @@
 #include "package/package.hpp"
 #include "publish/parameters.hpp"
 #include "publish/provenance.hpp"
+#include "publish/tasks.hpp"
 #include "report/report.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
@@ -62,7 +63,16 @@ struct RunRequest {
   std::optional<std::string> run_key;  // else the CI's identity, else one for this invocation
   util::Milliseconds status_failure_budget = default_status_failure_budget;
   PipelineScope pipeline_scope = PipelineScope::namespaced;  // where to look the pipeline up
+  // How many lines of each failed task's log a wait that ends FAILED or CANCELED reads (0: none);
+  // unset: KFP_FAILURE_LOG_LINES, else default_failure_log_lines.
+  std::optional<std::size_t> failure_log_lines;
 };
+
+inline constexpr std::size_t default_failure_log_lines = 50;
+// The most lines --failure-log-lines takes: a tail is for reading in a CI log.
+inline constexpr std::size_t max_failure_log_lines = 10'000;
+// The most failed tasks whose logs one wait reads (a wide loop failing everywhere); the others say so.
+inline constexpr std::size_t max_failed_task_logs = 10;
 
 // What publish found or made, for a following run.
 struct Published {
@@ -174,6 +184,14 @@ class Flows {
   util::Result<api::Run> poll(const std::string& run_id, Contest& contest, report::Report& report,
                               util::Milliseconds within);
   void cancel(const std::string& run_id, std::string_view why);
+  // What is known of the run's tasks (see flows.cpp TaskWatch).
+  struct TaskWatch;
+  void watch_tasks(const api::Run& run, TaskWatch& watch, report::Report& report,
+                   std::optional<util::Milliseconds> within);
+  // On a run that ended FAILED or CANCELED: the failed tasks with their logs' tails, and the graph.
+  void report_failed_tasks(const api::Run& run, const TaskWatch& watch, std::size_t log_lines,
+                           report::Report& report);
+  [[nodiscard]] std::size_t failure_log_lines(const RunRequest& request) const;
 
   api::KfpApi& api_;
   std::string namespace_;

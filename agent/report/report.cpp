@@ -2,6 +2,8 @@
 
 #include "util/exit_code.hpp"
 
+#include <boost/json/array.hpp>
+
 namespace kfp::report {
 
 std::string_view to_string(Outcome outcome) {
@@ -36,6 +38,33 @@ boost::json::object object_json(const ObjectInfo& info) {
   put_if(out, "state", info.state);
   if (info.created) out["created"] = *info.created;
   put_if(out, "url", info.url);
+  if (info.tasks) {
+    const auto& t = *info.tasks;
+    boost::json::array running;
+    for (const auto& name : t.running_tasks) running.emplace_back(name);
+    out["tasks"] = {{"total", t.total},     {"succeeded", t.succeeded}, {"running", t.running},
+                    {"failed", t.failed},   {"pending", t.pending},     {"skipped", t.skipped},
+                    {"canceled", t.canceled}, {"running_tasks", std::move(running)}};
+  }
+  if (info.failed_tasks) {
+    boost::json::array failed;
+    for (const auto& task : *info.failed_tasks) {
+      boost::json::object item;
+      item["name"] = task.name;
+      item["path"] = task.path;
+      item["state"] = task.state;
+      item["error"] = task.error;
+      put_if(item, "started_at", task.started_at);
+      put_if(item, "finished_at", task.finished_at);
+      put_if(item, "pod", task.pod);
+      put_if(item, "node_id", task.node_id);
+      put_if(item, "url", task.url);
+      item["log_tail"] = task.log_tail;
+      if (task.log_error) item["log_error"] = *task.log_error;
+      failed.emplace_back(std::move(item));
+    }
+    out["failed_tasks"] = std::move(failed);
+  }
   return out;
 }
 

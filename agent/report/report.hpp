@@ -8,6 +8,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace kfp::report {
 
@@ -22,6 +24,50 @@ struct ServerInfo {
   std::optional<bool> multi_user;
 };
 
+// How far a run's tasks are (run.tasks): the pipeline's own tasks, counted by state
+// (publish/tasks.hpp says which nodes count).
+struct TaskCounts {
+  int total = 0;
+  int succeeded = 0;
+  int running = 0;
+  int failed = 0;
+  int pending = 0;
+  int skipped = 0;
+  int canceled = 0;
+  std::vector<std::string> running_tasks;  // paths of the tasks running now
+  [[nodiscard]] int done() const { return succeeded + failed + skipped + canceled; }
+};
+
+// A task that failed (run.failed_tasks[]), innermost first.
+struct FailedTask {
+  std::string name;  // display name
+  std::string path;  // display names from the root's child down, "/"-joined
+  std::string state;
+  std::string error;
+  std::string started_at;
+  std::string finished_at;
+  std::string pod;
+  std::string node_id;  // what the log endpoint was asked for
+  std::string url;
+  std::string log_tail;
+  std::optional<std::string> log_error;  // why the log could not be read
+};
+
+// The run's graph for the step summary's picture: the tasks and the groups (sub-DAGs, loop
+// iterations) they sit in, dependencies between them. Not part of the JSON report.
+struct GraphNode {
+  std::string id;  // the server's node id, unsanitised
+  std::string label;
+  std::string state;
+  bool group = false;
+  std::string parent;  // the enclosing group's id, empty at the top
+  bool on_failed_path = false;
+};
+struct RunGraph {
+  std::vector<GraphNode> nodes;
+  std::vector<std::pair<std::string, std::string>> edges;  // dependencies: from, to
+};
+
 // A pipeline, version, experiment or run the command touched.
 struct ObjectInfo {
   std::string id;
@@ -30,6 +76,12 @@ struct ObjectInfo {
   std::string digest;  // versions
   std::string state;   // runs
   std::string url;     // runs
+  // Runs: their tasks when the server reported them; the failed ones when the run ended FAILED or
+  // CANCELED; the graph for the step summary. (Initialised so that ObjectInfo{id, name, ...} stays
+  // valid where it is written so.)
+  std::optional<TaskCounts> tasks = {};
+  std::optional<std::vector<FailedTask>> failed_tasks = {};
+  std::optional<RunGraph> graph = {};
 };
 
 struct ErrorInfo {

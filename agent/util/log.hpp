@@ -19,6 +19,9 @@ class Log {
   virtual void write(LogLevel level, std::string_view message) = 0;
   // Progress and state changes ("run RUNNING, 1m20s"); a terminal sink may redraw one line.
   virtual void progress(std::string_view message) { write(LogLevel::info, message); }
+  // Whether progress redraws one line in place (a terminal), so that it may be said at every change
+  // rather than at heartbeats only.
+  [[nodiscard]] virtual bool redraws_progress() const { return false; }
 
   template <class... Args>
   void error(fmt::format_string<Args...> format, Args&&... args) {
