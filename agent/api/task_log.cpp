@@ -135,11 +135,14 @@ void LogTail::append(std::string_view piece) {
 
 std::string LogTail::text() const {
   std::string out;
-  for (const auto& line : lines_) {
+  // An unfinished last line is one of the N.
+  const bool partial = !partial_.empty() && max_lines_ > 0;
+  const std::size_t skip = partial && lines_.size() == max_lines_ ? 1 : 0;
+  for (std::size_t i = skip; i < lines_.size(); ++i) {
     if (!out.empty()) out.push_back('\n');
-    out += line;
+    out += lines_[i];
   }
-  if (!partial_.empty() && max_lines_ > 0) {
+  if (partial) {
     if (!out.empty()) out.push_back('\n');
     out += clean_log_line(partial_);
     if (partial_cut_) out += ellipsis;
@@ -147,8 +150,9 @@ std::string LogTail::text() const {
   return out;
 }
 
-util::Result<TaskLog> read_task_log(Connection& connection, const std::string& run_id, const std::string& node_id,
-                                    std::size_t max_lines, std::optional<util::Milliseconds> within) {
+util::Result<TaskLog> read_task_log(Connection& connection, const std::string& run_id,
+                                    const std::string& node_id, std::size_t max_lines,
+                                    std::optional<util::Milliseconds> within) {
   LogTail tail(max_lines);
   ApiRequest request = get_request(
       fmt::format("/apis/v1alpha1/runs/{}/nodes/{}/log", percent_encode(run_id), percent_encode(node_id)));

@@ -73,9 +73,8 @@ std::string state_of_phase(std::string_view phase) {
 }
 
 std::optional<RunTasks> parse_task_details(const boost::json::value& run) {
-  const auto& details = object_of(object_of(run).contains("run_details") ? run.as_object().at("run_details")
-                                                                        : boost::json::value());
-  const auto* list = details.if_contains("task_details");
+  const auto* details = object_of(run).if_contains("run_details");
+  const auto* list = details != nullptr ? object_of(*details).if_contains("task_details") : nullptr;
   if (list == nullptr || !list->is_array()) return std::nullopt;
   RunTasks tasks;
   tasks.source = TaskSource::task_details;
@@ -123,8 +122,9 @@ std::optional<RunTasks> parse_workflow_manifest(std::string_view manifest) {
   boost::system::error_code error;
   boost::json::value workflow = boost::json::parse(manifest, error);
   if (error || !workflow.is_object()) return std::nullopt;
-  const auto& metadata = object_of(workflow.as_object().contains("metadata") ? workflow.as_object().at("metadata")
-                                                                             : boost::json::value());
+  static const boost::json::value none;
+  const auto* metadata_value = workflow.as_object().if_contains("metadata");
+  const auto& metadata = object_of(metadata_value != nullptr ? *metadata_value : none);
   const std::string workflow_name = string_field(metadata, "name");
   PodNames format = PodNames::v1;
   if (const auto* annotations = metadata.if_contains("annotations");
@@ -132,8 +132,8 @@ std::optional<RunTasks> parse_workflow_manifest(std::string_view manifest) {
       string_field(annotations->as_object(), pod_name_format_annotation) == "v2") {
     format = PodNames::v2;
   }
-  const auto& status =
-      object_of(workflow.as_object().contains("status") ? workflow.as_object().at("status") : boost::json::value());
+  const auto* status_value = workflow.as_object().if_contains("status");
+  const auto& status = object_of(status_value != nullptr ? *status_value : none);
   const auto* nodes = status.if_contains("nodes");
   if (nodes == nullptr || !nodes->is_object() || nodes->as_object().empty()) return std::nullopt;
 

@@ -36,7 +36,7 @@ struct TaskNode {
   // its dependency's outbound nodes); task_details' child_tasks copy them (api_converter.go
   // toModelTask).
   std::vector<std::string> children;
-  std::int64_t execution_id = 0;      // the ML Metadata execution (v2), 0 when not known
+  std::int64_t execution_id = 0;  // the ML Metadata execution (v2), 0 when not known
 };
 
 enum class TaskSource { task_details, workflow };

@@ -343,7 +343,8 @@ class V1Api final : public KfpApi {
   }
 
   util::Result<TaskLog> read_task_log(const std::string& run_id, const std::string& node_id,
-                                      std::size_t max_lines, std::optional<util::Milliseconds> within) override {
+                                      std::size_t max_lines,
+                                      std::optional<util::Milliseconds> within) override {
     return api::read_task_log(connection_, run_id, node_id, max_lines, within);
   }
 

@@ -334,6 +334,8 @@ class App {
     if (report.error) {
       log.error("{}", report.error->message);
       if (!report.error->hint.empty()) log.hint(report.error->hint);
+      // Why the run failed, in the CI log itself: each failed task and its log's tail.
+      if (auto block = report::failed_tasks_text(report); !block.empty()) log.raw(block);
       if (env_.get("GITHUB_ACTIONS") == std::optional<std::string>("true"))
         log.raw(github_annotation(report));
     }

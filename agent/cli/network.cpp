@@ -67,6 +67,13 @@ void RunFlags::define(CLI::App& app, bool standalone) {
       "--run-key", run_key_,
       "idempotency key: a run recorded with it is reused, never duplicated [env KFP_RUN_KEY; default: the "
       "CI's run identity]"));
+  run_options_.push_back(
+      app.add_option(
+             "--failure-log-lines", failure_log_lines_,
+             fmt::format("when a waited-for run ends FAILED or CANCELED, show the last N lines of each "
+                         "failed task's log; 0 turns it off [env KFP_FAILURE_LOG_LINES; default {}]",
+                         publish::default_failure_log_lines))
+          ->check(CLI::Range(std::size_t{0}, publish::max_failure_log_lines)));
 }
 
 std::string RunFlags::first_given() const {
@@ -101,6 +108,7 @@ publish::RunRequest RunFlags::request(const std::string& pipeline_name,
   request.on_interrupt =
       cancel_on_interrupt_ ? publish::OnInterrupt::cancel : publish::OnInterrupt::keep_running;
   if (!run_key_.empty()) request.run_key = run_key_;
+  request.failure_log_lines = failure_log_lines_;
   return request;
 }
 

@@ -47,6 +47,7 @@ class RunFlags {
   bool cancel_on_timeout_ = false;
   bool cancel_on_interrupt_ = false;
   std::string run_key_;
+  std::optional<std::size_t> failure_log_lines_;
   std::vector<const CLI::Option*> run_options_;  // the flags that only mean something with a run
 };
 

@@ -24,7 +24,9 @@ class StderrLog final : public util::Log {
 
   void write(util::LogLevel level, std::string_view message) override;
   void progress(std::string_view message) override;
-  [[nodiscard]] bool redraws_progress() const override { return terminal_ == Terminal::yes && verbosity_ >= 0; }
+  [[nodiscard]] bool redraws_progress() const override {
+    return terminal_ == Terminal::yes && verbosity_ >= 0;
+  }
   // Every later line (and every other output channel) has this token replaced by [REDACTED].
   void add_secret(const std::string& secret);
   // A hint line ("  hint: ...") under an error, redacted like the rest.

@@ -702,8 +702,8 @@ void Flows::watch_tasks(const api::Run& run, TaskWatch& watch, report::Report& r
       view.emplace(**workflow);
     } else if (!workflow && !transient(workflow.error())) {
       watch.workflow_unavailable = true;
-      log_.debug("run {}: its workflow cannot be read ({}); tasks as the run reports them",
-                 run.id, workflow.error().message);
+      log_.debug("run {}: its workflow cannot be read ({}); tasks as the run reports them", run.id,
+                 workflow.error().message);
     }
   }
   if (!view) return;
@@ -730,7 +730,8 @@ void Flows::report_failed_tasks(const api::Run& run, const TaskWatch& watch, std
       continue;
     }
     if (logs_read == max_failed_task_logs) {
-      task.log_error = fmt::format("not read: the logs of the first {} failed tasks were", max_failed_task_logs);
+      task.log_error =
+          fmt::format("not read: the logs of the first {} failed tasks were", max_failed_task_logs);
       continue;
     }
     ++logs_read;
@@ -777,7 +778,6 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   };
   // On a terminal the status line is redrawn in place, so it may change as often as it likes.
   const bool live = log_.redraws_progress();
-  watch_tasks(run, tasks, report, util::Milliseconds{first_poll});
 
   for (;;) {
     if (!failing_since) report.run->state = run.state;
@@ -801,7 +801,8 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
         }
         if (run.state == "FAILED") {
           raise(util::ErrorKind::run_failed,
-                fmt::format("run {} ended FAILED{}{}", run.id, run.error.empty() ? "" : ": " + run.error, first),
+                fmt::format("run {} ended FAILED{}{}", run.id, run.error.empty() ? "" : ": " + run.error,
+                            first),
                 fmt::format("see the run's logs at {}", url));
         }
         raise(util::ErrorKind::run_canceled, fmt::format("run {} was CANCELED{}", run.id, first));

@@ -143,7 +143,9 @@ void TaskView::resolve_tasks() {
     }
     if (last == nullptr) continue;
     if (entry.pod.empty()) entry.pod = last->node->pod;
-    if (!last->node->error.empty() && (entry.error.empty() || starts_with(entry.error, child_failed_prefix)))
+    // A wrapper's "child '…' failed" and a Retry's "No more retries left" say less than the pod's own.
+    if (!last->node->error.empty() &&
+        (entry.error.empty() || starts_with(entry.error, child_failed_prefix) || entry.node->type == "Retry"))
       entry.error = last->node->error;
   }
   for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -333,7 +335,8 @@ report::RunGraph TaskView::graph() const {
         }
         continue;
       }
-      if (!drawn(to) || to == from || entries_[to].parent == from || entries_[to].parent == static_cast<int>(i))
+      if (!drawn(to) || to == from || entries_[to].parent == from ||
+          entries_[to].parent == static_cast<int>(i))
         continue;
       edges.emplace(entries_[from].node->id, entries_[to].node->id);
     }

@@ -5,10 +5,13 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
+#include <boost/locale/utf.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
 #include <array>
+#include <map>
+#include <set>
 
 namespace kfp::report {
 
@@ -33,6 +36,89 @@ std::string markdown_escape(const std::string& text) {
   for (char c : text) {
     if (c == '|' || c == '`') out.push_back('\\');
     out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  }
+  return out;
+}
+
+// The longest label the picture shows, in code points.
+constexpr std::size_t max_label_chars = 60;
+
+// Text for an HTML context inside a Markdown table cell: escaped, one line.
+std::string html_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '|': out += "&#124;"; break;
+      case '`': out += "&#96;"; break;
+      case '\r': break;
+      case '\n': out += "<br>"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// A label Mermaid reads as text whatever it holds: letters, digits and " -_./:" as they are,
+// everything else as an entity code (#NNN;), which Mermaid turns back into the character.
+std::string mermaid_label(std::string_view text) {
+  using utf = boost::locale::utf::utf_traits<char>;
+  std::string out;
+  std::size_t chars = 0;
+  auto position = text.begin();
+  while (position != text.end()) {
+    if (chars == max_label_chars) {
+      out += "#8230;";  // …
+      break;
+    }
+    const auto start = position;
+    auto code_point = utf::decode(position, text.end());
+    if (code_point == boost::locale::utf::illegal || code_point == boost::locale::utf::incomplete) {
+      code_point = 0xFFFD;
+      position = start + 1;
+    }
+    ++chars;
+    const bool plain = (code_point >= 'a' && code_point <= 'z') || (code_point >= 'A' && code_point <= 'Z') ||
+                       (code_point >= '0' && code_point <= '9') || code_point == ' ' || code_point == '-' ||
+                       code_point == '_' || code_point == '.' || code_point == '/' || code_point == ':';
+    if (plain)
+      out.push_back(static_cast<char>(code_point));
+    else
+      out += fmt::format("#{};", static_cast<std::uint32_t>(code_point));
+  }
+  return out;
+}
+
+std::string state_class(const std::string& state) {
+  if (state == "SUCCEEDED") return "succeeded";
+  if (state == "FAILED") return "failed";
+  if (state == "RUNNING") return "running";
+  if (state == "SKIPPED") return "skipped";
+  if (state == "CANCELED" || state == "CANCELING") return "canceled";
+  return "pending";
+}
+
+std::string failed_tasks_markdown(const std::vector<FailedTask>& tasks) {
+  std::string out =
+      "\n#### Failed tasks\n\n| task | state | error | pod | log |\n| --- | --- | --- | --- | --- |\n";
+  for (const auto& task : tasks) {
+    std::string log;
+    if (!task.log_tail.empty()) {
+      const auto lines =
+          static_cast<std::size_t>(std::count(task.log_tail.begin(), task.log_tail.end(), '\n')) + 1;
+      log = fmt::format("<details><summary>last {} line{}</summary><pre>{}</pre></details>", lines,
+                        lines == 1 ? "" : "s", html_cell(task.log_tail));
+    }
+    if (task.log_error)
+      log += fmt::format("{}log not read: {}", log.empty() ? "" : "<br>", html_cell(*task.log_error));
+    const std::string name =
+        task.url.empty() ? html_cell(task.path)
+                         : fmt::format("<a href=\"{}\">{}</a>", html_cell(task.url), html_cell(task.path));
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", name, html_cell(task.state), html_cell(task.error),
+                       html_cell(task.pod), log);
   }
   return out;
 }
@@ -148,7 +234,104 @@ std::string markdown_summary(const Report& report) {
                        markdown_escape(report.error->message));
     if (!report.error->hint.empty()) out += fmt::format("\nHint: {}\n", markdown_escape(report.error->hint));
   }
+  if (report.run && report.run->failed_tasks && !report.run->failed_tasks->empty())
+    out += failed_tasks_markdown(*report.run->failed_tasks);
+  if (report.run && report.run->graph) {
+    const std::string picture =
+        mermaid_graph(*report.run->graph, report.run->name.empty() ? report.run->id : report.run->name);
+    if (!picture.empty()) out += fmt::format("\n```mermaid\n{}```\n", picture);
+  }
   return out + "\n";
+}
+
+std::string mermaid_graph(const RunGraph& graph, const std::string& run_label) {
+  if (graph.nodes.empty()) return {};
+  // Which nodes are drawn: the failed path first, then the rest in order, up to the cap.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+    if (graph.nodes[i].on_failed_path) order.push_back(i);
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+    if (!graph.nodes[i].on_failed_path) order.push_back(i);
+  if (order.size() > max_graph_nodes) order.resize(max_graph_nodes);
+  std::sort(order.begin(), order.end());
+  std::map<std::string, std::string> ids;  // server id -> n<i>
+  for (std::size_t k = 0; k < order.size(); ++k) ids.emplace(graph.nodes[order[k]].id, fmt::format("n{}", k));
+
+  std::string out = "flowchart TD\n";
+  out += fmt::format("  run([\"{}\"])\n", mermaid_label(run_label));
+  std::map<std::string, std::vector<std::string>> by_class;
+  std::vector<std::size_t> red_links;
+  std::size_t link = 0;
+  std::string links;
+  for (std::size_t index : order) {
+    const auto& node = graph.nodes[index];
+    const std::string& id = ids.at(node.id);
+    const std::string label = mermaid_label(node.label);
+    out += node.group ? fmt::format("  {}[[\"{}\"]]\n", id, label) : fmt::format("  {}[\"{}\"]\n", id, label);
+    by_class[state_class(node.state)].push_back(id);
+    auto parent = ids.find(node.parent);
+    const std::string from = node.parent.empty() || parent == ids.end() ? "run" : parent->second;
+    links += fmt::format("  {} --> {}\n", from, id);
+    if (node.on_failed_path) red_links.push_back(link);
+    ++link;
+  }
+  for (const auto& [from, to] : graph.edges) {
+    auto a = ids.find(from);
+    auto b = ids.find(to);
+    if (a == ids.end() || b == ids.end()) continue;
+    links += fmt::format("  {} -.-> {}\n", a->second, b->second);
+    ++link;
+  }
+  out += links;
+  out += "  classDef succeeded fill:#dafbe1,stroke:#1a7f37,color:#0d1117\n";
+  out += "  classDef failed fill:#ffebe9,stroke:#cf222e,stroke-width:3px,color:#0d1117\n";
+  out += "  classDef running fill:#ddf4ff,stroke:#0969da,color:#0d1117\n";
+  out += "  classDef pending fill:#f6f8fa,stroke:#8c959f,color:#0d1117\n";
+  out += "  classDef skipped fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:4 3,color:#57606a\n";
+  out += "  classDef canceled fill:#fff8c5,stroke:#9a6700,color:#0d1117\n";
+  for (const auto& [name, members] : by_class) {
+    std::string list;
+    for (const auto& member : members) list += (list.empty() ? "" : ",") + member;
+    out += fmt::format("  class {} {}\n", list, name);
+  }
+  if (!red_links.empty()) {
+    std::string list;
+    for (std::size_t index : red_links) list += (list.empty() ? "" : ",") + std::to_string(index);
+    out += fmt::format("  linkStyle {} stroke:#cf222e,stroke-width:3px\n", list);
+  }
+  if (order.size() < graph.nodes.size())
+    out += fmt::format("  more[\"{} more not drawn\"]\n", graph.nodes.size() - order.size());
+  return out;
+}
+
+std::string failed_tasks_text(const Report& report) {
+  if (!report.run || !report.run->failed_tasks || report.run->failed_tasks->empty()) return {};
+  std::string out;
+  for (const auto& task : *report.run->failed_tasks) {
+    out += fmt::format("failed task {}\n", task.path);
+    out += fmt::format("  state:    {}\n", task.state);
+    if (!task.error.empty()) out += fmt::format("  error:    {}\n", task.error);
+    if (!task.started_at.empty() || !task.finished_at.empty())
+      out += fmt::format("  time:     {} .. {}\n", task.started_at.empty() ? "?" : task.started_at,
+                         task.finished_at.empty() ? "?" : task.finished_at);
+    if (!task.pod.empty()) out += fmt::format("  pod:      {}\n", task.pod);
+    if (!task.url.empty()) out += fmt::format("  url:      {}\n", task.url);
+    if (!task.log_tail.empty()) {
+      const auto lines =
+          static_cast<std::size_t>(std::count(task.log_tail.begin(), task.log_tail.end(), '\n')) + 1;
+      out += fmt::format("  log (last {} line{}):\n", lines, lines == 1 ? "" : "s");
+      std::size_t start = 0;
+      while (start <= task.log_tail.size()) {
+        const auto end = task.log_tail.find('\n', start);
+        out += fmt::format("    | {}\n",
+                           task.log_tail.substr(start, end == std::string::npos ? end : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
+    if (task.log_error) out += fmt::format("  log not read: {}\n", *task.log_error);
+  }
+  return out;
 }
 
 util::Result<std::string> github_output_text(const std::vector<std::pair<std::string, std::string>>& fields) {

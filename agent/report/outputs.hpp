@@ -50,8 +50,26 @@ struct OutputTargets {
 // The one-line summary ("kfp-publish publish created: pipeline x version y (exit 0)"), for -o text.
 [[nodiscard]] std::string summary_line(const Report& report);
 
-// The GitHub step summary in Markdown.
+// The GitHub step summary in Markdown: the result fields, the error, and for a run that reported
+// its tasks a table of the failed ones (each log tail folded in <details>) and a Mermaid picture of
+// the run's graph (mermaid_graph).
 [[nodiscard]] std::string markdown_summary(const Report& report);
+
+// The most nodes the picture draws: GitHub's Mermaid refuses large diagrams (maxTextSize, maxEdges),
+// and a picture of thousands of loop iterations says nothing. The failed path is kept first.
+inline constexpr std::size_t max_graph_nodes = 150;
+
+// A Mermaid flowchart of the run's graph: the run at the top, groups (sub-DAGs, loop iterations) as
+// subroutine boxes, tasks coloured by final state (classDef per state), nesting as solid arrows,
+// dependencies as dotted ones, the path from the run to each failed task drawn thick and red.
+// Node ids are n0, n1, ... and labels are entity-encoded (Mermaid's #NNN;) beyond letters, digits and
+// " -_./:", so no name (quotes, brackets, backticks, newlines, any Unicode) can end a label, the
+// diagram or the Markdown fence. Empty when the graph has no nodes.
+[[nodiscard]] std::string mermaid_graph(const RunGraph& graph, const std::string& run_label);
+
+// The text block stderr shows for a run's failed tasks (state, error, times, pod, link, then the
+// log tail indented); empty when there are none.
+[[nodiscard]] std::string failed_tasks_text(const Report& report);
 
 // GITHUB_OUTPUT lines for `fields`, each in the heredoc form `name<<DELIMITER` with a fresh random
 // delimiter (as @actions/core's prepareKeyValueMessage writes them), so no value can end its block

@@ -42,8 +42,9 @@ boost::json::object object_json(const ObjectInfo& info) {
     const auto& t = *info.tasks;
     boost::json::array running;
     for (const auto& name : t.running_tasks) running.emplace_back(name);
-    out["tasks"] = {{"total", t.total},     {"succeeded", t.succeeded}, {"running", t.running},
-                    {"failed", t.failed},   {"pending", t.pending},     {"skipped", t.skipped},
+    out["tasks"] = {{"total", t.total},       {"succeeded", t.succeeded},
+                    {"running", t.running},   {"failed", t.failed},
+                    {"pending", t.pending},   {"skipped", t.skipped},
                     {"canceled", t.canceled}, {"running_tasks", std::move(running)}};
   }
   if (info.failed_tasks) {

@@ -143,6 +143,19 @@ class FakeApi final : public api::KfpApi {
       if (stored.id == id && stored.state == "CANCELED") run.state = "CANCELED";
     return run;
   }
+  util::Result<std::optional<api::RunTasks>> get_run_workflow(const std::string& id,
+                                                              std::optional<util::Milliseconds>) override {
+    ++workflow_reads;
+    if (get_run_workflow_hook) return get_run_workflow_hook(id);
+    return std::optional<api::RunTasks>();
+  }
+  util::Result<api::TaskLog> read_task_log(const std::string&, const std::string& node_id,
+                                           std::size_t max_lines,
+                                           std::optional<util::Milliseconds>) override {
+    log_reads.emplace_back(node_id, max_lines);
+    if (read_log_hook) return read_log_hook(node_id);
+    return util::fail(util::ErrorKind::not_found, "no log for " + node_id);
+  }
   util::Result<void> terminate_run(const std::string& id) override {
     writes.push_back("terminate_run " + id);
     for (auto& run : runs)
@@ -184,6 +197,11 @@ class FakeApi final : public api::KfpApi {
   std::deque<std::string> states;
   // When set, answers get_run instead of `states` (failures, time passing).
   std::function<util::Result<api::Run>(const std::string&)> get_run_hook;
+  // Answers get_run_workflow (default: no workflow) and read_task_log (default: 404), counted.
+  std::function<util::Result<std::optional<api::RunTasks>>(const std::string&)> get_run_workflow_hook;
+  std::function<util::Result<api::TaskLog>(const std::string& node_id)> read_log_hook;
+  int workflow_reads = 0;
+  std::vector<std::pair<std::string, std::size_t>> log_reads;
   std::vector<std::string> writes;
   boost::json::object last_parameters;
 };

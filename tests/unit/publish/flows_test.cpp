@@ -1,6 +1,7 @@
 #include "publish/flows.hpp"
 
 #include "unit/api/fake_transport.hpp"
+#include "unit/api/workflow_fixture.hpp"
 #include "unit/publish/fake_api.hpp"
 
 #include <doctest/doctest.h>
@@ -740,4 +741,176 @@ TEST_CASE("publish: a code source URL over 1024 bytes: given, refused before any
   REQUIRE(f.api.versions.size() == 1);
   CHECK(f.api.versions[0].description.find("\nsource: ") == std::string::npos);
   CHECK(f.api.versions[0].description.find("\ndigest: sha256:") != std::string::npos);
+}
+
+namespace {
+
+api::Run run_with_tasks(std::string state, const std::string& manifest) {
+  api::Run run = run_in(std::move(state));
+  run.tasks = api::parse_workflow_manifest(manifest);
+  REQUIRE(run.tasks.has_value());
+  return run;
+}
+
+// A KFP 1.8-shaped run whose own answer carries the workflow: flaky fails while report runs.
+std::function<util::Result<api::Run>(const std::string&)> failing_v1_run(int& polls) {
+  return [&polls](const std::string&) -> util::Result<api::Run> {
+    ++polls;
+    return run_with_tasks(polls < 4 ? "RUNNING" : "FAILED", test::v1_retry_failure_workflow());
+  };
+}
+
+struct TaskWait {
+  std::optional<util::Failure> failure;
+  report::Report report;
+};
+
+TaskWait wait_for_tasks(Fixture& f, std::function<util::Result<api::Run>(const std::string&)> get_run,
+                        std::optional<std::size_t> lines = std::nullopt) {
+  report::Report pub;
+  auto published = f.flows.publish(make_package("a"), {"hello", std::nullopt, "", {}, ""}, pub);
+  f.api.get_run_hook = std::move(get_run);
+  auto request = run_request();
+  request.wait = true;
+  request.failure_log_lines = lines;
+  TaskWait wait;
+  wait.failure = failure_of([&] { f.flows.run(request, wait.report, &published); });
+  return wait;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "wait: a failed run reports its tasks, the failed one with its log tail, and names it in the error") {
+  Fixture f;
+  int polls = 0;
+  f.api.read_log_hook = [](const std::string& node) -> util::Result<api::TaskLog> {
+    return api::TaskLog{"log of " + node, ""};
+  };
+  auto wait = wait_for_tasks(f, failing_v1_run(polls));
+  REQUIRE(wait.failure.has_value());
+  CHECK(wait.failure->kind == util::ErrorKind::run_failed);
+  CHECK(wait.failure->message.find("failed task flaky: Error (exit code 3)") != std::string::npos);
+  const auto& run = *wait.report.run;
+  REQUIRE(run.tasks.has_value());
+  CHECK(run.tasks->total == 3);
+  CHECK(run.tasks->running_tasks == std::vector<std::string>{"report"});
+  REQUIRE(run.failed_tasks.has_value());
+  REQUIRE(run.failed_tasks->size() == 1);
+  const auto& task = run.failed_tasks->front();
+  CHECK(task.path == "flaky");
+  CHECK(task.node_id == "pipe-x-22");
+  CHECK(task.log_tail == "log of pipe-x-22");
+  CHECK_FALSE(task.log_error.has_value());
+  CHECK(f.api.log_reads == std::vector<std::pair<std::string, std::size_t>>{{"pipe-x-22", 50}});
+  CHECK(run.graph.has_value());
+  // The run's own answer had the workflow: read only after the status check that was the run key's
+  // listing, whose runs carry no tasks (the first listing is the look-up before the create).
+  CHECK(f.api.workflow_reads == static_cast<int>(f.api.listings.size()) - 1);
+  // The failure was said once, as it happened, though every status check showed it.
+  std::size_t said = 0;
+  for (const auto& line : f.log.lines) {
+    if (line.text == "task flaky FAILED: Error (exit code 3)") ++said;
+  }
+  CHECK(said == 1);
+  // The heartbeat carries the tasks.
+  bool counted = false;
+  for (const auto& line : f.log.lines) {
+    if (line.progress &&
+        line.text.find("tasks 2/3 done (1 succeeded, 1 failed), 1 running: report") != std::string::npos)
+      counted = true;
+  }
+  CHECK(counted);
+}
+
+TEST_CASE("wait: a log that cannot be read is said so and changes nothing else") {
+  for (bool in_body : {false, true}) {
+    Fixture f;
+    int polls = 0;
+    f.api.read_log_hook = [in_body](const std::string&) -> util::Result<api::TaskLog> {
+      if (in_body) return api::TaskLog{"", "pods \"pipe-x-22\" not found"};
+      return util::fail(util::ErrorKind::server, "read the log of pipe-x-22: HTTP 500");
+    };
+    auto wait = wait_for_tasks(f, failing_v1_run(polls));
+    REQUIRE(wait.failure.has_value());
+    CHECK(wait.failure->kind == util::ErrorKind::run_failed);
+    const auto& task = wait.report.run->failed_tasks->front();
+    REQUIRE(task.log_error.has_value());
+    CHECK(task.log_error->find(in_body ? "not found" : "HTTP 500") != std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "wait: --failure-log-lines 0 reads no log; KFP_FAILURE_LOG_LINES sets the count; a bad value is usage") {
+  {
+    Fixture f;
+    int polls = 0;
+    auto wait = wait_for_tasks(f, failing_v1_run(polls), 0);
+    CHECK(f.api.log_reads.empty());
+    CHECK(wait.report.run->failed_tasks->front().log_tail.empty());
+    CHECK_FALSE(wait.report.run->failed_tasks->front().log_error.has_value());
+  }
+  {
+    Fixture f;
+    f.env = util::MapEnvironment{{{"KFP_RUN_KEY", "ci-run-1"}, {"KFP_FAILURE_LOG_LINES", "7"}}};
+    int polls = 0;
+    auto wait = wait_for_tasks(f, failing_v1_run(polls));
+    REQUIRE(f.api.log_reads.size() == 1);
+    CHECK(f.api.log_reads[0].second == 7);
+  }
+  {
+    Fixture f;
+    f.env = util::MapEnvironment{{{"KFP_RUN_KEY", "ci-run-1"}, {"KFP_FAILURE_LOG_LINES", "lots"}}};
+    int polls = 0;
+    auto wait = wait_for_tasks(f, failing_v1_run(polls));
+    REQUIRE(wait.failure.has_value());
+    CHECK(wait.failure->kind == util::ErrorKind::usage);
+  }
+}
+
+TEST_CASE("wait: on v2beta1 a flat task list is completed by the workflow, one read per status check") {
+  Fixture g;
+  int g_polls = 0;
+  g.api.get_run_workflow_hook = [](const std::string&) -> util::Result<std::optional<api::RunTasks>> {
+    return api::parse_workflow_manifest(test::v2_loop_failure_workflow());
+  };
+  auto second = wait_for_tasks(g, [&](const std::string&) -> util::Result<api::Run> {
+    ++g_polls;
+    api::Run run = run_in(g_polls < 3 ? "RUNNING" : "FAILED");
+    run.tasks = api::RunTasks{};
+    return run;
+  });
+  REQUIRE(second.report.run->failed_tasks.has_value());
+  CHECK(second.report.run->failed_tasks->front().path == "outer-dag/for-loop-2[1]/train");
+  // One workflow read per status check: the run's reads and the run key's listing (the first
+  // listing is the look-up before the create).
+  CHECK(g.api.workflow_reads == g_polls + static_cast<int>(g.api.listings.size()) - 1);
+}
+
+TEST_CASE(
+    "wait: a workflow that cannot be read (403) is not asked again, and the run's state still decides") {
+  Fixture f;
+  f.api.get_run_workflow_hook = [](const std::string&) -> util::Result<std::optional<api::RunTasks>> {
+    util::Failure failure = util::fail(util::ErrorKind::forbidden, "get run r1: HTTP 403");
+    failure.http_status = 403;
+    return failure;
+  };
+  int polls = 0;
+  auto wait = wait_for_tasks(f, [&](const std::string&) -> util::Result<api::Run> {
+    ++polls;
+    return run_in(polls < 4 ? "RUNNING" : "SUCCEEDED");
+  });
+  CHECK_FALSE(wait.failure.has_value());
+  CHECK(f.api.workflow_reads == 1);
+  CHECK_FALSE(wait.report.run->tasks.has_value());
+}
+
+TEST_CASE("wait: a CANCELED run lists its failed tasks too (present, maybe empty)") {
+  Fixture f;
+  auto wait =
+      wait_for_tasks(f, [](const std::string&) -> util::Result<api::Run> { return run_in("CANCELED"); });
+  REQUIRE(wait.failure.has_value());
+  CHECK(wait.failure->kind == util::ErrorKind::run_canceled);
+  REQUIRE(wait.report.run->failed_tasks.has_value());
+  CHECK(wait.report.run->failed_tasks->empty());
 }

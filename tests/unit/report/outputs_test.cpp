@@ -205,3 +205,153 @@ TEST_CASE("every output file is redacted of the secrets") {
   }
   CHECK(slurp(dir.path / "results" / "run_state") == "echo [REDACTED]");
 }
+
+namespace {
+
+report::Report failed_run_report() {
+  report::Report report;
+  report.command = "run";
+  report.run = report::ObjectInfo{"rid-1", "ci-1", true, "", "FAILED", "http://ui/#/runs/details/rid-1"};
+  report.run->tasks = report::TaskCounts{3, 1, 0, 1, 1, 0, 0, {}};
+  report::FailedTask task;
+  task.name = "train";
+  task.path = "outer-dag/for-loop-2[1]/train";
+  task.state = "FAILED";
+  task.error = "Error (exit code 1) | see <log>";
+  task.pod = "p-abc-system-container-impl-1";
+  task.node_id = task.pod;
+  task.url = "http://ui/#/runs/details/rid-1";
+  task.log_tail = "loading\nTraceback: ```boom``` <b>\nValueError: bad";
+  report.run->failed_tasks = std::vector<report::FailedTask>{task};
+  report::FailedTask unread = task;
+  unread.path = "eval";
+  unread.log_tail.clear();
+  unread.log_error = "pods \"p2\" not found";
+  report.run->failed_tasks->push_back(unread);
+  report.set_failure(util::fail(util::ErrorKind::run_failed,
+                                "run rid-1 ended FAILED; failed task outer-dag/for-loop-2[1]/train"));
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("the report's run carries the task counts and the failed tasks as the interface names them") {
+  auto json = report::to_json(failed_run_report());
+  const auto& run = json.at("run").as_object();
+  const auto& tasks = run.at("tasks").as_object();
+  CHECK(tasks.at("total").as_int64() == 3);
+  CHECK(tasks.at("failed").as_int64() == 1);
+  CHECK(tasks.at("running_tasks").as_array().empty());
+  const auto& failed = run.at("failed_tasks").as_array();
+  REQUIRE(failed.size() == 2);
+  const auto& first = failed[0].as_object();
+  for (const char* key : {"name", "path", "state", "error", "pod", "node_id", "url", "log_tail"})
+    CHECK_MESSAGE(first.contains(key), key);
+  CHECK_FALSE(first.contains("log_error"));
+  CHECK(failed[1].as_object().at("log_error").as_string() == "pods \"p2\" not found");
+}
+
+TEST_CASE("a token in a task's log is redacted in the report, the summary and the text block") {
+  auto report = failed_run_report();
+  const std::string token =
+      "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU";
+  (*report.run->failed_tasks)[0].log_tail += "\nAuthorization: Bearer " + token;
+  util::Secrets secrets;
+  secrets.add(token);
+  CHECK(report::to_json_text(report, secrets).find(token) == std::string::npos);
+  CHECK(report::to_json_text(report, secrets).find("[REDACTED]") != std::string::npos);
+  CHECK(secrets.redact(report::markdown_summary(report)).find(token) == std::string::npos);
+  CHECK(secrets.redact(report::failed_tasks_text(report)).find(token) == std::string::npos);
+}
+
+TEST_CASE("the step summary has a failed-task table with the log folded, one row per task") {
+  const std::string md = report::markdown_summary(failed_run_report());
+  CHECK(md.find("| task | state | error | pod | log |") != std::string::npos);
+  CHECK(md.find("<details><summary>last 3 lines</summary><pre>loading<br>Traceback: "
+                "&#96;&#96;&#96;boom&#96;&#96;&#96; "
+                "&lt;b&gt;<br>ValueError: bad</pre></details>") != std::string::npos);
+  CHECK(md.find("Error (exit code 1) &#124; see &lt;log&gt;") != std::string::npos);
+  CHECK(md.find("log not read: pods &quot;p2&quot; not found") != std::string::npos);
+  // Every row is one line: nothing in a cell ends it.
+  std::size_t rows = 0;
+  std::istringstream in(md);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| <a href=", 0) == 0) ++rows;
+  }
+  CHECK(rows == 2);
+}
+
+TEST_CASE("the Mermaid picture colours tasks by state and draws the failed path thick") {
+  report::RunGraph graph;
+  graph.nodes = {{"g", "outer-dag", "FAILED", true, "", true},
+                 {"t1", "prep", "SUCCEEDED", false, "g", false},
+                 {"t2", "train", "FAILED", false, "g", true},
+                 {"t3", "later", "PENDING", false, "", false}};
+  graph.edges = {{"t1", "t2"}};
+  const std::string chart = report::mermaid_graph(graph, "my run");
+  CHECK(chart.find("flowchart TD\n") == 0);
+  CHECK(chart.find("  run([\"my run\"])\n") != std::string::npos);
+  CHECK(chart.find("  n0[[\"outer-dag\"]]\n") != std::string::npos);
+  CHECK(chart.find("  n2[\"train\"]\n") != std::string::npos);
+  CHECK(chart.find("  run --> n0\n  n0 --> n1\n  n0 --> n2\n  run --> n3\n  n1 -.-> n2\n") !=
+        std::string::npos);
+  CHECK(chart.find("  class n0,n2 failed\n") != std::string::npos);
+  CHECK(chart.find("  class n1 succeeded\n") != std::string::npos);
+  CHECK(chart.find("  class n3 pending\n") != std::string::npos);
+  CHECK(chart.find("  linkStyle 0,2 stroke:#cf222e,stroke-width:3px\n") != std::string::npos);
+  CHECK(chart.find("classDef failed") != std::string::npos);
+}
+
+TEST_CASE("no task name can break the Mermaid picture or its Markdown fence") {
+  report::RunGraph graph;
+  const std::string hostile = "a\"] --> evil[\"x\n```\nend; click n0 call x() %% é ✓ #quot; <b>";
+  graph.nodes = {{"id\"]", hostile, "FAILED", false, "", true}};
+  const std::string chart = report::mermaid_graph(graph, "run`\"]");
+  std::istringstream in(chart);
+  int node_lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    CHECK(line.find('`') == std::string::npos);
+    if (line.rfind("  n0[\"", 0) == 0) {
+      ++node_lines;
+      // The label between the quotes holds no quote, bracket, newline or raw non-ASCII byte.
+      const std::string label = line.substr(6, line.size() - 8);
+      CHECK(line.substr(line.size() - 2) == "\"]");
+      CHECK(label.find_first_of("\"[]()%<>`") == std::string::npos);  // ";" ends entity codes
+      for (unsigned char c : label) CHECK(c < 0x80);
+      CHECK(label.find("#233;") != std::string::npos);    // é
+      CHECK(label.find("#10003;") != std::string::npos);  // ✓
+    }
+  }
+  CHECK(node_lines == 1);
+  CHECK(chart.find("evil") != std::string::npos);  // as text inside the label, not a node
+  CHECK(chart.find("\n  evil") == std::string::npos);
+  // Ids are ours, never the server's.
+  CHECK(chart.find("id\"]") == std::string::npos);
+}
+
+TEST_CASE("a picture past the node cap keeps the failed path and says how many were left out") {
+  report::RunGraph graph;
+  for (std::size_t i = 0; i < report::max_graph_nodes + 20; ++i)
+    graph.nodes.push_back({"t" + std::to_string(i), "task", "SUCCEEDED", false, "", false});
+  graph.nodes.back().state = "FAILED";
+  graph.nodes.back().on_failed_path = true;
+  const std::string chart = report::mermaid_graph(graph, "r");
+  CHECK(chart.find("class n" + std::to_string(report::max_graph_nodes - 1) + " failed") != std::string::npos);
+  CHECK(chart.find("20 more not drawn") != std::string::npos);
+}
+
+TEST_CASE("stderr's block for failed tasks gives state, error, pod, link and the indented log tail") {
+  const std::string text = report::failed_tasks_text(failed_run_report());
+  CHECK(
+      text.find(
+          "failed task outer-dag/for-loop-2[1]/train\n  state:    FAILED\n  error:    Error (exit code 1)") ==
+      0);
+  CHECK(text.find("  pod:      p-abc-system-container-impl-1\n") != std::string::npos);
+  CHECK(
+      text.find(
+          "  log (last 3 lines):\n    | loading\n    | Traceback: ```boom``` <b>\n    | ValueError: bad\n") !=
+      std::string::npos);
+  CHECK(text.find("failed task eval\n") != std::string::npos);
+  CHECK(text.find("  log not read: pods \"p2\" not found\n") != std::string::npos);
+  CHECK(report::failed_tasks_text(sample_report()).empty());
+}
