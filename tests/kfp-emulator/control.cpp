@@ -3,6 +3,8 @@
 #include "errors.hpp"
 #include "util/duration.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
+
 namespace kfp::emulator {
 
 namespace json = boost::json;
@@ -97,6 +99,16 @@ void Control::add_outcome(const json::object& body) {
   if (const auto* log = body.if_contains("log")) {
     if (!log->is_string()) throw ApiFailure(Code::invalid_argument, "log must be a string");
     plan.log = std::string(log->as_string());
+  }
+  // A log that is not text (invalid UTF-8 cannot travel in a JSON string) comes base64-encoded.
+  if (const auto* encoded = body.if_contains("log_base64")) {
+    if (!encoded->is_string()) throw ApiFailure(Code::invalid_argument, "log_base64 must be a string");
+    const auto& text = encoded->as_string();
+    std::string decoded(boost::beast::detail::base64::decoded_size(text.size()), '\0');
+    auto [written, read] = boost::beast::detail::base64::decode(decoded.data(), text.data(), text.size());
+    if (read != text.size()) throw ApiFailure(Code::invalid_argument, "log_base64 is not base64");
+    decoded.resize(written);
+    plan.log = std::move(decoded);
   }
   if (const auto* bytes = body.if_contains("log_bytes")) {
     if (!bytes->is_int64() || bytes->as_int64() < 0)

@@ -46,8 +46,8 @@ class Control {
   [[nodiscard]] boost::json::array faults_json() const;
 
   // Parses {"outcome","count"} and the task plan (tasks.hpp TaskPlan): "failed_task",
-  // "message", "log", "log_bytes", "log_source" ("pod", "archive", "gone"); throws ApiFailure
-  // (400) when invalid.
+  // "message", "log" (or "log_base64"), "log_bytes", "log_source" ("pod", "archive", "gone");
+  // throws ApiFailure (400) when invalid.
   void add_outcome(const boost::json::object& body);
   void clear_outcomes() { outcomes_.clear(); }
   // The outcome for the next run created (SUCCEEDED when none is queued), with its task plan.

@@ -45,9 +45,9 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   Disposition disposition = Disposition::send;
   std::chrono::milliseconds delay{0};
-  bool chunked = false;           // Transfer-Encoding: chunked instead of Content-Length
-  bool close_connection = false;  // close after this reply even on a keep-alive connection
-  std::string reason;             // status line reason; empty: the standard phrase
+  bool chunked = false;                // Transfer-Encoding: chunked instead of Content-Length
+  bool close_connection = false;       // close after this reply even on a keep-alive connection
+  std::string reason;                  // status line reason; empty: the standard phrase
   std::shared_ptr<BodyStream> stream;  // set: the body comes from here, chunked, after the head
 };
 

@@ -44,9 +44,10 @@ std::string no_log_message(ServerVersion version, const std::string& run_id, con
   std::string fetch = version == ServerVersion::v2_17_0
                           ? fmt::format("Failed to get file reader for {}: {}", key, missing)
                           : fmt::format("Failed to get file {}: {}", key, missing);
-  return fmt::format("Failed to read logs for run {}: Failed to read logs from archive {} due to error fetching "
-                     "the log file: {}",
-                     run_id, pod, fetch);
+  return fmt::format(
+      "Failed to read logs for run {}: Failed to read logs from archive {} due to error fetching "
+      "the log file: {}",
+      run_id, pod, fetch);
 }
 
 Reply read_run_log(Context& context) {
@@ -59,13 +60,15 @@ Reply read_run_log(Context& context) {
   const Run* run = app.store().find_run(run_id);
   if (run == nullptr) {
     if (is_v1_server(version)) return log_error("Run does not exist: log cannot be read");
-    return log_error(fmt::format("Failed to read logs for run {} due to run fetching error: Failed to fetch run {}: "
-                                 "ResourceNotFoundError: Run {} not found",
-                                 run_id, run_id, run_id));
+    return log_error(
+        fmt::format("Failed to read logs for run {} due to run fetching error: Failed to fetch run {}: "
+                    "ResourceNotFoundError: Run {} not found",
+                    run_id, run_id, run_id));
   }
   auto nodes = run_nodes(*run, app.now(), version);
   auto found = pod_log(*run, nodes, pod);
-  if (found.found != PodLog::Found::log) return log_error(no_log_message(version, run_id, run->workflow, pod));
+  if (found.found != PodLog::Found::log)
+    return log_error(no_log_message(version, run_id, run->workflow, pod));
   Reply reply;
   auto& stream = *found.stream;
   if (stream.size() <= buffered_body_bytes) {

@@ -146,7 +146,8 @@ class Builder {
     return end;
   }
 
-  int v2_task(int dag_node, const std::string& key, const json::object& task, int t, const std::string& path) {
+  int v2_task(int dag_node, const std::string& key, const json::object& task, int t,
+              const std::string& path) {
     std::string component_name;
     if (const auto* ref = task.if_contains("componentRef"); ref && ref->is_object())
       component_name = string_at(ref->as_object(), "name");
@@ -163,9 +164,8 @@ class Builder {
       int loop = add(dag_node, "." + key + "-loop", key + "-loop", component_name + "-loop-iterator",
                      NodeType::dag, dag_node, t + 1);
       add_pod(loop, ".iteration-driver", "iteration-driver", "system-dag-driver", loop, t + 1);
-      int group =
-          add(loop, ".iteration-iterations", "iteration-iterations", component_name + "-iteration",
-              NodeType::task_group, loop, t + 2);
+      int group = add(loop, ".iteration-iterations", "iteration-iterations", component_name + "-iteration",
+                      NodeType::task_group, loop, t + 2);
       int end = t + 2;
       auto count = iteration_count(task);
       for (std::size_t i = 0; i < count; ++i) {
@@ -359,7 +359,8 @@ class Builder {
           if (group.is_array())
             for (const auto& step : group.as_array())
               if (step.is_object())
-                end = std::max(end, argo_call(group_node, step.as_object(), node, cursor, parent < 0 ? "" : path));
+                end = std::max(end,
+                               argo_call(group_node, step.as_object(), node, cursor, parent < 0 ? "" : path));
           blueprint.nodes[group_node].end = end;
           cursor = end;
         }
@@ -499,8 +500,8 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
     const int f = bp.nodes[failed].start;
     for (int i = 1; i < count; ++i) {
       const auto& node = bp.nodes[i];
-      blocked[i] = blocked[node.parent] || (node.start > f && node.scope >= 0 && ancestor[node.scope] &&
-                                           !ancestor[i]);
+      blocked[i] =
+          blocked[node.parent] || (node.start > f && node.scope >= 0 && ancestor[node.scope] && !ancestor[i]);
     }
   }
   int slots = 1;
@@ -519,8 +520,8 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
   }
   if (run.terminated_at && (!kill || *run.terminated_at < *kill)) kill = run.terminated_at;
   auto slot_time = [&](int slot) {
-    return running_from +
-           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(slot * slot_ms));
+    return running_from + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double, std::milli>(slot * slot_ms));
   };
   const bool hang = run.outcome == Outcome::hang;
 
@@ -663,8 +664,7 @@ json::array task_details(const Run& run, const RunNodes& nodes) {
       task["state"] = "FAILED";
     if (!node->children.empty()) {
       json::array children;
-      for (int child : node->children)
-        children.push_back(json::object{{"pod_name", nodes.nodes[child].id}});
+      for (int child : node->children) children.push_back(json::object{{"pod_name", nodes.nodes[child].id}});
       task["child_tasks"] = std::move(children);
     }
     out.push_back(std::move(task));
@@ -678,9 +678,9 @@ std::string workflow_manifest(const Run& run, const RunNodes& nodes, ServerVersi
                         {"creationTimestamp", rfc3339(run.created_at)}};
   const NodeStatus* root = nodes.nodes.empty() ? nullptr : &nodes.nodes.front();
   std::string phase = root != nullptr ? root->phase : "";
-  json::object labels{{"pipeline/runid", run.id},
-                      {"workflows.argoproj.io/completed",
-                       phase == "Succeeded" || phase == "Failed" ? "true" : "false"}};
+  json::object labels{
+      {"pipeline/runid", run.id},
+      {"workflows.argoproj.io/completed", phase == "Succeeded" || phase == "Failed" ? "true" : "false"}};
   if (!phase.empty()) labels["workflows.argoproj.io/phase"] = phase;
   metadata["labels"] = std::move(labels);
   if (pod_names_v2(version))
@@ -689,24 +689,27 @@ std::string workflow_manifest(const Run& run, const RunNodes& nodes, ServerVersi
   if (run.blueprint && !run.blueprint->spec.is_null())
     workflow["spec"] = run.blueprint->spec;
   else
-    workflow["spec"] = json::object{{"entrypoint", "entrypoint"}, {"serviceAccountName", run.service_account}};
+    workflow["spec"] =
+        json::object{{"entrypoint", "entrypoint"}, {"serviceAccountName", run.service_account}};
   json::object status;
   if (root != nullptr) {
     status["phase"] = phase;
     status["startedAt"] = rfc3339(root->started_at);
-    status["finishedAt"] = root->finished_at ? json::value(rfc3339(*root->finished_at)) : json::value(nullptr);
+    status["finishedAt"] =
+        root->finished_at ? json::value(rfc3339(*root->finished_at)) : json::value(nullptr);
     if (!root->message.empty()) status["message"] = root->message;
     int pods = 0, done = 0;
     json::object map;
     for (const auto& node : nodes.nodes) {
       const auto& blueprint_node = run.blueprint->nodes[node.index];
-      json::object item{{"id", node.id},
-                        {"name", node.name},
-                        {"displayName", blueprint_node.parent < 0 ? run.workflow : blueprint_node.display_name},
-                        {"type", type_name(blueprint_node.type)},
-                        {"templateName", blueprint_node.template_name},
-                        {"templateScope", "local/" + run.workflow},
-                        {"phase", node.phase}};
+      json::object item{
+          {"id", node.id},
+          {"name", node.name},
+          {"displayName", blueprint_node.parent < 0 ? run.workflow : blueprint_node.display_name},
+          {"type", type_name(blueprint_node.type)},
+          {"templateName", blueprint_node.template_name},
+          {"templateScope", "local/" + run.workflow},
+          {"phase", node.phase}};
       if (blueprint_node.scope >= 0 && nodes.position[blueprint_node.scope] >= 0)
         item["boundaryID"] = nodes.nodes[nodes.position[blueprint_node.scope]].id;
       if (!node.message.empty()) item["message"] = node.message;
@@ -789,13 +792,15 @@ PodLog pod_log(const Run& run, const RunNodes& nodes, const std::string& pod_nam
       auto message = node.message.empty() ? std::string("Error (exit code 1)") : node.message;
       out.stream = std::make_shared<LogStream>(
           head, run.plan.log_bytes,
-          fmt::format("Traceback (most recent call last):\n  File \"/tmp/ephemeral_component.py\", line 1, in "
-                      "<module>\nRuntimeError: {}\n",
-                      message));
+          fmt::format(
+              "Traceback (most recent call last):\n  File \"/tmp/ephemeral_component.py\", line 1, in "
+              "<module>\nRuntimeError: {}\n",
+              message));
     } else {
-      out.stream = std::make_shared<LogStream>(head, 0, blueprint_node.user_pod && node.phase == "Succeeded"
-                                                            ? blueprint_node.task_name + ": done\n"
-                                                            : std::string{});
+      out.stream = std::make_shared<LogStream>(head, 0,
+                                               blueprint_node.user_pod && node.phase == "Succeeded"
+                                                   ? blueprint_node.task_name + ": done\n"
+                                                   : std::string{});
     }
     return out;
   }

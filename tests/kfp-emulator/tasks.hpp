@@ -33,7 +33,7 @@ struct TaskPlan {
   // A task's display name or "/"-joined path: on FAILED the task that fails (empty: the last task
   // to start), on CANCELED the task running when the run is terminated (empty: mid-run).
   std::string failed_task;
-  std::string message;      // the failing pod's node message; empty: "Error (exit code 1)"
+  std::string message;             // the failing pod's node message; empty: "Error (exit code 1)"
   std::optional<std::string> log;  // the failing pod's log (its tail after any filler)
   std::uint64_t log_bytes = 0;     // filler generated in front of `log`, to make a huge log
   LogSource log_source = LogSource::pod;
@@ -48,11 +48,11 @@ struct BlueprintNode {
   NodeType type = NodeType::pod;
   int parent = -1;
   std::vector<int> children;
-  int start = 0, end = 0;  // time slots: a pod runs [start, end); other nodes span their children
-  int scope = -1;          // the DAG/steps node whose template scheduled this node; -1 for the root
-  bool user_pod = false;   // runs the component's code (v2 executor, Argo container)
-  std::string task_name;   // user_pod: the task's display name
-  std::string task_path;   // user_pod: the user-visible task names from the root down, "/"-joined
+  int start = 0, end = 0;       // time slots: a pod runs [start, end); other nodes span their children
+  int scope = -1;               // the DAG/steps node whose template scheduled this node; -1 for the root
+  bool user_pod = false;        // runs the component's code (v2 executor, Argo container)
+  std::string task_name;        // user_pod: the task's display name
+  std::string task_path;        // user_pod: the user-visible task names from the root down, "/"-joined
   bool first_iteration = true;  // every loop it sits in is at item 0
 };
 

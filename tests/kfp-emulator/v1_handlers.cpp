@@ -54,8 +54,8 @@ json::object run_detail(const Run& run, App& app) {
   // reported it (tasks.hpp), with status.nodes once the run runs; an inline v2 spec's run also
   // carries its pipeline manifest on 2.x.
   auto now = app.now();
-  json::object runtime{{"workflow_manifest", workflow_manifest(run, run_nodes(run, now, app.version()),
-                                                               app.version())}};
+  json::object runtime{
+      {"workflow_manifest", workflow_manifest(run, run_nodes(run, now, app.version()), app.version())}};
   if (!is_v1_server(app.version()) && !run.pipeline_spec.is_null())
     runtime["pipeline_manifest"] = json::serialize(run.pipeline_spec);
   return json::object{{"run", to_v1(run, now, app.version())}, {"pipeline_runtime", std::move(runtime)}};
