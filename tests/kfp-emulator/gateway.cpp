@@ -11,8 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <random>
@@ -24,8 +24,6 @@ namespace json = boost::json;
 
 namespace {
 
-// jwt_verify_lib kClockSkewInSecond: Istio sets no clock_skew_seconds, so Envoy's default holds.
-constexpr std::int64_t clock_skew_seconds = 60;
 // Envoy's remote JWKS fetch timeout as Istio configures it (policy_applier.go: Timeout 5s).
 constexpr util::Milliseconds jwks_fetch_timeout{5000};
 
@@ -33,7 +31,8 @@ std::vector<std::pair<std::string, std::string>> pairs_of(const YAML::Node& list
                                                           const char* second) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!list || !list.IsSequence()) return out;
-  for (const auto& item : list) out.emplace_back(item[first].as<std::string>(""), item[second].as<std::string>(""));
+  for (const auto& item : list)
+    out.emplace_back(item[first].as<std::string>(""), item[second].as<std::string>(""));
   return out;
 }
 
@@ -65,7 +64,8 @@ std::string fetch(http::Transport& transport, const std::string& url, const std:
   request.within = jwks_fetch_timeout;
   auto response = transport.send(request);
   if (!response)
-    throw util::Error(util::ErrorKind::usage, "cannot fetch " + what + " " + url + ": " + response.error().message);
+    throw util::Error(util::ErrorKind::usage,
+                      "cannot fetch " + what + " " + url + ": " + response.error().message);
   if (response->status != 200)
     throw util::Error(util::ErrorKind::usage,
                       "cannot fetch " + what + " " + url + ": HTTP " + std::to_string(response->status));
@@ -91,7 +91,8 @@ std::vector<JwkKey> resolve_keys(http::Transport& transport, const JwtRule& rule
     std::string discovery = rule.issuer;
     while (!discovery.empty() && discovery.back() == '/') discovery.pop_back();
     discovery += "/.well-known/openid-configuration";
-    jwks_uri = string_member(parse_object(fetch(transport, discovery, "discovery document"), discovery), "jwks_uri");
+    jwks_uri =
+        string_member(parse_object(fetch(transport, discovery, "discovery document"), discovery), "jwks_uri");
     if (jwks_uri.empty()) throw util::Error(util::ErrorKind::usage, discovery + " has no jwks_uri");
   }
   auto jwks = parse_object(fetch(transport, jwks_uri, "JWKS"), jwks_uri);
@@ -122,7 +123,8 @@ std::int64_t number_of(const json::object& object, std::string_view name) {
   const auto* value = object.if_contains(name);
   if (value == nullptr) return 0;
   if (value->is_int64()) return value->as_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(std::min<std::uint64_t>(value->as_uint64(), INT64_MAX));
+  if (value->is_uint64())
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(value->as_uint64(), INT64_MAX));
   if (value->is_double()) return static_cast<std::int64_t>(value->as_double());
   return 0;
 }
@@ -213,7 +215,7 @@ std::string extract_token(const Request& request, const JwtRule& rule, std::stri
 
 // Envoy's authenticator.cc startVerify for one provider, in its order: issuer, time, audience, key.
 JwtStatus check_against(const ParsedJwt& jwt, const JwtRule& rule, const std::vector<JwkKey>& keys,
-                        std::int64_t now) {
+                        std::int64_t now, std::int64_t clock_skew_seconds) {
   if (jwt.iss != rule.issuer) return JwtStatus::unknown_issuer;
   if (now + clock_skew_seconds < jwt.nbf) return JwtStatus::not_yet_valid;
   if (jwt.exp != 0 && now > jwt.exp + clock_skew_seconds) return JwtStatus::expired;
@@ -254,7 +256,8 @@ Reply envoy_local_reply(int status, std::string body) {
 bool is_api_path(const std::string& path) {
   static const std::vector<std::regex> routes = {std::regex("/api/"), std::regex("/apis/"),
                                                  std::regex("^/ml_metadata")};
-  return std::any_of(routes.begin(), routes.end(), [&](const auto& route) { return std::regex_search(path, route); });
+  return std::any_of(routes.begin(), routes.end(),
+                     [&](const auto& route) { return std::regex_search(path, route); });
 }
 
 // oauthproxy.go isAjax: an Accept value (comma-separated) that is exactly application/json.
@@ -340,7 +343,8 @@ std::vector<JwtRule> load_jwt_rules(const std::vector<std::string>& files) {
     }
   }
   if (rules.empty())
-    throw util::Error(util::ErrorKind::usage, "--gateway: no RequestAuthentication jwtRules in the files given");
+    throw util::Error(util::ErrorKind::usage,
+                      "--gateway: no RequestAuthentication jwtRules in the files given");
   return rules;
 }
 
@@ -350,10 +354,13 @@ std::optional<JwkKey> JwkKey::from_jwk(const json::object& jwk) {
   auto e = util::base64url_decode(string_member(jwk, "e"));
   if (!n || !e || n->empty() || e->empty()) return std::nullopt;
   std::unique_ptr<BIGNUM, decltype(&BN_free)> modulus(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr), BN_free);
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr),
+      BN_free);
   std::unique_ptr<BIGNUM, decltype(&BN_free)> exponent(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()), nullptr), BN_free);
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> builder(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()), nullptr),
+      BN_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> builder(OSSL_PARAM_BLD_new(),
+                                                                          OSSL_PARAM_BLD_free);
   if (!modulus || !exponent || !builder ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1)
@@ -375,8 +382,8 @@ std::optional<JwkKey> JwkKey::from_jwk(const json::object& jwk) {
 
 bool JwkKey::verify(std::string_view data, std::string_view signature) const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!context ||
-      EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, static_cast<EVP_PKEY*>(key_.get())) != 1)
+  if (!context || EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr,
+                                       static_cast<EVP_PKEY*>(key_.get())) != 1)
     return false;
   return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
@@ -403,13 +410,13 @@ std::string_view status_text(JwtStatus status) {
   return {};
 }
 
-Gateway::Gateway(const Options& options, std::vector<JwtRule> rules, LoginMode login)
-    : rules_(std::move(rules)), login_(login), app_(options) {
+Gateway::Gateway(const Options& options, GatewaySettings settings)
+    : settings_(std::move(settings)), app_(options) {
   http::TransportOptions transport_options;
   transport_options.timeout = jwks_fetch_timeout;
   transport_options.user_agent = "istiod";
   auto transport = http::make_beast_transport(transport_options);
-  for (const auto& rule : rules_) keys_.push_back(resolve_keys(*transport, rule));
+  for (const auto& rule : settings_.rules) keys_.push_back(resolve_keys(*transport, rule));
 }
 
 std::chrono::milliseconds Gateway::request_latency(const Request& request) const {
@@ -417,6 +424,7 @@ std::chrono::milliseconds Gateway::request_latency(const Request& request) const
 }
 
 JwtVerdict Gateway::verify(const Request& request, std::chrono::system_clock::time_point now) const {
+  const auto& rules = settings_.rules;
   JwtVerdict verdict;
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   // Istio (pilot/pkg/security/authn/policy_applier.go) requires, for rules P1..Pn:
@@ -425,12 +433,14 @@ JwtVerdict Gateway::verify(const Request& request, std::chrono::system_clock::ti
   // last group Envoy completes (verifier.cc AnyVerifierImpl), the first Pk that failed for a
   // reason other than a missing token.
   std::optional<JwtStatus> first_failure;
-  for (std::size_t k = 0; k < rules_.size(); ++k) {
+  for (std::size_t k = 0; k < rules.size(); ++k) {
     std::string header_name;
-    auto token = extract_token(request, rules_[k], &header_name);
+    auto token = extract_token(request, rules[k], &header_name);
     if (token.empty()) continue;  // JwtMissed for Pk; allow_missing accepts it
     auto jwt = parse_jwt(token);
-    auto status = jwt.status != JwtStatus::ok ? jwt.status : check_against(jwt, rules_[k], keys_[k], seconds);
+    auto status = jwt.status != JwtStatus::ok
+                      ? jwt.status
+                      : check_against(jwt, rules[k], keys_[k], seconds, settings_.clock_skew_seconds);
     if (status == JwtStatus::ok) {
       verdict.status = JwtStatus::ok;
       verdict.rule = k;
@@ -451,35 +461,40 @@ void Gateway::handle(Request request, Respond respond) {
   // The UI server's proxy (frontend/server app.ts: the API under BASEPATH /pipeline) takes the
   // prefix off before the API server sees the path.
   auto target = request.target.substr(std::string_view("/pipeline").size());
-  Request forwarded = make_request(request.method, target.empty() || target.front() != '/' ? "/" + target : target);
+  Request forwarded =
+      make_request(request.method, target.empty() || target.front() != '/' ? "/" + target : target);
   forwarded.headers = std::move(request.headers);
   forwarded.body = std::move(request.body);
   app_.handle(std::move(forwarded), std::move(respond));
 }
 
 std::optional<Reply> Gateway::answer(Request& request) {
+  const auto& rules = settings_.rules;
   auto now = std::chrono::system_clock::now();
   auto verdict = verify(request, now);
+  // The request log shows the gateway's own answers too, marked "gateway" where the API server's
+  // entries name an injected fault, with the path as the client sent it.
   auto log_refusal = [&](Reply reply) {
-    app_.control().log(LoggedRequest{request.method, request.path, request.query, reply.status, {}});
+    app_.control().log(LoggedRequest{request.method, request.path, request.query, reply.status, "gateway"});
     return reply;
   };
   // extractor.cc sanitizePayloadHeaders: the claim headers a client sent are removed first, so
   // no one can name themselves in kubeflow-userid.
-  for (const auto& rule : rules_)
+  for (const auto& rule : rules)
     for (const auto& [header, claim] : rule.output_claim_to_headers) request.headers.erase(header);
   if (verdict.status != JwtStatus::ok && verdict.status != JwtStatus::missing) {
     // filter.cc onComplete: 403 for an audience not allowed, else 401; the status text as body
     // and WWW-Authenticate naming the original URI.
     auto reply = envoy_local_reply(verdict.status == JwtStatus::audience_not_allowed ? 403 : 401,
                                    std::string(status_text(verdict.status)));
-    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"http://" + request.header("host").value_or("") +
-                                                       request.target + "\", error=\"invalid_token\"");
+    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"http://" +
+                                                       request.header("host").value_or("") + request.target +
+                                                       "\", error=\"invalid_token\"");
     return log_refusal(std::move(reply));
   }
   bool has_principal = verdict.status == JwtStatus::ok;
   if (has_principal) {
-    const auto& rule = rules_[verdict.rule];
+    const auto& rule = rules[verdict.rule];
     for (const auto& [header, claim] : rule.output_claim_to_headers)
       if (const auto* value = verdict.claims.if_contains(claim))
         if (auto text = claim_header_value(*value); !text.empty()) request.headers[header] = text;
@@ -489,7 +504,8 @@ std::optional<Reply> Gateway::answer(Request& request) {
   // Authorization header, outside /dex/ and /oauth2/, are checked by oauth2-proxy, which keeps no
   // session for the emulator's clients.
   bool excluded = request.path.starts_with("/dex/") || request.path.starts_with("/oauth2/");
-  if (!request.header("authorization") && !excluded) return log_refusal(login_answer(request, login_));
+  if (!request.header("authorization") && !excluded)
+    return log_refusal(login_answer(request, settings_.login));
   // AuthorizationPolicy istio-ingressgateway-require-jwt (DENY): notRequestPrincipals ["*"].
   if (!has_principal && !excluded) return log_refusal(envoy_local_reply(403, "RBAC: access denied"));
   // VirtualService ml-pipeline-ui: prefix /pipeline (a string prefix, as Envoy matches it). Any

@@ -80,18 +80,25 @@ enum class JwtStatus {
 
 struct JwtVerdict {
   JwtStatus status = JwtStatus::missing;
-  std::size_t rule = 0;          // the rule that verified the token (status ok)
-  boost::json::object claims;    // the verified token's payload
-  std::string header_name;       // where the token was found
+  std::size_t rule = 0;        // the rule that verified the token (status ok)
+  boost::json::object claims;  // the verified token's payload
+  std::string header_name;     // where the token was found
 };
 
 enum class LoginMode { oauth2_proxy, redirect };
+
+struct GatewaySettings {
+  std::vector<JwtRule> rules;
+  LoginMode login = LoginMode::oauth2_proxy;
+  // Envoy JwtProvider.clock_skew_seconds; Istio leaves it unset, so jwt_verify_lib's 60 s holds.
+  std::int64_t clock_skew_seconds = 60;
+};
 
 class Gateway : public Handler {
  public:
   // Loads the rules and fetches each issuer's JWKS (as istiod does before it configures the
   // gateway). Throws util::Error (usage) when a file, discovery document or JWKS cannot be read.
-  Gateway(const Options& options, std::vector<JwtRule> rules, LoginMode login);
+  Gateway(const Options& options, GatewaySettings settings);
 
   [[nodiscard]] std::chrono::milliseconds request_latency(const Request& request) const override;
   void handle(Request request, Respond respond) override;
@@ -105,9 +112,8 @@ class Gateway : public Handler {
   // sets the claim headers on `request`.
   std::optional<Reply> answer(Request& request);
 
-  std::vector<JwtRule> rules_;
+  GatewaySettings settings_;
   std::vector<std::vector<JwkKey>> keys_;  // per rule
-  LoginMode login_;
   App app_;
 };
 

@@ -35,11 +35,11 @@ std::chrono::seconds ttl_flag(const std::string& text) {
   return negative ? -seconds : seconds;
 }
 
-int serve(Options options, const std::vector<std::string>& gateway_files, LoginMode login) {
+int serve(Options options, std::optional<GatewaySettings> gateway) {
   boost::asio::io_context io{1};
   std::unique_ptr<Handler> handler;
-  if (!gateway_files.empty())
-    handler = std::make_unique<Gateway>(options, load_jwt_rules(gateway_files), login);
+  if (gateway)
+    handler = std::make_unique<Gateway>(options, std::move(*gateway));
   else if (options.ui_proxy.empty())
     handler = std::make_unique<App>(options);
   else
@@ -97,6 +97,12 @@ int run(int argc, char** argv) {
          "oauth2_proxy.cfg: 401 for API paths, else its sign-in page) or redirect (302 to the sign-in)")
       ->check(CLI::IsMember({"oauth2-proxy", "redirect"}))
       ->capture_default_str();
+  std::int64_t gateway_clock_skew = 60;
+  cli.add_option("--gateway-clock-skew", gateway_clock_skew,
+                 "seconds a token is still taken after its exp (Envoy's clock_skew_seconds; Istio leaves the "
+                 "default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   auto* mint =
       cli.add_subcommand("mint-token", "print an RS256 service-account JWT as Kubernetes projects it");
@@ -140,8 +146,12 @@ int run(int argc, char** argv) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  return serve(std::move(options), gateway_files,
-               gateway_login == "redirect" ? LoginMode::redirect : LoginMode::oauth2_proxy);
+  std::optional<GatewaySettings> gateway;
+  if (!gateway_files.empty())
+    gateway = GatewaySettings{load_jwt_rules(gateway_files),
+                              gateway_login == "redirect" ? LoginMode::redirect : LoginMode::oauth2_proxy,
+                              gateway_clock_skew};
+  return serve(std::move(options), std::move(gateway));
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ const K8S_EDITOR = 'system:serviceaccount:kubeflow-user-example-com:default-edit
 const SECRET = crypto.randomBytes(24).toString('hex');  // the providers' client secret, never leaves here
 
 const stats = { github: 0, github_refused: 0, entra: 0, entra_refused: 0 };
+const issued = [];  // every token handed out, so the tests can look for it in the client's outputs
 const requestTokens = new Set([crypto.randomBytes(24).toString('base64url')]);
 const [requestToken] = requestTokens;
 
@@ -121,6 +122,7 @@ async function issue(issuer, clientId, audience) {
   });
   const body = await response.json();
   if (!response.ok) throw new Error(`${issuer.name} token endpoint: ${response.status} ${JSON.stringify(body)}`);
+  issued.push(body.access_token);
   return body;
 }
 
@@ -285,6 +287,7 @@ async function entraToken(req, res, tenant) {
 
 async function control(req, res, url) {
   if (url.pathname === '/_control/stats') return send(res, 200, stats);
+  if (url.pathname === '/_control/issued') return send(res, 200, { tokens: issued, request_tokens: [...requestTokens] });
   const body = req.method === 'POST' ? JSON.parse((await readBody(req)) || '{}') : {};
   const issuer = issuers[body.issuer];
   if (!issuer) return send(res, 400, { error: `unknown issuer ${body.issuer}` });
@@ -297,6 +300,7 @@ async function control(req, res, url) {
     const jwt = await new SignJWT({ iss: issuer.issuer, ...body.claims })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' })
       .sign(crypto.createPrivateKey({ key, format: 'jwk' }));
+    issued.push(jwt);
     return send(res, 200, { token: jwt });
   }
   return send(res, 404, { error: 'unknown control endpoint' });
