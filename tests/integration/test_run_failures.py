@@ -1,5 +1,5 @@
 """When a run fails, the CI log says why (issue 17): the emulator's tasks and log endpoint as the real
-server reports them (FIDELITY.md section 14), and kfp-publish's failed tasks, log tails, progress
+server reports them (FIDELITY.md section 15), and kfp-publish's failed tasks, log tails, progress
 counts, step summary and annotation against it (the interface in briefs/issue17-interface.md).
 
 The pipelines come from ../shared/pipelines-corpus (skipped when absent): a sub-DAG
@@ -116,7 +116,7 @@ def wait_for_end(emu, run_id, api="v2beta1", timeout=20):
 
 
 class EmulatorTasksTest(harness.EmulatorTestCase):
-    """The emulator's side: tasks, nodes and logs in the real server's shapes (FIDELITY.md 14)."""
+    """The emulator's side: tasks, nodes and logs in the real server's shapes (FIDELITY.md 15)."""
 
     def start(self, version):
         return self.start_emulator("--server-version", version, "--run-duration", "600ms")
