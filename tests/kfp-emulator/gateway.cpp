@@ -487,7 +487,8 @@ std::optional<Reply> Gateway::answer(Request& request) {
     // and WWW-Authenticate naming the original URI.
     auto reply = envoy_local_reply(verdict.status == JwtStatus::audience_not_allowed ? 403 : 401,
                                    std::string(status_text(verdict.status)));
-    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"http://" +
+    std::string scheme = app_.options().tls_cert_file.empty() ? "http" : "https";
+    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"" + scheme + "://" +
                                                        request.header("host").value_or("") + request.target +
                                                        "\", error=\"invalid_token\"");
     return log_refusal(std::move(reply));
