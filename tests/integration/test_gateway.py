@@ -493,9 +493,6 @@ class PublishRefusedTest(PublishCase):
         good = self.kfp(emu, "--namespace", NAMESPACE, "--token-file", token_file, "doctor", "-o", "json")
         self.assertEqual(good.code, 0, good)
         self.assertFalse([c for c in good.report()["checks"] if c["status"] == "fail"], good.report())
-        # Issue 18: doctor looks the token's issuer up (discovery) and checks the claims against it.
-        self.needs_token_sources()
-        self.assertIn(self.world.issuer("k8s")["issuer"], json.dumps(good.report()["checks"]))
         untrusted_file = self.tmp / "untrusted"
         untrusted_file.write_text(self.world.token("untrusted", self.subject, KFP_AUDIENCE))
         bad = self.kfp(emu, "--namespace", NAMESPACE, "--token-file", untrusted_file, "doctor", "-o", "json")
@@ -504,6 +501,9 @@ class PublishRefusedTest(PublishCase):
         self.assertTrue(failed, bad.report())
         self.assertTrue(all(c["fix"] for c in failed), failed)
         self.assertIn("Jwt issuer is not configured", json.dumps(failed))
+        # Issue 18: doctor looks the token's issuer up (discovery) and checks the claims against it.
+        self.needs_token_sources()
+        self.assertIn(self.world.issuer("k8s")["issuer"], json.dumps(good.report()["checks"]))
 
 
 class RefreshDuringLongWaitTest(PublishCase):
