@@ -309,6 +309,9 @@ class GatewayTest(WorldTestCase):
         emu = self.start_gateway(self.rules("github"))
         denied = self.call(emu, headers={"authorization": "Basic dXNlcjpwYXNz"})
         self.assertEqual((denied.status, denied.text), (403, "RBAC: access denied"), denied)
+        # Envoy looks for the prefix "Bearer " case-sensitively: a lower-case scheme is no token at all.
+        lower = self.call(emu, headers={"authorization": "bearer " + self.github})
+        self.assertEqual((lower.status, lower.text), (403, "RBAC: access denied"), lower)
 
     def test_only_the_pipeline_route(self):
         emu = self.start_gateway(self.rules("github"), rbac=[self.subject])
