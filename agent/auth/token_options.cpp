@@ -19,7 +19,7 @@ std::optional<TokenSourceKind> parse_token_source(std::string_view text) {
 }
 
 util::Result<std::unique_ptr<TokenSource>> make_token_source(const TokenOptions& options,
-                                                            const TokenServices& services) {
+                                                             const TokenServices& services) {
   switch (options.source) {
     case TokenSourceKind::file: break;
     case TokenSourceKind::github_oidc:

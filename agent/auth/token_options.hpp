@@ -55,6 +55,6 @@ struct TokenServices {
 // The source the options name. Fails with kind usage or unauthenticated when its configuration
 // cannot work (a variable missing), before any request.
 [[nodiscard]] util::Result<std::unique_ptr<TokenSource>> make_token_source(const TokenOptions& options,
-                                                                          const TokenServices& services);
+                                                                           const TokenServices& services);
 
 }  // namespace kfp::auth

@@ -309,6 +309,9 @@ class GatewayTest(WorldTestCase):
         emu = self.start_gateway(self.rules("github"))
         denied = self.call(emu, headers={"authorization": "Basic dXNlcjpwYXNz"})
         self.assertEqual((denied.status, denied.text), (403, "RBAC: access denied"), denied)
+        # Envoy looks for the prefix "Bearer " case-sensitively: a lower-case scheme is no token at all.
+        lower = self.call(emu, headers={"authorization": "bearer " + self.github})
+        self.assertEqual((lower.status, lower.text), (403, "RBAC: access denied"), lower)
 
     def test_only_the_pipeline_route(self):
         emu = self.start_gateway(self.rules("github"), rbac=[self.subject])
@@ -484,19 +487,26 @@ class PublishRefusedTest(PublishCase):
         self.assertIn(self.subject, result.stderr)
 
     def test_doctor_on_the_gateway_path(self):
-        self.needs_token_sources()
-        emu = self.start_gateway(self.rules("github"), rbac=[self.subject])
-        good = self.kfp(emu, "--namespace", NAMESPACE, "--token-source", "github-oidc", "--token-audience",
-                        KFP_AUDIENCE, "doctor", "-o", "json", env=self.world.github_env())
+        # A Kubernetes token through the m2m issuer: its issuer's discovery is reachable here (GitHub's
+        # real one is not, from a test).
+        editor = self.world.info["k8s_editor"]
+        token_file = self.tmp / "token"
+        token_file.write_text(self.world.token("k8s", editor, KFP_AUDIENCE))
+        emu = self.start_gateway(self.rules("k8s"), rbac=[editor])
+        good = self.kfp(emu, "--namespace", NAMESPACE, "--token-file", token_file, "doctor", "-o", "json")
         self.assertEqual(good.code, 0, good)
         self.assertFalse([c for c in good.report()["checks"] if c["status"] == "fail"], good.report())
-        untrusted = self.start_gateway(self.rules("k8s"), rbac=[self.subject])
-        bad = self.kfp(untrusted, "--namespace", NAMESPACE, "--token-source", "github-oidc", "--token-audience",
-                       KFP_AUDIENCE, "doctor", "-o", "json", env=self.world.github_env())
+        untrusted_file = self.tmp / "untrusted"
+        untrusted_file.write_text(self.world.token("untrusted", self.subject, KFP_AUDIENCE))
+        bad = self.kfp(emu, "--namespace", NAMESPACE, "--token-file", untrusted_file, "doctor", "-o", "json")
         self.assertEqual(bad.code, 4, bad)
         failed = [c for c in bad.report()["checks"] if c["status"] == "fail"]
         self.assertTrue(failed, bad.report())
         self.assertTrue(all(c["fix"] for c in failed), failed)
+        self.assertIn("Jwt issuer is not configured", json.dumps(failed))
+        # Issue 18: doctor looks the token's issuer up (discovery) and checks the claims against it.
+        self.needs_token_sources()
+        self.assertIn(self.world.issuer("k8s")["issuer"], json.dumps(good.report()["checks"]))
 
 
 class RefreshDuringLongWaitTest(PublishCase):

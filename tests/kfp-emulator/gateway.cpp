@@ -202,13 +202,22 @@ bool audiences_allowed(const JwtRule& rule, const std::vector<std::string>& audi
   return false;
 }
 
-// The token in the rule's locations (fromHeaders), or empty.
+// The token in the rule's locations (fromHeaders), or empty. extractor.cc extract: the prefix may
+// stand anywhere in the value (case-sensitive); the token is the run of base64url characters and
+// dots after it, or the whole value when there is none (extractJWT).
 std::string extract_token(const Request& request, const JwtRule& rule, std::string* header_name) {
+  constexpr std::string_view token_characters =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
   for (const auto& [name, prefix] : rule.from_headers) {
     auto value = request.header(name);
-    if (!value || !value->starts_with(prefix)) continue;
+    if (!value) continue;
+    auto at = value->find(prefix);
+    if (at == std::string::npos) continue;
     if (header_name != nullptr) *header_name = name;
-    return value->substr(prefix.size());
+    auto start = value->find_first_of(token_characters, at + prefix.size());
+    if (start == std::string::npos) return *value;
+    auto end = value->find_first_not_of(token_characters, start);
+    return value->substr(start, end == std::string::npos ? std::string::npos : end - start);
   }
   return {};
 }
@@ -478,7 +487,7 @@ std::optional<Reply> Gateway::answer(Request& request) {
     app_.control().log(LoggedRequest{request.method, request.path, request.query, reply.status, "gateway"});
     return reply;
   };
-  // extractor.cc sanitizePayloadHeaders: the claim headers a client sent are removed first, so
+  // extractor.cc sanitizeHeaders: the claim headers a client sent are removed first, so
   // no one can name themselves in kubeflow-userid.
   for (const auto& rule : rules)
     for (const auto& [header, claim] : rule.output_claim_to_headers) request.headers.erase(header);
@@ -487,7 +496,8 @@ std::optional<Reply> Gateway::answer(Request& request) {
     // and WWW-Authenticate naming the original URI.
     auto reply = envoy_local_reply(verdict.status == JwtStatus::audience_not_allowed ? 403 : 401,
                                    std::string(status_text(verdict.status)));
-    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"http://" +
+    std::string scheme = app_.options().tls_cert_file.empty() ? "http" : "https";
+    reply.headers.emplace_back("www-authenticate", "Bearer realm=\"" + scheme + "://" +
                                                        request.header("host").value_or("") + request.target +
                                                        "\", error=\"invalid_token\"");
     return log_refusal(std::move(reply));

@@ -225,7 +225,7 @@ async function githubTokenRequest(req, res, url) {
   const owner = /^repo:([^/]+)\//.exec(args['github-subject'])?.[1] ?? 'octo-org';
   const audience = url.searchParams.get('audience') || `https://github.com/${owner}`;
   const token = await issue(issuers.github, args['github-subject'], audience);
-  send(res, 200, { count: 1, value: token.access_token });
+  send(res, 200, { value: token.access_token });
 }
 
 async function entraToken(req, res, tenant) {

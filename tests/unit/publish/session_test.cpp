@@ -48,7 +48,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("the session is built from one place: the factory's transports, the token source, the secret sink") {
+TEST_CASE(
+    "the session is built from one place: the factory's transports, the token source, the secret sink") {
   Fixture f;
   const std::string token = service_account_jwt("pipelines.kubeflow.org", std::chrono::hours(1));
   f.write_token(token);
