@@ -26,7 +26,6 @@ import publish_harness
 OIDC_DIR = harness.source_dir() / "tests" / "oidc"
 NAMESPACE = "team-a"
 KFP_AUDIENCE = "pipelines.kubeflow.org"
-ENTRA_RESOURCE = "api://kubeflow-pipelines"
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
 
 _installed = None
@@ -390,10 +389,11 @@ class PublishWithEachSourceTest(PublishCase):
         federated = self.world.token("k8s", self.world.info["k8s_publisher"], "api://AzureADTokenExchange")
         token_file = self.tmp / "azure-identity-token"
         token_file.write_text(federated)
-        emu = self.start_gateway(self.rules("entra", audiences={"entra": [ENTRA_RESOURCE]}),
+        api = self.world.info["entra_api"]["client_id"]
+        emu = self.start_gateway(self.rules("entra", audiences={"entra": [api]}),
                                  rbac=[self.world.info["entra_subject"]])
         before = self.world.stats()
-        result = self.publish(emu, "--token-source", "entra", "--token-audience", ENTRA_RESOURCE,
+        result = self.publish(emu, "--token-source", "entra", "--token-audience", api,
                               env={**self.world.entra_env(), "AZURE_FEDERATED_TOKEN_FILE": str(token_file)})
         self.assert_published(result, emu)
         after = self.world.stats()
@@ -402,10 +402,11 @@ class PublishWithEachSourceTest(PublishCase):
 
     def test_entra_with_the_github_token_as_assertion(self):
         self.needs_token_sources()
-        emu = self.start_gateway(self.rules("entra", audiences={"entra": [ENTRA_RESOURCE]}),
+        api = self.world.info["entra_api"]["client_id"]
+        emu = self.start_gateway(self.rules("entra", audiences={"entra": [api]}),
                                  rbac=[self.world.info["entra_subject"]])
         before = self.world.stats()
-        result = self.publish(emu, "--token-source", "entra", "--token-audience", ENTRA_RESOURCE,
+        result = self.publish(emu, "--token-source", "entra", "--token-audience", api,
                               env={**self.world.entra_env(), **self.world.github_env()})
         self.assert_published(result, emu)
         after = self.world.stats()
@@ -466,6 +467,39 @@ class PublishRefusedTest(PublishCase):
         self.assertEqual(checked.code, 4, checked)
         self.assertIn("issuer", checked.stderr.lower())
         self.assertEqual(len(self.kfp_requests(emu)), 0)
+
+    def test_entra_refusals_name_the_aadsts_error(self):
+        self.needs_token_sources()
+        api = self.world.info["entra_api"]
+        emu = self.start_gateway(self.rules("entra", audiences={"entra": [api["client_id"]]}),
+                                 rbac=[self.world.info["entra_subject"]])
+        token_file = self.tmp / "azure-identity-token"
+        # A service account the app has no federated credential for.
+        token_file.write_text(self.world.token("k8s", self.world.info["k8s_editor"], "api://AzureADTokenExchange"))
+        env = {**self.world.entra_env(), "AZURE_FEDERATED_TOKEN_FILE": str(token_file)}
+        unfederated = self.publish(emu, "--token-source", "entra", "--token-audience", api["client_id"], env=env)
+        self.assertEqual(unfederated.code, 4, unfederated)
+        self.assertIn("AADSTS70021", unfederated.stderr)
+        unknown_app = self.publish(emu, "--token-source", "entra", "--token-audience", api["client_id"],
+                                   env={**env, "AZURE_CLIENT_ID": "99999999-0000-0000-0000-000000000000"})
+        self.assertEqual(unknown_app.code, 4, unknown_app)
+        self.assertIn("AADSTS700016", unknown_app.stderr)
+        self.assertEqual(self.kfp_requests(emu), [])
+
+    def test_entra_v2_token_carries_the_api_client_id_not_its_uri(self):
+        # Asked for scope api://kubeflow-pipelines/.default, Entra ID issues a v2.0 token whose aud is
+        # the API app's client ID: --token-audience must be that ID for the audience check to pass.
+        self.needs_token_sources()
+        api = self.world.info["entra_api"]
+        emu = self.start_gateway(self.rules("entra", audiences={"entra": [api["client_id"]]}),
+                                 rbac=[self.world.info["entra_subject"]])
+        token_file = self.tmp / "azure-identity-token"
+        token_file.write_text(self.world.token("k8s", self.world.info["k8s_publisher"], "api://AzureADTokenExchange"))
+        result = self.publish(emu, "--token-source", "entra", "--token-audience", api["uri"],
+                              env={**self.world.entra_env(), "AZURE_FEDERATED_TOKEN_FILE": str(token_file)})
+        self.assertEqual(result.code, 4, result)
+        self.assertIn("audience", result.stderr.lower())
+        self.assertEqual(self.kfp_requests(emu), [])
 
     def test_oauth2_proxy_redirect_is_never_followed(self):
         self.needs_token_sources()

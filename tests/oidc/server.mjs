@@ -40,6 +40,9 @@ const TENANT = 'aaaabbbb-0000-cccc-1111-dddd2222eeee';
 const APP_CLIENT_ID = '11111111-2222-3333-4444-555555555555';  // AZURE_CLIENT_ID
 const SP_OBJECT_ID = '00000000-0000-0000-0000-0000000000aa';   // the app's service principal (oid, sub)
 const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+// The API app registration the tokens are for: requested by App ID URI or client ID, its v2.0
+// access tokens (accessTokenAcceptedVersion 2) carry the client ID as aud.
+const API_APP = { uri: 'api://kubeflow-pipelines', client_id: '22222222-3333-4444-5555-666666666666' };
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 const K8S_PUBLISHER = 'system:serviceaccount:kfp-ci:publisher';
 const K8S_EDITOR = 'system:serviceaccount:kubeflow-user-example-com:default-editor';
@@ -279,8 +282,13 @@ async function entraToken(req, res, tenant) {
   } catch {
     return aadsts(res, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
   }
+  const resource = scope.slice(0, -'/.default'.length);
+  if (resource !== API_APP.uri && resource !== API_APP.client_id) {
+    return aadsts(res, 400, 'invalid_resource', 500011,
+      `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+  }
   stats.entra += 1;
-  const token = await issue(issuers.entra, SP_OBJECT_ID, scope.slice(0, -'/.default'.length));
+  const token = await issue(issuers.entra, SP_OBJECT_ID, API_APP.client_id);
   send(res, 200, { token_type: 'Bearer', expires_in: token.expires_in, ext_expires_in: token.expires_in,
     access_token: token.access_token });
 }
@@ -340,6 +348,7 @@ console.log(JSON.stringify({
   tenant: TENANT,
   client_id: APP_CLIENT_ID,
   entra_subject: SP_OBJECT_ID,
+  entra_api: API_APP,
   k8s_publisher: K8S_PUBLISHER,
   k8s_editor: K8S_EDITOR,
   issuers: Object.fromEntries(Object.values(issuers).map((i) => [i.name, { issuer: i.issuer, url: i.url, jwks_uri: `${i.url}/jwks` }])),
