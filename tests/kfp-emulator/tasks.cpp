@@ -585,7 +585,8 @@ void link_children(const Blueprint& bp, RunNodes& out) {
   for (auto& status : out.nodes) {
     for (int child : links[status.index]) status.children.push_back(out.position[child]);
     const auto type = bp.nodes[status.index].type;
-    if ((type == NodeType::dag || type == NodeType::steps) && status.phase != "Running")
+    if ((type == NodeType::dag || type == NodeType::steps) && status.phase != "Running" &&
+        status.phase != "Pending")
       for (int o : outbound(status.index)) status.outbound.push_back(out.position[o]);
   }
 }
@@ -677,18 +678,22 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
       state.started = start;
       std::optional<Time> end;
       if (!(hang && node.end >= slots)) end = slot_time(node.end);
+      // A pod is Pending (scheduled, containers being created) for the first fifth of its slot.
+      const auto running = start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double, std::milli>(slot_ms / 5));
+      const char* alive = now < running ? "Pending" : "Running";
       if (kill && (!end || *end > *kill)) {
         // exec_control.go: a pod past the workflow's deadline (KFP terminates by setting
         // activeDeadlineSeconds to 0) is stopped and its node failed with this message.
         if (now < *kill) {
-          state.phase = "Running";
+          state.phase = alive;
         } else {
           state.phase = "Failed";
           state.message = "Step exceeded its deadline";
           state.finished = kill;
         }
       } else if (!end || now < *end) {
-        state.phase = "Running";
+        state.phase = alive;
       } else {
         state.finished = end;
         if (i == failed) {
@@ -712,7 +717,7 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
       }
       if (!state.exists || child_state.started < state.started) state.started = child_state.started;
       state.exists = true;
-      if (child_state.phase == "Running") complete = false;
+      if (child_state.phase == "Running" || child_state.phase == "Pending") complete = false;
       if (child_state.finished && (!state.finished || *child_state.finished > *state.finished))
         state.finished = child_state.finished;
       if (child_state.phase == "Failed" && first_failed < 0) first_failed = child;
@@ -787,7 +792,9 @@ json::array task_details(const Run& run, const RunNodes& nodes) {
     // An unfinished node's finishedAt is the zero metav1.Time, whose Unix() is year 1.
     task["end_time"] = node->finished_at ? rfc3339(*node->finished_at) : std::string("0001-01-01T00:00:00Z");
     // model.RuntimeState(phase).ToV2(): Running, Succeeded, Failed map to the v2 names.
-    if (node->phase == "Running")
+    if (node->phase == "Pending")
+      task["state"] = "PENDING";
+    else if (node->phase == "Running")
       task["state"] = "RUNNING";
     else if (node->phase == "Succeeded")
       task["state"] = "SUCCEEDED";
@@ -848,8 +855,9 @@ std::string workflow_manifest(const Run& run, const RunNodes& nodes, ServerVersi
       item["finishedAt"] = node.finished_at ? json::value(rfc3339(*node.finished_at)) : json::value(nullptr);
       if (blueprint_node.type == NodeType::pod) {
         ++pods;
-        if (node.phase != "Running") ++done;
-        item["progress"] = node.phase == "Running" ? "0/1" : "1/1";
+        bool finished = node.phase != "Running" && node.phase != "Pending";
+        if (finished) ++done;
+        item["progress"] = finished ? "1/1" : "0/1";
         item["hostNodeName"] = "kfp-emulator-node";
       }
       if (!node.children.empty()) {
@@ -916,7 +924,9 @@ PodLog pod_log(const Run& run, const RunNodes& nodes, const std::string& pod_nam
     // The plan's log belongs to the failed pod, or on a terminated run to the pods it stopped.
     bool planned = node.index == nodes.failed_pod ||
                    (blueprint_node.user_pod && node.message == "Step exceeded its deadline");
-    if (planned && run.plan.log_source == LogSource::gone) {
+    // A pending pod's container has not started: Kubernetes refuses its log ("is waiting to
+    // start"), and the archive has none yet.
+    if (node.phase == "Pending" || (planned && run.plan.log_source == LogSource::gone)) {
       out.found = PodLog::Found::gone;
       return out;
     }

@@ -74,7 +74,7 @@ struct Blueprint {
 struct NodeStatus {
   int index = 0;  // into the blueprint
   std::string id, name, pod_name;
-  std::string phase;  // Argo NodePhase: Running, Succeeded, Failed
+  std::string phase;  // Argo NodePhase: Pending, Running, Succeeded, Failed
   std::string message;
   Time started_at{};
   std::optional<Time> finished_at;
