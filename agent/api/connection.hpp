@@ -4,6 +4,7 @@
 // for creates, and the classification of failures into error kinds with hints (DESIGN §4).
 
 #include "api/query.hpp"
+#include "auth/token_source.hpp"
 #include "http/retry.hpp"
 #include "http/transport.hpp"
 #include "util/error.hpp"
@@ -67,11 +68,7 @@ struct ApiReply {
 };
 
 // Supplies the bearer token for each request; nullopt sends no Authorization header.
-class TokenProvider {
- public:
-  virtual ~TokenProvider() = default;
-  [[nodiscard]] virtual util::Result<std::optional<std::string>> token() = 0;
-};
+using TokenProvider = auth::TokenSource;
 
 // Who we are, for hints: "system:serviceaccount:NS:SA" and its parts, when the token says.
 struct Identity {

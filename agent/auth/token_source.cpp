@@ -19,11 +19,11 @@ bool is_space(char c) {
 
 }  // namespace
 
-util::Result<std::optional<std::string>> TokenSource::token() const {
+util::Result<std::optional<std::string>> read_token_file(const std::filesystem::path& path) {
   std::error_code error;
-  const auto status = std::filesystem::status(path_, error);
+  const auto status = std::filesystem::status(path, error);
   if (status.type() == std::filesystem::file_type::not_found) return std::optional<std::string>{};
-  auto content = util::read_file(path_, kMaxTokenBytes, util::ErrorKind::unauthenticated);
+  auto content = util::read_file(path, kMaxTokenBytes, util::ErrorKind::unauthenticated);
   if (!content) {
     auto failure = content.error();
     failure.message = fmt::format("cannot read the token: {}", failure.message);
@@ -35,7 +35,7 @@ util::Result<std::optional<std::string>> TokenSource::token() const {
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   if (text.empty()) {
     return util::fail(util::ErrorKind::unauthenticated,
-                      fmt::format("the token file {} is empty", path_.string()), std::string(kHint));
+                      fmt::format("the token file {} is empty", path.string()), std::string(kHint));
   }
   // The token goes into a header line: anything that could break the line is refused.
   const bool clean = std::all_of(text.begin(), text.end(), [](char c) {
@@ -43,12 +43,17 @@ util::Result<std::optional<std::string>> TokenSource::token() const {
     return byte > 0x20 && byte != 0x7f;
   });
   if (!clean) {
-    return util::fail(
-        util::ErrorKind::unauthenticated,
-        fmt::format("the token in {} contains whitespace or control characters", path_.string()),
-        std::string(kHint));
+    return util::fail(util::ErrorKind::unauthenticated,
+                      fmt::format("the token in {} contains whitespace or control characters", path.string()),
+                      std::string(kHint));
   }
   return std::optional<std::string>{std::string(text)};
+}
+
+util::Result<std::optional<std::string>> FileTokenSource::token() {
+  auto token = read_token_file(path_);
+  if (token && *token) secrets_.add(**token);
+  return token;
 }
 
 }  // namespace kfp::auth

@@ -35,17 +35,9 @@ class DoctorCommand final : public Command {
   void define(CLI::App& /*app*/) override {}
 
   void run(Context& context, report::Report& report) override {
-    auto* redacting = dynamic_cast<StderrLog*>(&context.log);
-    std::string registered;
-    auto on_secret = [redacting, registered](const std::string& token) mutable {
-      if (redacting != nullptr && token != registered) {
-        redacting->add_secret(token);
-        registered = token;
-      }
-    };
-    auto options = session_options(context.options);
+    const auto& options = context.options.session;
     // doctor asks about the token file it was told of, or the default one: absence is then a finding.
-    auto result = doctor::run_doctor(options, context.log, on_secret, scope_of(context.options));
+    auto result = doctor::run_doctor(options, session_services(context), scope_of(context.options));
     if (result.server) {
       report.server = report::ServerInfo{options.host, result.server->api, result.server->version,
                                          result.server->multi_user};

@@ -4,27 +4,8 @@
 
 namespace kfp::cli {
 
-publish::SessionOptions session_options(const GlobalOptions& options) {
-  publish::SessionOptions out;
-  out.host = options.host;
-  out.token_file = options.token_file;
-  out.token_requirement = options.token_file_explicit ? publish::TokenRequirement::required_file
-                                                      : publish::TokenRequirement::optional_file;
-  out.namespace_name = options.namespace_name;
-  out.namespace_file = default_namespace_file;
-  out.ca_file = options.ca_file;
-  out.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
-  switch (options.api) {
-    case ApiChoice::automatic: out.api = api::ApiPreference::automatic; break;
-    case ApiChoice::v2beta1: out.api = api::ApiPreference::v2beta1; break;
-    case ApiChoice::v1beta1: out.api = api::ApiPreference::v1beta1; break;
-  }
-  out.request_timeout = options.request_timeout;
-  out.retries = options.retries;
-  out.https_proxy = options.https_proxy;
-  out.http_proxy = options.http_proxy;
-  out.no_proxy = options.no_proxy;
-  return out;
+publish::SessionServices session_services(Context& context) {
+  return publish::SessionServices(context.log, context.secrets, context.env);
 }
 
 publish::PipelineScope scope_of(const GlobalOptions& options) {
@@ -32,8 +13,7 @@ publish::PipelineScope scope_of(const GlobalOptions& options) {
 }
 
 std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report) {
-  auto on_secret = [&secrets = context.secrets](const std::string& token) { secrets.add(token); };
-  return std::make_unique<publish::Session>(session_options(context.options), context.log, report, on_secret);
+  return std::make_unique<publish::Session>(context.options.session, session_services(context), report);
 }
 
 void RunFlags::define(CLI::App& app, bool standalone) {

@@ -12,12 +12,14 @@
 
 namespace kfp::cli {
 
-[[nodiscard]] publish::SessionOptions session_options(const GlobalOptions& options);
+// The real services a session is built from: the command's log, the process's secret sink (every
+// output channel redacts through it) and environment, the Beast transport, the system clock.
+[[nodiscard]] publish::SessionServices session_services(Context& context);
 
 // Where --shared-pipeline (KFP_SHARED_PIPELINE) puts pipelines.
 [[nodiscard]] publish::PipelineScope scope_of(const GlobalOptions& options);
 
-// Opens the session, registering the token with the log's redaction.
+// Opens the session; every token it obtains is registered with context.secrets.
 [[nodiscard]] std::unique_ptr<publish::Session> open_session(Context& context, report::Report& report);
 
 class RunFlags {

@@ -6,13 +6,15 @@
 
 namespace kfp::cli {
 
-std::string_view to_string(ApiChoice api) {
-  switch (api) {
-    case ApiChoice::automatic: return "auto";
-    case ApiChoice::v2beta1: return "v2beta1";
-    case ApiChoice::v1beta1: return "v1beta1";
-  }
-  return "auto";
+publish::SessionOptions default_session_options() {
+  publish::SessionOptions session;
+  session.host = default_host;
+  session.token.file = default_token_file;
+  session.namespace_file = default_namespace_file;
+  session.retries = default_retries;
+  session.transport.timeout = default_request_timeout;
+  session.transport.user_agent = fmt::format("kfp-publish/{}", KFP_PUBLISH_VERSION);
+  return session;
 }
 
 namespace {
@@ -36,38 +38,39 @@ util::Failure usage(std::string message, std::string hint = {}) {
 util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
                                                    const util::Environment& env) {
   GlobalOptions options;
+  publish::SessionOptions& session = options.session;
 
   std::string host_source = "--host";
   if (!raw.host.empty()) {
-    options.host = raw.host;
+    session.host = raw.host;
   } else {
     for (const char* variable : {"KFP_HOST", "KF_PIPELINES_ENDPOINT"}) {
       if (auto value = env.get(variable)) {
-        options.host = *value;
+        session.host = *value;
         host_source = variable;
         break;
       }
     }
   }
-  auto host = http::normalize_base_url(options.host);
+  auto host = http::normalize_base_url(session.host);
   if (!host) return usage(fmt::format("{}: {}", host_source, host.error().message), host.error().hint);
-  options.host = *host;
+  session.host = *host;
 
   if (auto token = pick(raw.token_file, env, {"KF_PIPELINES_SA_TOKEN_PATH"})) {
-    options.token_file = *token;
-    options.token_file_explicit = true;
+    session.token.file = *token;
+    session.token.requirement = auth::TokenRequirement::required_file;
   }
-  if (auto ns = pick(raw.namespace_name, env, {"KFP_NAMESPACE"})) options.namespace_name = *ns;
-  if (auto ca = pick(raw.ca_file, env, {"KFP_CA_FILE"})) options.ca_file = *ca;
-  options.insecure_skip_tls_verify = raw.insecure_skip_tls_verify;
+  if (auto ns = pick(raw.namespace_name, env, {"KFP_NAMESPACE"})) session.namespace_name = *ns;
+  if (auto ca = pick(raw.ca_file, env, {"KFP_CA_FILE"})) session.transport.ca_file = *ca;
+  session.transport.insecure_skip_tls_verify = raw.insecure_skip_tls_verify;
 
   if (auto api = pick(raw.api, env, {"KFP_API"})) {
     if (*api == "auto")
-      options.api = ApiChoice::automatic;
+      session.api = api::ApiPreference::automatic;
     else if (*api == "v2beta1")
-      options.api = ApiChoice::v2beta1;
+      session.api = api::ApiPreference::v2beta1;
     else if (*api == "v1beta1")
-      options.api = ApiChoice::v1beta1;
+      session.api = api::ApiPreference::v1beta1;
     else
       return usage(fmt::format("--api '{}' is not one of auto, v2beta1, v1beta1", *api));
   }
@@ -77,14 +80,14 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
     if (!timeout)
       return usage(fmt::format("--request-timeout: {}", timeout.error().message), timeout.error().hint);
     if (timeout->count() <= 0) return usage("--request-timeout must be greater than zero");
-    options.request_timeout = *timeout;
+    session.transport.timeout = *timeout;
   }
 
   if (raw.retries) {
     if (*raw.retries < 0 || *raw.retries > max_retries) {
       return usage(fmt::format("--retries {} is out of range 0..{}", *raw.retries, max_retries));
     }
-    options.retries = *raw.retries;
+    session.retries = *raw.retries;
   }
 
   if (auto output = pick(raw.output, env, {"KFP_OUTPUT"})) {
@@ -112,12 +115,12 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
   if (raw.quiet && raw.verbose > 0) return usage("-q and -v exclude each other");
   options.verbosity = raw.quiet ? -1 : raw.verbose;
 
-  options.https_proxy = env.get("HTTPS_PROXY");
-  if (!options.https_proxy) options.https_proxy = env.get("https_proxy");
-  options.http_proxy = env.get("HTTP_PROXY");
-  if (!options.http_proxy) options.http_proxy = env.get("http_proxy");
-  options.no_proxy = env.get("NO_PROXY");
-  if (!options.no_proxy) options.no_proxy = env.get("no_proxy");
+  session.transport.https_proxy = env.get("HTTPS_PROXY");
+  if (!session.transport.https_proxy) session.transport.https_proxy = env.get("https_proxy");
+  session.transport.http_proxy = env.get("HTTP_PROXY");
+  if (!session.transport.http_proxy) session.transport.http_proxy = env.get("http_proxy");
+  session.transport.no_proxy = env.get("NO_PROXY");
+  if (!session.transport.no_proxy) session.transport.no_proxy = env.get("no_proxy");
   return options;
 }
 

@@ -2,6 +2,7 @@
 // The global options of every command (DESIGN §3): flags win over environment variables, which win
 // over defaults. resolve_global_options() is the one place that applies that order.
 
+#include "publish/session.hpp"
 #include "util/duration.hpp"
 #include "util/environment.hpp"
 #include "util/error.hpp"
@@ -20,7 +21,6 @@ inline constexpr util::Milliseconds default_request_timeout{30'000};
 inline constexpr int default_retries = 5;
 inline constexpr int max_retries = 100;
 
-enum class ApiChoice { automatic, v2beta1, v1beta1 };
 enum class OutputFormat { text, json };
 
 // What the command line said, before environment and defaults; empty/nullopt means "not given".
@@ -42,25 +42,18 @@ struct RawGlobalOptions {
   bool shared_pipeline = false;
 };
 
+// The session's options (host, token, namespace, API, retries, transport) are resolved straight
+// into the struct the session is built from: nothing is copied field by field on the way.
+[[nodiscard]] publish::SessionOptions default_session_options();
+
 struct GlobalOptions {
-  std::string host = default_host;
-  std::filesystem::path token_file = default_token_file;
-  bool token_file_explicit = false;  // given by flag or variable: a missing file is then an error
-  std::string namespace_name;        // empty: taken later from the token's claims or the SA namespace file
-  std::optional<std::filesystem::path> ca_file;
-  bool insecure_skip_tls_verify = false;
-  ApiChoice api = ApiChoice::automatic;
-  util::Milliseconds request_timeout = default_request_timeout;
-  int retries = default_retries;
+  publish::SessionOptions session = default_session_options();
   OutputFormat output = OutputFormat::text;
   std::optional<std::filesystem::path> report_file;
   std::optional<std::filesystem::path> results_dir;
   std::optional<std::filesystem::path>
       termination_log;  // --termination-log (KFP_TERMINATION_LOG: report/outputs)
   int verbosity = 0;    // -1 quiet, 0 normal, 1+ verbose
-  std::optional<std::string> https_proxy;
-  std::optional<std::string> http_proxy;
-  std::optional<std::string> no_proxy;
   // Pipelines are published and looked up without a namespace (shared); runs and experiments stay
   // in the namespace. The way through KFP 1.8's upload endpoints with a token (publish/flows.hpp).
   bool shared_pipeline = false;
@@ -69,7 +62,5 @@ struct GlobalOptions {
 // Applies flags > variables > defaults and checks values. Fails with kind usage naming the option.
 [[nodiscard]] util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
                                                                  const util::Environment& env);
-
-[[nodiscard]] std::string_view to_string(ApiChoice api);
 
 }  // namespace kfp::cli

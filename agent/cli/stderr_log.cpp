@@ -11,10 +11,6 @@ StderrLog::~StderrLog() {
   end_progress_line();
 }
 
-void StderrLog::add_secret(const std::string& secret) {
-  secrets_.add(secret);
-}
-
 void StderrLog::hint(std::string_view text) {
   std::lock_guard lock(mutex_);
   end_progress_line();

@@ -27,8 +27,6 @@ class StderrLog final : public util::Log {
   [[nodiscard]] bool redraws_progress() const override {
     return terminal_ == Terminal::yes && verbosity_ >= 0;
   }
-  // Every later line (and every other output channel) has this token replaced by [REDACTED].
-  void add_secret(const std::string& secret);
   // A hint line ("  hint: ...") under an error, redacted like the rest.
   void hint(std::string_view text);
   // Text written as is (a GitHub workflow command), redacted like the rest.

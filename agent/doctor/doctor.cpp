@@ -49,11 +49,23 @@ Who who(const api::Identity& identity) {
 
 class Doctor {
  public:
-  Doctor(const publish::SessionOptions& options, publish::PipelineScope scope, util::Log& log,
-         const std::function<void(const std::string&)>& on_secret)
-      : options_(options), scope_(scope), log_(log), tokens_(options.token_file, on_secret) {}
+  Doctor(const publish::SessionOptions& options, const publish::SessionServices& services,
+         publish::PipelineScope scope)
+      : options_(options),
+        scope_(scope),
+        log_(services.log),
+        now_(services.now),
+        parts_(publish::make_session_parts(options, services)) {}
 
   DoctorResult run() {
+    if (!parts_) {
+      add(fail("token source", parts_.error(), parts_.error().hint));
+      for (const char* name : {"token file", "token audience", "token expiry", "token subject"})
+        add(skip(name, "no usable token source"));
+      check_network();
+      add(skip("healthz", "no usable token source"));
+      return std::move(result_);
+    }
     const bool token_present = check_token_file();
     check_claims(token_present);
     const bool reachable = check_network();
@@ -74,14 +86,14 @@ class Doctor {
 
   // 1. The token file: present, readable, non-empty, not a directory (TokenSource's rules).
   bool check_token_file() {
-    const std::string path = options_.token_file.string();
-    auto token = tokens_.token();
+    const std::string path = options_.token.file.string();
+    auto token = parts_->tokens->token();
     if (!token) {
       add(fail("token file", token.error(), token_fix));
       return false;
     }
     if (!*token) {
-      if (options_.token_requirement == publish::TokenRequirement::required_file) {
+      if (options_.token.requirement == auth::TokenRequirement::required_file) {
         add(fail("token file", util::fail(ErrorKind::unauthenticated, fmt::format("{} does not exist", path)),
                  token_fix));
       } else {
@@ -106,28 +118,29 @@ class Doctor {
       }
       return;
     }
-    auto claims = auth::decode_claims(token_, options_.token_file);
+    auto claims = auth::decode_claims(token_, options_.token.file);
     if (!claims) {
       add(fail("token claims", claims.error(),
                "the file must hold a Kubernetes service-account token (a JWT: header.payload.signature); " +
                    std::string(token_fix)));
       return;
     }
-    const auto now = std::chrono::system_clock::now();
+    const auto now = now_();
+    const std::string audience = options_.token.audience.value_or(std::string(auth::kPipelinesAudience));
     // Each facet is judged by auth::check_claims alone, with the other facets neutralised.
     auth::Claims audience_only = *claims;
     audience_only.exp.reset();
     audience_only.nbf.reset();
-    if (auto checked = auth::check_claims(audience_only, now); !checked) {
+    if (auto checked = auth::check_claims(audience_only, now, audience); !checked) {
       add(fail("token audience", checked.error(),
                checked.error().hint + " (a plain default service-account token fails the audience check)"));
     } else {
       add(ok("token audience",
-             fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "), auth::kPipelinesAudience)));
+             fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "), audience)));
     }
     auth::Claims time_only = *claims;
-    time_only.audiences = {std::string(auth::kPipelinesAudience)};
-    if (auto checked = auth::check_claims(time_only, now); !checked) {
+    time_only.audiences = {audience};
+    if (auto checked = auth::check_claims(time_only, now, audience); !checked) {
       add(fail("token expiry", checked.error()));
     } else if (!claims->exp) {
       add(warn("token expiry", "the token has no exp claim: it never expires",
@@ -168,7 +181,7 @@ class Doctor {
       add(skip("tls", "no valid host"));
       return false;
     }
-    auto proxy = http::select_proxy(publish::transport_options(options_), *target);
+    auto proxy = http::select_proxy(options_.transport, *target);
     if (proxy && *proxy) {
       const std::string through =
           fmt::format("requests go through the proxy {}: healthz tests that path", (*proxy)->host_header);
@@ -176,9 +189,9 @@ class Doctor {
       return true;
     }
     NetworkOptions network;
-    network.timeout = options_.request_timeout;
-    network.ca_file = options_.ca_file;
-    network.insecure_skip_tls_verify = options_.insecure_skip_tls_verify;
+    network.timeout = options_.transport.timeout;
+    network.ca_file = options_.transport.ca_file;
+    network.insecure_skip_tls_verify = options_.transport.insecure_skip_tls_verify;
     route_ = route_of(target->host, false);
     if (route_ == Route::ui_proxy) {
       network.refused_fix = network.dropped_fix = ui_network_policy_fix();
@@ -195,13 +208,7 @@ class Doctor {
 
   // 4. healthz: server version, API version, multi-user mode, API server or UI proxy.
   bool check_healthz() {
-    transport_ = http::make_beast_transport(publish::transport_options(options_));
-    clock_ = std::make_unique<http::SystemClock>([] { return util::interrupted(); });
-    api::ConnectionOptions connection_options;
-    connection_options.base_url = options_.host;
-    connection_options.retry.max_retries = options_.retries;
-    connection_options.identity = identity_;
-    connection_ = std::make_unique<api::Connection>(*transport_, tokens_, *clock_, log_, connection_options);
+    connection_ = parts_->connect(options_, identity_, log_);
 
     auto server = api::detect_server(*connection_, options_.api);
     if (!server) {
@@ -547,11 +554,10 @@ class Doctor {
   publish::PipelineScope scope_;
   Route route_ = Route::unknown;
   util::Log& log_;
-  publish::FileTokens tokens_;
+  auth::WallClock now_;
+  util::Result<publish::SessionParts> parts_;
   std::string token_;
   api::Identity identity_;
-  std::unique_ptr<http::Transport> transport_;
-  std::unique_ptr<http::Clock> clock_;
   std::unique_ptr<api::Connection> connection_;
   DoctorResult result_;
 };
@@ -568,10 +574,9 @@ Route route_of(std::string_view host, bool healthz_via_ui_proxy) {
   return Route::unknown;
 }
 
-DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
-                        const std::function<void(const std::string&)>& on_secret,
+DoctorResult run_doctor(const publish::SessionOptions& options, const publish::SessionServices& services,
                         publish::PipelineScope scope) {
-  return Doctor(options, scope, log, on_secret).run();
+  return Doctor(options, services, scope).run();
 }
 
 }  // namespace kfp::doctor

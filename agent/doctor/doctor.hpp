@@ -44,11 +44,12 @@ struct DoctorResult {
   std::string namespace_name;
 };
 
-// Runs every check in order. Never throws for a broken link (that is a failed check); each token
-// read is passed to `on_secret` so the log can redact it. `scope` says where publishing puts
-// pipelines (--shared-pipeline), so the pipelines/create probe asks about that place.
-[[nodiscard]] DoctorResult run_doctor(const publish::SessionOptions& options, util::Log& log,
-                                      const std::function<void(const std::string&)>& on_secret,
+// Runs every check in order over the session's own parts (publish::make_session_parts). Never
+// throws for a broken link (that is a failed check); each token obtained is registered with
+// services.secrets. `scope` says where publishing puts pipelines (--shared-pipeline), so the
+// pipelines/create probe asks about that place.
+[[nodiscard]] DoctorResult run_doctor(const publish::SessionOptions& options,
+                                      const publish::SessionServices& services,
                                       publish::PipelineScope scope = publish::PipelineScope::namespaced);
 
 }  // namespace kfp::doctor

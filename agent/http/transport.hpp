@@ -109,4 +109,8 @@ class Transport {
 // connection found stale is reconnected once, for requests that did not reach the server.
 [[nodiscard]] std::unique_ptr<Transport> make_beast_transport(TransportOptions options);
 
+// Makes a transport for the given options: the session's composition root asks for each one through
+// this, so that tests hand it a fake. The default makes the real one.
+using TransportFactory = std::function<std::unique_ptr<Transport>(TransportOptions options)>;
+
 }  // namespace kfp::http

@@ -21,27 +21,45 @@ std::string trim(std::string text) {
   return text.substr(start);
 }
 
-}  // namespace
-
-FileTokens::FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret)
-    : path_(std::move(path)), on_secret_(std::move(on_secret)) {}
-
-util::Result<std::optional<std::string>> FileTokens::token() {
-  auto token = auth::TokenSource(path_).token();
-  if (token && *token && on_secret_) on_secret_(**token);
-  return token;
+// Token endpoints are public services (GitHub, Microsoft) or loopback stand-ins: the system trust
+// store, not the CA file given for KFP, and always verified; the same proxies and timeouts.
+http::TransportOptions token_endpoint_options(const http::TransportOptions& kfp) {
+  http::TransportOptions options = kfp;
+  options.ca_file = std::nullopt;
+  options.insecure_skip_tls_verify = false;
+  return options;
 }
 
-http::TransportOptions transport_options(const SessionOptions& options) {
-  http::TransportOptions transport_options;
-  transport_options.timeout = options.request_timeout;
-  transport_options.ca_file = options.ca_file;
-  transport_options.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
-  transport_options.https_proxy = options.https_proxy;
-  transport_options.http_proxy = options.http_proxy;
-  transport_options.no_proxy = options.no_proxy;
-  transport_options.user_agent = fmt::format("kfp-publish/{}", KFP_PUBLISH_VERSION);
-  return transport_options;
+SessionParts make_session_parts_or_throw(const SessionOptions& options, const SessionServices& services) {
+  auto parts = make_session_parts(options, services);
+  if (!parts) throw util::Error(parts.error());
+  return std::move(*parts);
+}
+
+}  // namespace
+
+util::Result<SessionParts> make_session_parts(const SessionOptions& options,
+                                              const SessionServices& services) {
+  SessionParts parts;
+  parts.transport = services.make_transport(options.transport);
+  parts.token_transport = services.make_transport(token_endpoint_options(options.transport));
+  parts.clock = services.make_clock ? services.make_clock()
+                                    : std::make_unique<http::SystemClock>([] { return util::interrupted(); });
+  auth::TokenServices token_services(*parts.token_transport, services.env, services.secrets, services.log);
+  token_services.now = services.now;
+  auto tokens = auth::make_token_source(options.token, token_services);
+  if (!tokens) return tokens.error();
+  parts.tokens = std::move(*tokens);
+  return parts;
+}
+
+std::unique_ptr<api::Connection> SessionParts::connect(const SessionOptions& options,
+                                                       const api::Identity& identity, util::Log& log) {
+  api::ConnectionOptions connection_options;
+  connection_options.base_url = options.host;
+  connection_options.retry.max_retries = options.retries;
+  connection_options.identity = identity;
+  return std::make_unique<api::Connection>(*transport, *tokens, *clock, log, connection_options);
 }
 
 std::string resolve_namespace(const SessionOptions& options, const api::Identity& identity) {
@@ -58,29 +76,28 @@ std::string resolve_namespace(const SessionOptions& options, const api::Identity
   return namespace_name;
 }
 
-Session::Session(const SessionOptions& options, util::Log& log, report::Report& report,
-                 const std::function<void(const std::string&)>& on_secret) {
-  transport_ = http::make_beast_transport(transport_options(options));
-  tokens_ = std::make_unique<FileTokens>(options.token_file, on_secret);
-  clock_ = std::make_unique<http::SystemClock>([] { return util::interrupted(); });
+Session::Session(const SessionOptions& options, const SessionServices& services, report::Report& report)
+    : parts_(make_session_parts_or_throw(options, services)) {
+  util::Log& log = services.log;
+  const std::string token_file = options.token.file.string();
 
   // Check the token before any request: an expired token or a wrong audience is a clear exit 4.
   api::Identity identity;
-  auto token = tokens_->token();
+  auto token = parts_.tokens->token();
   if (!token) throw util::Error(token.error());
   if (!*token) {
-    if (options.token_requirement == TokenRequirement::required_file) {
+    if (options.token.requirement == auth::TokenRequirement::required_file) {
       throw util::Error(
-          util::ErrorKind::unauthenticated,
-          fmt::format("the token file {} does not exist", options.token_file.string()),
+          util::ErrorKind::unauthenticated, fmt::format("the token file {} does not exist", token_file),
           "mount a projected service-account token (audience pipelines.kubeflow.org) there, or fix "
           "--token-file / KF_PIPELINES_SA_TOKEN_PATH");
     }
-    log.debug("no token file at {}: sending no Authorization header", options.token_file.string());
+    log.debug("no token file at {}: sending no Authorization header", token_file);
   } else {
-    auto claims = auth::decode_claims(**token, options.token_file);
+    auto claims = auth::decode_claims(**token, options.token.file);
     if (!claims) throw util::Error(claims.error());
-    auto checked = auth::check_claims(*claims, std::chrono::system_clock::now());
+    auto checked = auth::check_claims(*claims, services.now(),
+                                      options.token.audience.value_or(std::string(auth::kPipelinesAudience)));
     if (!checked) throw util::Error(checked.error());
     identity.subject = claims->subject;
     identity.namespace_name = claims->namespace_name.value_or("");
@@ -95,11 +112,7 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
     throw util::Error(fits.error());
   }
 
-  api::ConnectionOptions connection_options;
-  connection_options.base_url = options.host;
-  connection_options.retry.max_retries = options.retries;
-  connection_options.identity = identity;
-  connection_ = std::make_unique<api::Connection>(*transport_, *tokens_, *clock_, log, connection_options);
+  connection_ = parts_.connect(options, identity, log);
 
   auto server = api::detect_server(*connection_, options.api);
   if (!server) throw util::Error(server.error());
@@ -115,7 +128,7 @@ Session::Session(const SessionOptions& options, util::Log& log, report::Report& 
         util::ErrorKind::unauthenticated,
         fmt::format("the server is multi-user and authenticates every request, but no token was "
                     "sent: the token file {} does not exist",
-                    options.token_file.string()),
+                    token_file),
         "mount a projected service-account token with audience pipelines.kubeflow.org there, or "
         "point --token-file / KF_PIPELINES_SA_TOKEN_PATH at one");
   } else if (namespace_.empty()) {

@@ -1,14 +1,17 @@
 #pragma once
-// Everything a networked command needs, set up in one place: the transport, the token read per
-// request and checked up front (an expired token or a wrong audience stops before any request),
-// the namespace, and the server's API version and features.
+// Everything a networked command needs, set up in one place (the composition root of publish, run,
+// apply and doctor): the transport from a factory, the token source, the clock, the namespace, and
+// the server's API version and features. The token is checked up front (an expired token or a wrong
+// audience stops before any request), and every token obtained is registered with util::Secrets,
+// the one sink every output channel redacts through.
 
 #include "api/connection.hpp"
 #include "api/kfp_api.hpp"
+#include "auth/token_options.hpp"
 #include "http/retry.hpp"
 #include "http/transport.hpp"
 #include "report/report.hpp"
-#include "util/duration.hpp"
+#include "util/environment.hpp"
 #include "util/log.hpp"
 
 #include <filesystem>
@@ -19,38 +22,46 @@
 
 namespace kfp::publish {
 
-enum class TokenRequirement { optional_file, required_file };
-
 struct SessionOptions {
-  std::string host;
-  std::filesystem::path token_file;
-  TokenRequirement token_requirement = TokenRequirement::optional_file;
+  std::string host;  // scheme://host[:port][/prefix], normalised
+  auth::TokenOptions token;
   std::string namespace_name;  // empty: from the token, then the service-account namespace file
   std::filesystem::path namespace_file;
-  std::optional<std::filesystem::path> ca_file;
-  bool insecure_skip_tls_verify = false;
   api::ApiPreference api = api::ApiPreference::automatic;
-  util::Milliseconds request_timeout{30'000};
   int retries = 5;
-  std::optional<std::string> https_proxy;
-  std::optional<std::string> http_proxy;
-  std::optional<std::string> no_proxy;
+  http::TransportOptions transport;  // timeouts, CA, proxies, user agent
 };
 
-// The bearer token read afresh from the file for every request; each token read is passed to
-// `on_secret` so the log can redact it. Failures are TokenSource's (kind unauthenticated).
-class FileTokens final : public api::TokenProvider {
- public:
-  FileTokens(std::filesystem::path path, std::function<void(const std::string&)> on_secret);
-  util::Result<std::optional<std::string>> token() override;
+// What a session is built from besides its options: the CLI passes the real services, tests fakes.
+struct SessionServices {
+  SessionServices(util::Log& log_to, util::Secrets& secrets_sink, const util::Environment& environment)
+      : log(log_to), secrets(secrets_sink), env(environment) {}
 
- private:
-  std::filesystem::path path_;
-  std::function<void(const std::string&)> on_secret_;
+  util::Log& log;
+  util::Secrets& secrets;  // every token obtained is added here the moment it is obtained
+  const util::Environment& env;
+  http::TransportFactory make_transport = http::make_beast_transport;
+  // The retry and wait clock; default: the system clock, woken by SIGINT/SIGTERM.
+  std::function<std::unique_ptr<http::Clock>()> make_clock;
+  auth::WallClock now = [] { return std::chrono::system_clock::now(); };
 };
 
-// The transport settings the session options imply (timeouts, CA, proxies, user agent).
-[[nodiscard]] http::TransportOptions transport_options(const SessionOptions& options);
+// The parts every networked command uses, each built once, here.
+struct SessionParts {
+  std::unique_ptr<http::Transport> transport;        // to KFP
+  std::unique_ptr<http::Transport> token_transport;  // to token endpoints (github-oidc, entra)
+  std::unique_ptr<auth::TokenSource> tokens;
+  std::unique_ptr<http::Clock> clock;
+
+  // A connection to options.host over these parts, with the retries asked for.
+  [[nodiscard]] std::unique_ptr<api::Connection> connect(const SessionOptions& options,
+                                                         const api::Identity& identity, util::Log& log);
+};
+
+// Builds the parts. Fails with kind usage or unauthenticated when the token source's configuration
+// cannot work, before any request.
+[[nodiscard]] util::Result<SessionParts> make_session_parts(const SessionOptions& options,
+                                                            const SessionServices& services);
 
 // The namespace in use: --namespace, else the token's namespace claim, else the service-account
 // namespace file; empty when none says. Never fails (an unreadable file counts as absent).
@@ -59,22 +70,19 @@ class FileTokens final : public api::TokenProvider {
 class Session {
  public:
   // Checks the token and reaches the server (healthz); fills report.server and report.namespace.
-  // Throws util::Error. The token string is passed to `on_secret` so the log can redact it.
-  Session(const SessionOptions& options, util::Log& log, report::Report& report,
-          const std::function<void(const std::string&)>& on_secret);
+  // Throws util::Error.
+  Session(const SessionOptions& options, const SessionServices& services, report::Report& report);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   [[nodiscard]] api::KfpApi& api() { return *api_; }
   [[nodiscard]] const std::string& namespace_name() const { return namespace_; }
-  [[nodiscard]] http::Clock& clock() { return *clock_; }
+  [[nodiscard]] http::Clock& clock() { return *parts_.clock; }
   [[nodiscard]] int request_count() const { return connection_->request_count(); }
 
  private:
-  std::unique_ptr<http::Transport> transport_;
-  std::unique_ptr<FileTokens> tokens_;
-  std::unique_ptr<http::Clock> clock_;
+  SessionParts parts_;
   std::unique_ptr<api::Connection> connection_;
   std::unique_ptr<api::KfpApi> api_;
   std::string namespace_;

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,6 +57,34 @@ class FakeTransport final : public http::Transport {
   }
   std::deque<Handler> handlers;
   std::vector<http::Request> sent;
+};
+
+// Hands out transports that all send through one FakeTransport owned by the test, and records the
+// options each was made with: the session's composition root is tested through its factory.
+class ForwardingFactory {
+ public:
+  explicit ForwardingFactory(FakeTransport& target) : target_(target) {}
+  [[nodiscard]] http::TransportFactory factory() {
+    return [this](http::TransportOptions options) -> std::unique_ptr<http::Transport> {
+      made.push_back(std::move(options));
+      return std::make_unique<Forward>(target_);
+    };
+  }
+  std::vector<http::TransportOptions> made;
+
+ private:
+  class Forward final : public http::Transport {
+   public:
+    explicit Forward(FakeTransport& target) : target_(target) {}
+    util::Result<http::Response> send(const http::Request& request,
+                                      const http::ProgressCallback& progress) override {
+      return target_.send(request, progress);
+    }
+
+   private:
+    FakeTransport& target_;
+  };
+  FakeTransport& target_;
 };
 
 class FakeClock final : public http::Clock {

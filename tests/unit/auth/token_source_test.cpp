@@ -21,7 +21,7 @@ void write(const std::filesystem::path& path, std::string_view content) {
 
 TEST_CASE("an absent token file means no token") {
   test::TempDir dir("kfp-auth");
-  auto token = auth::TokenSource(dir.path / "token").token();
+  auto token = auth::read_token_file(dir.path / "token");
   REQUIRE(token.has_value());
   CHECK_FALSE(token->has_value());
 }
@@ -38,22 +38,26 @@ TEST_CASE("the token is trimmed and re-read after the kubelet swaps the file") {
   std::filesystem::create_directory_symlink(first.filename(), dir.path / "..data");
   std::filesystem::create_symlink("..data/token", dir.path / "token");
 
-  auth::TokenSource source(dir.path / "token");
+  util::Secrets secrets;
+  auth::FileTokenSource source(dir.path / "token", secrets);
   auto before = source.token();
   REQUIRE(before.has_value());
   CHECK(*before == std::optional<std::string>("aaa.bbb.ccc"));
+  CHECK(secrets.redact("sent aaa.bbb.ccc") == "sent [REDACTED]");
 
   std::filesystem::create_directory_symlink(second.filename(), dir.path / "..data_tmp");
   std::filesystem::rename(dir.path / "..data_tmp", dir.path / "..data");
   auto after = source.token();
   REQUIRE(after.has_value());
   CHECK(*after == std::optional<std::string>("ddd.eee.fff"));
+  // Each token read is registered with the sink the moment it is read, the rotated one too.
+  CHECK(secrets.redact("ddd.eee.fff") == "[REDACTED]");
 }
 
 TEST_CASE("empty, directory, oversized, multi-line and unreadable token files fail as unauthenticated") {
   test::TempDir dir("kfp-auth");
   auto check_fails = [&](const std::filesystem::path& path, std::string_view secret = {}) {
-    auto token = auth::TokenSource(path).token();
+    auto token = auth::read_token_file(path);
     REQUIRE(token.has_error());
     CHECK(token.error().kind == util::ErrorKind::unauthenticated);
     CHECK(token.error().message.find(path.string()) != std::string::npos);

@@ -9,12 +9,13 @@ using cli::resolve_global_options;
 TEST_CASE("defaults apply when neither flags nor variables are given") {
   util::MapEnvironment env;
   auto options = resolve_global_options(RawGlobalOptions{}, env).value();
-  CHECK(options.host == cli::default_host);
-  CHECK(options.token_file == cli::default_token_file);
-  CHECK_FALSE(options.token_file_explicit);
-  CHECK(options.api == cli::ApiChoice::automatic);
-  CHECK(options.request_timeout == std::chrono::milliseconds(30'000));
-  CHECK(options.retries == 5);
+  CHECK(options.session.host == cli::default_host);
+  CHECK(options.session.token.file == cli::default_token_file);
+  CHECK(options.session.token.requirement == auth::TokenRequirement::optional_file);
+  CHECK(options.session.token.source == auth::TokenSourceKind::file);
+  CHECK(options.session.api == api::ApiPreference::automatic);
+  CHECK(options.session.transport.timeout == std::chrono::milliseconds(30'000));
+  CHECK(options.session.retries == 5);
   CHECK(options.output == cli::OutputFormat::text);
 }
 
@@ -26,25 +27,26 @@ TEST_CASE("variables apply, KFP_HOST before KF_PIPELINES_ENDPOINT, and flags win
                             {"KFP_API", "v1beta1"},
                             {"KFP_CA_FILE", "/tmp/ca.pem"}});
   auto options = resolve_global_options(RawGlobalOptions{}, env).value();
-  CHECK(options.host == "http://endpoint:8888");
-  CHECK(options.token_file == "/tmp/token");
-  CHECK(options.token_file_explicit);
-  CHECK(options.namespace_name == "team-a");
+  CHECK(options.session.host == "http://endpoint:8888");
+  CHECK(options.session.token.file == "/tmp/token");
+  CHECK(options.session.token.requirement == auth::TokenRequirement::required_file);
+  CHECK(options.session.namespace_name == "team-a");
   CHECK(options.output == cli::OutputFormat::json);
-  CHECK(options.api == cli::ApiChoice::v1beta1);
-  REQUIRE(options.ca_file);
-  CHECK(*options.ca_file == "/tmp/ca.pem");
+  CHECK(options.session.api == api::ApiPreference::v1beta1);
+  REQUIRE(options.session.transport.ca_file);
+  CHECK(*options.session.transport.ca_file == "/tmp/ca.pem");
 
   env.set("KFP_HOST", "https://kfp.example.com/pipeline/");
-  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().host == "https://kfp.example.com/pipeline");
+  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().session.host ==
+        "https://kfp.example.com/pipeline");
 
   RawGlobalOptions raw;
   raw.host = "http://flag:1";
   raw.namespace_name = "team-b";
   raw.output = "text";
   auto flagged = resolve_global_options(raw, env).value();
-  CHECK(flagged.host == "http://flag:1");
-  CHECK(flagged.namespace_name == "team-b");
+  CHECK(flagged.session.host == "http://flag:1");
+  CHECK(flagged.session.namespace_name == "team-b");
   CHECK(flagged.output == cli::OutputFormat::text);
 }
 
@@ -82,10 +84,10 @@ TEST_CASE("bad values are usage errors naming the option") {
 TEST_CASE("proxy variables are read, upper case first") {
   util::MapEnvironment env({{"https_proxy", "http://lower:3128"}, {"NO_PROXY", ".svc,localhost"}});
   auto options = resolve_global_options(RawGlobalOptions{}, env).value();
-  CHECK(options.https_proxy == std::optional<std::string>("http://lower:3128"));
-  CHECK(options.no_proxy == std::optional<std::string>(".svc,localhost"));
+  CHECK(options.session.transport.https_proxy == std::optional<std::string>("http://lower:3128"));
+  CHECK(options.session.transport.no_proxy == std::optional<std::string>(".svc,localhost"));
   env.set("HTTPS_PROXY", "http://upper:3128");
-  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().https_proxy ==
+  CHECK(resolve_global_options(RawGlobalOptions{}, env).value().session.transport.https_proxy ==
         std::optional<std::string>("http://upper:3128"));
 }
 
@@ -105,7 +107,7 @@ TEST_CASE("the host's problem is named with the option or variable it came from"
   CHECK(from_flag.error().message.find("65535") != std::string::npos);
 
   raw.host = "HTTPS://kfp.example.com/pipeline/";
-  CHECK(resolve_global_options(raw, env).value().host == "https://kfp.example.com/pipeline");
+  CHECK(resolve_global_options(raw, env).value().session.host == "https://kfp.example.com/pipeline");
 }
 
 TEST_CASE("credentials in the host are refused and not repeated") {

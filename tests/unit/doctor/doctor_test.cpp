@@ -1,6 +1,6 @@
 #include "doctor/doctor.hpp"
 
-#include "util/base64.hpp"
+#include "unit/auth/test_jwt.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -33,17 +33,6 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
 };
 
-// An unsigned JWT with these claims: doctor decodes, it never verifies.
-std::string jwt(const std::string& audience, std::chrono::seconds expires_in) {
-  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
-                       (std::chrono::system_clock::now() + expires_in).time_since_epoch())
-                       .count();
-  const std::string payload = fmt::format(
-      R"({{"aud":["{}"],"exp":{},"sub":"system:serviceaccount:team-a:default-editor"}})", audience, exp);
-  return fmt::format("{}.{}.c2ln", kfp::util::base64url_encode(R"({"alg":"RS256"})"),
-                     kfp::util::base64url_encode(payload));
-}
-
 unsigned short closed_port() {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
@@ -51,15 +40,17 @@ unsigned short closed_port() {
 }
 
 std::map<std::string, kfp::doctor::Check> run(const std::filesystem::path& token_file,
-                                              kfp::publish::TokenRequirement requirement) {
+                                              kfp::auth::TokenRequirement requirement) {
   kfp::publish::SessionOptions options;
   options.host = fmt::format("http://127.0.0.1:{}", closed_port());
-  options.token_file = token_file;
-  options.token_requirement = requirement;
-  options.request_timeout = kfp::util::Milliseconds{2'000};
+  options.token.file = token_file;
+  options.token.requirement = requirement;
+  options.transport.timeout = kfp::util::Milliseconds{2'000};
   options.retries = 0;
   kfp::util::NullLog log;
-  auto result = kfp::doctor::run_doctor(options, log, {});
+  kfp::util::Secrets secrets;
+  kfp::util::MapEnvironment env;
+  auto result = kfp::doctor::run_doctor(options, kfp::publish::SessionServices(log, secrets, env));
   std::map<std::string, kfp::doctor::Check> by_name;
   for (auto& check : result.checks) by_name.emplace(check.name, check);
   CHECK(result.checks.size() == by_name.size());
@@ -74,7 +65,7 @@ void write(const std::filesystem::path& path, const std::string& content) {
 
 TEST_CASE("a missing token file that was asked for fails first; an unreachable server skips what needs it") {
   TempDir dir;
-  auto checks = run(dir.path / "absent", kfp::publish::TokenRequirement::required_file);
+  auto checks = run(dir.path / "absent", kfp::auth::TokenRequirement::required_file);
   CHECK(checks.at("token file").status == Status::fail);
   CHECK(checks.at("token file").kind == ErrorKind::unauthenticated);
   CHECK(checks.at("token audience").status == Status::skip);
@@ -86,14 +77,15 @@ TEST_CASE("a missing token file that was asked for fails first; an unreachable s
 
 TEST_CASE("a default token path that is absent is only a warning") {
   TempDir dir;
-  auto checks = run(dir.path / "absent", kfp::publish::TokenRequirement::optional_file);
+  auto checks = run(dir.path / "absent", kfp::auth::TokenRequirement::optional_file);
   CHECK(checks.at("token file").status == Status::warn);
 }
 
 TEST_CASE("each claim is judged on its own: a wrong audience does not hide the expiry") {
   TempDir dir;
-  write(dir.path / "token", jwt("https://kubernetes.default.svc", std::chrono::hours{1}));
-  auto checks = run(dir.path / "token", kfp::publish::TokenRequirement::required_file);
+  write(dir.path / "token",
+        kfp::test::service_account_jwt("https://kubernetes.default.svc", std::chrono::hours{1}));
+  auto checks = run(dir.path / "token", kfp::auth::TokenRequirement::required_file);
   CHECK(checks.at("token file").status == Status::ok);
   CHECK(checks.at("token audience").status == Status::fail);
   CHECK(checks.at("token audience").kind == ErrorKind::wrong_audience);
@@ -104,13 +96,14 @@ TEST_CASE("each claim is judged on its own: a wrong audience does not hide the e
 
 TEST_CASE("a token expiring within kTokenExpiryWarning is a warning; an expired one fails") {
   TempDir dir;
-  write(dir.path / "soon", jwt("pipelines.kubeflow.org", std::chrono::minutes{5}));
-  auto soon = run(dir.path / "soon", kfp::publish::TokenRequirement::required_file);
+  write(dir.path / "soon", kfp::test::service_account_jwt("pipelines.kubeflow.org", std::chrono::minutes{5}));
+  auto soon = run(dir.path / "soon", kfp::auth::TokenRequirement::required_file);
   CHECK(soon.at("token audience").status == Status::ok);
   CHECK(soon.at("token expiry").status == Status::warn);
 
-  write(dir.path / "expired", jwt("pipelines.kubeflow.org", -std::chrono::minutes{10}));
-  auto expired = run(dir.path / "expired", kfp::publish::TokenRequirement::required_file);
+  write(dir.path / "expired",
+        kfp::test::service_account_jwt("pipelines.kubeflow.org", -std::chrono::minutes{10}));
+  auto expired = run(dir.path / "expired", kfp::auth::TokenRequirement::required_file);
   CHECK(expired.at("token expiry").status == Status::fail);
   CHECK(expired.at("token expiry").kind == ErrorKind::token_expired);
 }
@@ -118,7 +111,7 @@ TEST_CASE("a token expiring within kTokenExpiryWarning is a warning; an expired 
 TEST_CASE("a file that is not a JWT fails the claims check") {
   TempDir dir;
   write(dir.path / "token", "plainly-not-a-jwt");
-  auto checks = run(dir.path / "token", kfp::publish::TokenRequirement::required_file);
+  auto checks = run(dir.path / "token", kfp::auth::TokenRequirement::required_file);
   CHECK(checks.at("token claims").status == Status::fail);
   CHECK(checks.at("token claims").kind == ErrorKind::unauthenticated);
 }
