@@ -346,22 +346,17 @@ report::RunGraph TaskView::graph() const {
 }
 
 std::string progress_text(const report::TaskCounts& counts, std::size_t max_names) {
-  std::string text = fmt::format("tasks {}/{} done", counts.done(), counts.total);
-  std::vector<std::string> parts;
-  if (counts.succeeded > 0) parts.push_back(fmt::format("{} succeeded", counts.succeeded));
-  if (counts.failed > 0) parts.push_back(fmt::format("{} failed", counts.failed));
-  if (counts.skipped > 0) parts.push_back(fmt::format("{} skipped", counts.skipped));
-  if (counts.canceled > 0) parts.push_back(fmt::format("{} canceled", counts.canceled));
-  if (!parts.empty()) text += fmt::format(" ({})", fmt::join(parts, ", "));
-  if (counts.running > 0) {
-    text += fmt::format(", {} running", counts.running);
-    const std::size_t shown = std::min(max_names, counts.running_tasks.size());
-    if (shown > 0) {
-      text += ": ";
-      for (std::size_t i = 0; i < shown; ++i) text += (i > 0 ? ", " : "") + counts.running_tasks[i];
-      if (counts.running_tasks.size() > shown)
-        text += fmt::format(" and {} more", counts.running_tasks.size() - shown);
-    }
+  std::string text = fmt::format("tasks {}/{} done ({} succeeded, {} failed", counts.done(), counts.total,
+                                 counts.succeeded, counts.failed);
+  if (counts.skipped > 0) text += fmt::format(", {} skipped", counts.skipped);
+  if (counts.canceled > 0) text += fmt::format(", {} canceled", counts.canceled);
+  text += fmt::format("), {} running", counts.running);
+  const std::size_t shown = std::min(max_names, counts.running_tasks.size());
+  if (shown > 0) {
+    text += ": ";
+    for (std::size_t i = 0; i < shown; ++i) text += (i > 0 ? ", " : "") + counts.running_tasks[i];
+    if (counts.running_tasks.size() > shown)
+      text += fmt::format(" and {} more", counts.running_tasks.size() - shown);
   }
   return text;
 }

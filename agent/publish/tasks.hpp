@@ -67,8 +67,9 @@ class TaskView {
   bool linked_ = false;  // the nodes say their parents (else: a flat list, names decide)
 };
 
-// The heartbeat's task part: "tasks 3/5 done (2 succeeded, 1 failed), 1 running: train, eval"; at
-// most `max_names` names, then "and N more".
+// The heartbeat's task part, as the interface fixes it: "tasks 3/5 done (2 succeeded, 1 failed), 1
+// running: train" (skipped and canceled counts added when there are any); at most `max_names` names,
+// then "and N more".
 [[nodiscard]] std::string progress_text(const report::TaskCounts& counts, std::size_t max_names = 5);
 
 }  // namespace kfp::publish

@@ -151,5 +151,9 @@ TEST_CASE("the heartbeat's task part counts and names the running tasks") {
   counts.running_tasks = {"a", "b", "c"};
   CHECK(publish::progress_text(counts) == "tasks 3/9 done (2 succeeded, 1 failed), 3 running: a, b, c");
   CHECK(publish::progress_text(counts, 2) == "tasks 3/9 done (2 succeeded, 1 failed), 3 running: a, b and 1 more");
-  CHECK(publish::progress_text(report::TaskCounts{}) == "tasks 0/0 done");
+  CHECK(publish::progress_text(report::TaskCounts{}) == "tasks 0/0 done (0 succeeded, 0 failed), 0 running");
+  counts.skipped = 1;
+  counts.running = 0;
+  counts.running_tasks.clear();
+  CHECK(publish::progress_text(counts) == "tasks 4/9 done (2 succeeded, 1 failed, 1 skipped), 0 running");
 }
