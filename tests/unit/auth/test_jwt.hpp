@@ -26,8 +26,8 @@ inline long long epoch_in(std::chrono::seconds from_now) {
 // A service-account token of team-a's default-editor with this audience, expiring `expires_in` from now.
 inline std::string service_account_jwt(const std::string& audience, std::chrono::seconds expires_in) {
   return unsigned_jwt(
-      fmt::format(R"({{"aud":["{}"],"exp":{},"sub":"system:serviceaccount:team-a:default-editor"}})", audience,
-                  epoch_in(expires_in)));
+      fmt::format(R"({{"aud":["{}"],"exp":{},"sub":"system:serviceaccount:team-a:default-editor"}})",
+                  audience, epoch_in(expires_in)));
 }
 
 }  // namespace kfp::test
