@@ -91,6 +91,13 @@ class Builder {
     return index;
   }
 
+  // Lists `node` as a task of the DAG node `dag`, after the tasks at `deps`; returns its position.
+  int entry(int dag, int node, std::vector<int> deps) {
+    auto& entries = blueprint.nodes[dag].entries;
+    entries.emplace_back(node, std::move(deps));
+    return static_cast<int>(entries.size()) - 1;
+  }
+
   void mark_user(int pod, const std::string& name, const std::string& path) {
     auto& node = blueprint.nodes[pod];
     node.user_pod = true;
@@ -131,23 +138,31 @@ class Builder {
         for (const auto& dep : listed->as_array())
           if (dep.is_string()) deps.emplace_back(dep.as_string());
     }
-    std::map<std::string, int> ends;
+    std::map<std::string, int> ends, entries;
     int end = start;
     for (const auto& key : topological(dependencies)) {
       const auto& task = tasks->as_object().at(key).as_object();
       int begin = start;
+      std::vector<int> deps;
       for (const auto& dep : dependencies[key])
-        if (auto it = ends.find(dep); it != ends.end()) begin = std::max(begin, it->second);
-      int finish = v2_task(node, key, task, begin, path);
+        if (auto it = ends.find(dep); it != ends.end()) {
+          begin = std::max(begin, it->second);
+          deps.push_back(entries[dep]);
+        }
+      int last_entry = -1;
+      int finish = v2_task(node, key, task, begin, path, std::move(deps), last_entry);
       ends[key] = finish;
+      entries[key] = last_entry;
       end = std::max(end, finish);
     }
     blueprint.nodes[node].end = std::max(blueprint.nodes[node].end, end);
     return end;
   }
 
-  int v2_task(int dag_node, const std::string& key, const json::object& task, int t,
-              const std::string& path) {
+  // Lays out one task from slot `t`, listed after the tasks at `deps`; `last_entry` receives the
+  // position of its last node in the DAG's list (what the tasks depending on it wait for).
+  int v2_task(int dag_node, const std::string& key, const json::object& task, int t, const std::string& path,
+              std::vector<int> deps, int& last_entry) {
     std::string component_name;
     if (const auto* ref = task.if_contains("componentRef"); ref && ref->is_object())
       component_name = string_at(ref->as_object(), "name");
@@ -160,12 +175,18 @@ class Builder {
     if (task.contains("parameterIterator") || task.contains("artifactIterator")) {
       // dag.go iterator: <task>-loop-driver, then <task>-loop (the loop iterator) holding the
       // iteration driver and the expanded iterations, each an item driver and the loop body.
-      add_pod(dag_node, "." + key + "-loop-driver", key + "-loop-driver", "system-dag-driver", dag_node, t);
+      int driver = add_pod(dag_node, "." + key + "-loop-driver", key + "-loop-driver", "system-dag-driver",
+                           dag_node, t);
+      int driver_entry = entry(dag_node, driver, std::move(deps));
       int loop = add(dag_node, "." + key + "-loop", key + "-loop", component_name + "-loop-iterator",
                      NodeType::dag, dag_node, t + 1);
-      add_pod(loop, ".iteration-driver", "iteration-driver", "system-dag-driver", loop, t + 1);
+      last_entry = entry(dag_node, loop, {driver_entry});
+      int iteration_driver =
+          add_pod(loop, ".iteration-driver", "iteration-driver", "system-dag-driver", loop, t + 1);
+      int iteration_driver_entry = entry(loop, iteration_driver, {});
       int group = add(loop, ".iteration-iterations", "iteration-iterations", component_name + "-iteration",
                       NodeType::task_group, loop, t + 2);
+      entry(loop, group, {iteration_driver_entry});
       int end = t + 2;
       auto count = iteration_count(task);
       for (std::size_t i = 0; i < count; ++i) {
@@ -173,10 +194,12 @@ class Builder {
         int iteration = add(group, label, "iteration-iterations" + label, component_name + "-iteration",
                             NodeType::dag, loop, t + 2);
         if (i != 0) blueprint.nodes[iteration].first_iteration = false;
-        add_pod(iteration, ".iteration-item-driver", "iteration-item-driver", "system-dag-driver", iteration,
-                t + 2);
+        int item_driver = add_pod(iteration, ".iteration-item-driver", "iteration-item-driver",
+                                  "system-dag-driver", iteration, t + 2);
+        int item_driver_entry = entry(iteration, item_driver, {});
         int item = add(iteration, ".iteration-item", "iteration-item", component_name, NodeType::dag,
                        iteration, t + 3);
+        entry(iteration, item, {item_driver_entry});
         int finish = t + 3;
         if (sub_dag != nullptr && sub_dag->is_object())
           finish = v2_dag(item, sub_dag->as_object(), t + 3, task_path);
@@ -189,8 +212,11 @@ class Builder {
       return end;
     }
     if (sub_dag != nullptr && sub_dag->is_object()) {
-      add_pod(dag_node, "." + key + "-driver", key + "-driver", "system-dag-driver", dag_node, t);
+      int driver =
+          add_pod(dag_node, "." + key + "-driver", key + "-driver", "system-dag-driver", dag_node, t);
+      int driver_entry = entry(dag_node, driver, std::move(deps));
       int inner = add(dag_node, "." + key, key, component_name, NodeType::dag, dag_node, t + 1);
+      last_entry = entry(dag_node, inner, {driver_entry});
       int end = v2_dag(inner, sub_dag->as_object(), t + 1, task_path);
       blueprint.nodes[inner].end = end;
       return end;
@@ -201,15 +227,20 @@ class Builder {
     if (executor != nullptr && executor->is_object() && executor->as_object().contains("importer")) {
       // importer.go: one pod runs the importer, no driver.
       int pod = add_pod(dag_node, "." + key, key, "system-importer", dag_node, t);
+      last_entry = entry(dag_node, pod, std::move(deps));
       mark_user(pod, display, task_path);
       return t + 1;
     }
     // container.go: <task>-driver, then <task> (system-container-executor) whose "executor" pod
     // (system-container-impl) runs the component.
-    add_pod(dag_node, "." + key + "-driver", key + "-driver", "system-container-driver", dag_node, t);
+    int driver =
+        add_pod(dag_node, "." + key + "-driver", key + "-driver", "system-container-driver", dag_node, t);
+    int driver_entry = entry(dag_node, driver, std::move(deps));
     int executor_dag =
         add(dag_node, "." + key, key, "system-container-executor", NodeType::dag, dag_node, t + 1);
+    last_entry = entry(dag_node, executor_dag, {driver_entry});
     int pod = add_pod(executor_dag, ".executor", "executor", "system-container-impl", executor_dag, t + 1);
+    entry(executor_dag, pod, {});
     mark_user(pod, display, task_path);
     blueprint.nodes[executor_dag].end = t + 2;
     return t + 2;
@@ -226,8 +257,10 @@ class Builder {
     blueprint.v2 = true;
     // argo.go: the entrypoint DAG runs root-driver, then root.
     int workflow = add(-1, "", "", "entrypoint", NodeType::dag, -1, 0);
-    add_pod(workflow, ".root-driver", "root-driver", "system-dag-driver", workflow, 0);
+    int root_driver = add_pod(workflow, ".root-driver", "root-driver", "system-dag-driver", workflow, 0);
+    int root_driver_entry = entry(workflow, root_driver, {});
     int root_node = add(workflow, ".root", "root", "root", NodeType::dag, workflow, 1);
+    entry(workflow, root_node, {root_driver_entry});
     int end = v2_dag(root_node, dag->as_object(), 1, "");
     blueprint.nodes[root_node].end = end;
     blueprint.nodes[workflow].end = end;
@@ -333,14 +366,20 @@ class Builder {
         dependencies[name] = depends_names(task.as_object());
         by_name[name] = &task.as_object();
       }
-      std::map<std::string, int> ends;
+      std::map<std::string, int> ends, entries;
       int end = start;
       for (const auto& name : topological(dependencies)) {
         int begin = start;
+        std::vector<int> deps;
         for (const auto& dep : dependencies[name])
-          if (auto found = ends.find(dep); found != ends.end()) begin = std::max(begin, found->second);
+          if (auto found = ends.find(dep); found != ends.end()) {
+            begin = std::max(begin, found->second);
+            deps.push_back(entries[dep]);
+          }
+        int task_node = static_cast<int>(blueprint.nodes.size());
         int finish = argo_call(node, *by_name[name], node, begin, parent < 0 ? "" : path);
         ends[name] = finish;
+        entries[name] = entry(node, task_node, std::move(deps));
         end = std::max(end, finish);
       }
       blueprint.nodes[node].end = end;
@@ -459,6 +498,101 @@ std::shared_ptr<const Blueprint> make_blueprint(const json::value& document) {
   return std::make_shared<const Blueprint>(std::move(builder.blueprint));
 }
 
+namespace {
+
+// Argo's node links among the nodes that exist (workflow/controller/dag.go, steps.go): a DAG's
+// tasks without dependencies under the DAG node, every other task under the outbound nodes of each
+// task it depends on; a steps node's first group under it, each later group under the outbound
+// nodes of the previous group's steps; a group's, task group's or retry's items under it. A node's
+// outbound nodes: a pod itself; a DAG the outbound nodes of its last tasks (those no task of it
+// depends on); a steps node those of its last group's steps; a task group's, its items'; a retry's,
+// its last attempt's.
+void link_children(const Blueprint& bp, RunNodes& out) {
+  const int count = static_cast<int>(bp.nodes.size());
+  auto exists = [&](int index) { return out.position[index] >= 0; };
+  std::vector<std::optional<std::vector<int>>> memo(count);
+  std::function<std::vector<int>(int)> outbound = [&](int index) -> std::vector<int> {
+    if (memo[index]) return *memo[index];
+    const auto& node = bp.nodes[index];
+    std::vector<int> result;
+    auto take = [&](int child) {
+      if (!exists(child)) return;
+      for (int o : outbound(child))
+        if (std::find(result.begin(), result.end(), o) == result.end()) result.push_back(o);
+    };
+    switch (node.type) {
+      case NodeType::pod: result.push_back(index); break;
+      case NodeType::dag:
+        for (std::size_t i = 0; i < node.entries.size(); ++i) {
+          bool depended_on = std::any_of(node.entries.begin(), node.entries.end(), [&](const auto& other) {
+            return std::find(other.second.begin(), other.second.end(), static_cast<int>(i)) !=
+                   other.second.end();
+          });
+          if (!depended_on) take(node.entries[i].first);
+        }
+        break;
+      case NodeType::steps:
+        for (auto it = node.children.rbegin(); it != node.children.rend(); ++it)
+          if (exists(*it)) {
+            for (int step : bp.nodes[*it].children) take(step);
+            break;
+          }
+        break;
+      case NodeType::retry:
+        for (auto it = node.children.rbegin(); it != node.children.rend(); ++it)
+          if (exists(*it)) {
+            take(*it);
+            break;
+          }
+        break;
+      case NodeType::task_group:
+      case NodeType::step_group:
+        for (int child : node.children) take(child);
+        break;
+    }
+    memo[index] = result;
+    return result;
+  };
+  std::vector<std::vector<int>> links(count);
+  auto link = [&](int from, int to) {
+    if (!exists(from) || !exists(to)) return;
+    if (std::find(links[from].begin(), links[from].end(), to) == links[from].end()) links[from].push_back(to);
+  };
+  for (int i = 0; i < count; ++i) {
+    if (!exists(i)) continue;
+    const auto& node = bp.nodes[i];
+    if (node.type == NodeType::dag) {
+      for (const auto& [task, deps] : node.entries) {
+        if (deps.empty()) link(i, task);
+        for (int dep : deps)
+          for (int o : outbound(node.entries[dep].first)) link(o, task);
+      }
+    } else if (node.type == NodeType::steps) {
+      int previous = -1;
+      for (int group : node.children) {
+        if (previous < 0)
+          link(i, group);
+        else
+          for (int step : bp.nodes[previous].children)
+            if (exists(step))
+              for (int o : outbound(step)) link(o, group);
+        previous = group;
+      }
+    } else if (node.type != NodeType::pod) {
+      for (int child : node.children) link(i, child);
+    }
+  }
+  for (auto& status : out.nodes) {
+    for (int child : links[status.index]) status.children.push_back(out.position[child]);
+    const auto type = bp.nodes[status.index].type;
+    if ((type == NodeType::dag || type == NodeType::steps) && status.phase != "Running" &&
+        status.phase != "Pending")
+      for (int o : outbound(status.index)) status.outbound.push_back(out.position[o]);
+  }
+}
+
+}  // namespace
+
 RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
   RunNodes out;
   out.workflow_name = run.workflow;
@@ -544,18 +678,22 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
       state.started = start;
       std::optional<Time> end;
       if (!(hang && node.end >= slots)) end = slot_time(node.end);
+      // A pod is Pending (scheduled, containers being created) for the first fifth of its slot.
+      const auto running = start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double, std::milli>(slot_ms / 5));
+      const char* alive = now < running ? "Pending" : "Running";
       if (kill && (!end || *end > *kill)) {
         // exec_control.go: a pod past the workflow's deadline (KFP terminates by setting
         // activeDeadlineSeconds to 0) is stopped and its node failed with this message.
         if (now < *kill) {
-          state.phase = "Running";
+          state.phase = alive;
         } else {
           state.phase = "Failed";
           state.message = "Step exceeded its deadline";
           state.finished = kill;
         }
       } else if (!end || now < *end) {
-        state.phase = "Running";
+        state.phase = alive;
       } else {
         state.finished = end;
         if (i == failed) {
@@ -579,7 +717,7 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
       }
       if (!state.exists || child_state.started < state.started) state.started = child_state.started;
       state.exists = true;
-      if (child_state.phase == "Running") complete = false;
+      if (child_state.phase == "Running" || child_state.phase == "Pending") complete = false;
       if (child_state.finished && (!state.finished || *child_state.finished > *state.finished))
         state.finished = child_state.finished;
       if (child_state.phase == "Failed" && first_failed < 0) first_failed = child;
@@ -632,9 +770,7 @@ RunNodes run_nodes(const Run& run, Time now, ServerVersion version) {
     out.position[i] = static_cast<int>(out.nodes.size());
     out.nodes.push_back(std::move(status));
   }
-  for (auto& status : out.nodes)
-    for (int child : bp.nodes[status.index].children)
-      if (out.position[child] >= 0) status.children.push_back(out.position[child]);
+  link_children(bp, out);
   return out;
 }
 
@@ -656,7 +792,9 @@ json::array task_details(const Run& run, const RunNodes& nodes) {
     // An unfinished node's finishedAt is the zero metav1.Time, whose Unix() is year 1.
     task["end_time"] = node->finished_at ? rfc3339(*node->finished_at) : std::string("0001-01-01T00:00:00Z");
     // model.RuntimeState(phase).ToV2(): Running, Succeeded, Failed map to the v2 names.
-    if (node->phase == "Running")
+    if (node->phase == "Pending")
+      task["state"] = "PENDING";
+    else if (node->phase == "Running")
       task["state"] = "RUNNING";
     else if (node->phase == "Succeeded")
       task["state"] = "SUCCEEDED";
@@ -717,14 +855,20 @@ std::string workflow_manifest(const Run& run, const RunNodes& nodes, ServerVersi
       item["finishedAt"] = node.finished_at ? json::value(rfc3339(*node.finished_at)) : json::value(nullptr);
       if (blueprint_node.type == NodeType::pod) {
         ++pods;
-        if (node.phase != "Running") ++done;
-        item["progress"] = node.phase == "Running" ? "0/1" : "1/1";
+        bool finished = node.phase != "Running" && node.phase != "Pending";
+        if (finished) ++done;
+        item["progress"] = finished ? "1/1" : "0/1";
         item["hostNodeName"] = "kfp-emulator-node";
       }
       if (!node.children.empty()) {
         json::array children;
         for (int child : node.children) children.push_back(json::value(nodes.nodes[child].id));
         item["children"] = std::move(children);
+      }
+      if (!node.outbound.empty()) {
+        json::array outbound;
+        for (int o : node.outbound) outbound.push_back(json::value(nodes.nodes[o].id));
+        item["outboundNodes"] = std::move(outbound);
       }
       map[node.id] = std::move(item);
     }
@@ -780,7 +924,9 @@ PodLog pod_log(const Run& run, const RunNodes& nodes, const std::string& pod_nam
     // The plan's log belongs to the failed pod, or on a terminated run to the pods it stopped.
     bool planned = node.index == nodes.failed_pod ||
                    (blueprint_node.user_pod && node.message == "Step exceeded its deadline");
-    if (planned && run.plan.log_source == LogSource::gone) {
+    // A pending pod's container has not started: Kubernetes refuses its log ("is waiting to
+    // start"), and the archive has none yet.
+    if (node.phase == "Pending" || (planned && run.plan.log_source == LogSource::gone)) {
       out.found = PodLog::Found::gone;
       return out;
     }

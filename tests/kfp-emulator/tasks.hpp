@@ -54,6 +54,9 @@ struct BlueprintNode {
   std::string task_name;        // user_pod: the task's display name
   std::string task_path;        // user_pod: the user-visible task names from the root down, "/"-joined
   bool first_iteration = true;  // every loop it sits in is at item 0
+  // A DAG node's tasks as its template lists them: each task's node and the positions (in this
+  // list) of the tasks it depends on. Argo links a task under its dependencies' outbound nodes.
+  std::vector<std::pair<int, std::vector<int>>> entries;
 };
 
 struct Blueprint {
@@ -71,11 +74,15 @@ struct Blueprint {
 struct NodeStatus {
   int index = 0;  // into the blueprint
   std::string id, name, pod_name;
-  std::string phase;  // Argo NodePhase: Running, Succeeded, Failed
+  std::string phase;  // Argo NodePhase: Pending, Running, Succeeded, Failed
   std::string message;
   Time started_at{};
   std::optional<Time> finished_at;
-  std::vector<int> children;  // indexes into the node list, existing children only
+  // Argo's `children` (indexes into the node list): a DAG's first tasks, then each task under its
+  // dependencies' outbound nodes; a steps node's first group, each later group under the previous
+  // group's outbound nodes; a task group's or retry's items.
+  std::vector<int> children;
+  std::vector<int> outbound;  // a finished DAG's or steps node's outboundNodes
 };
 
 struct RunNodes {
