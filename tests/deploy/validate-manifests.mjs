@@ -17,6 +17,8 @@ const models = {
     "@kubernetes-models/istio/security.istio.io/v1beta1/AuthorizationPolicy", "AuthorizationPolicy"],
   "security.istio.io/v1/AuthorizationPolicy": [
     "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy", "AuthorizationPolicy"],
+  "security.istio.io/v1beta1/RequestAuthentication": [
+    "@kubernetes-models/istio/security.istio.io/v1beta1/RequestAuthentication", "RequestAuthentication"],
   "argoproj.io/v1alpha1/WorkflowTemplate": [
     "@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate", "WorkflowTemplate"],
 };

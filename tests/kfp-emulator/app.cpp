@@ -54,6 +54,7 @@ std::string camel_case(std::string_view snake) {
 App::App(Options options) : options_(std::move(options)), auth_(options_) {
   register_v2_routes(*this);
   register_v1_routes(*this);
+  register_log_routes(*this);
   // main.go: single-user servers create "Default" at start-up; 1.8 creates it in every mode.
   if (!multi_user() || is_v1_server(options_.version)) create_default_experiment(*this);
 }

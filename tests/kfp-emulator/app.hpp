@@ -102,5 +102,7 @@ void check_fields(const App& app, const boost::json::object& object,
 
 void register_v2_routes(App& app);
 void register_v1_routes(App& app);
+// GET /apis/v1alpha1/runs/{run_id}/nodes/{node_id}/log (run_logs.cpp).
+void register_log_routes(App& app);
 
 }  // namespace kfp::emulator

@@ -3,6 +3,8 @@
 #include "errors.hpp"
 #include "util/duration.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
+
 namespace kfp::emulator {
 
 namespace json = boost::json;
@@ -91,20 +93,61 @@ void Control::add_outcome(const json::object& body) {
   auto outcome = parse_outcome(text_field(body, "outcome"));
   if (!outcome)
     throw ApiFailure(Code::invalid_argument, "outcome must be SUCCEEDED, FAILED, CANCELED or HANG");
-  outcomes_.emplace_back(*outcome, count_field(body));
+  TaskPlan plan;
+  plan.failed_task = text_field(body, "failed_task");
+  plan.message = text_field(body, "message");
+  if (const auto* log = body.if_contains("log")) {
+    if (!log->is_string()) throw ApiFailure(Code::invalid_argument, "log must be a string");
+    plan.log = std::string(log->as_string());
+  }
+  // A log that is not text (invalid UTF-8 cannot travel in a JSON string) comes base64-encoded.
+  if (const auto* encoded = body.if_contains("log_base64")) {
+    if (!encoded->is_string()) throw ApiFailure(Code::invalid_argument, "log_base64 must be a string");
+    const auto& text = encoded->as_string();
+    std::string decoded(boost::beast::detail::base64::decoded_size(text.size()), '\0');
+    auto [written, read] = boost::beast::detail::base64::decode(decoded.data(), text.data(), text.size());
+    if (read != text.size()) throw ApiFailure(Code::invalid_argument, "log_base64 is not base64");
+    decoded.resize(written);
+    plan.log = std::move(decoded);
+  }
+  if (const auto* bytes = body.if_contains("log_bytes")) {
+    if (!bytes->is_int64() || bytes->as_int64() < 0)
+      throw ApiFailure(Code::invalid_argument, "log_bytes must be a non-negative integer");
+    plan.log_bytes = static_cast<std::uint64_t>(bytes->as_int64());
+  }
+  auto source = text_field(body, "log_source");
+  if (source == "archive")
+    plan.log_source = LogSource::archive;
+  else if (source == "gone")
+    plan.log_source = LogSource::gone;
+  else if (!source.empty() && source != "pod")
+    throw ApiFailure(Code::invalid_argument, "log_source must be pod, archive or gone");
+  if (!plan.failed_task.empty() && *outcome != Outcome::failed && *outcome != Outcome::canceled)
+    throw ApiFailure(Code::invalid_argument, "failed_task goes with outcome FAILED or CANCELED");
+  outcomes_.push_back(QueuedOutcome{*outcome, std::move(plan), count_field(body)});
 }
 
-Outcome Control::next_outcome() {
-  if (outcomes_.empty()) return Outcome::succeeded;
-  auto outcome = outcomes_.front().first;
-  if (--outcomes_.front().second <= 0) outcomes_.pop_front();
-  return outcome;
+std::pair<Outcome, TaskPlan> Control::next_outcome() {
+  if (outcomes_.empty()) return {Outcome::succeeded, TaskPlan{}};
+  std::pair<Outcome, TaskPlan> next{outcomes_.front().outcome, outcomes_.front().plan};
+  if (--outcomes_.front().count <= 0) outcomes_.pop_front();
+  return next;
 }
 
 json::array Control::outcomes_json() const {
   json::array out;
-  for (const auto& [outcome, count] : outcomes_)
-    out.push_back(json::object{{"outcome", to_string(outcome)}, {"count", count}});
+  for (const auto& queued : outcomes_) {
+    json::object item{{"outcome", to_string(queued.outcome)}, {"count", queued.count}};
+    const auto& plan = queued.plan;
+    if (!plan.failed_task.empty()) item["failed_task"] = plan.failed_task;
+    if (!plan.message.empty()) item["message"] = plan.message;
+    if (plan.log) item["log_chars"] = plan.log->size();
+    if (plan.log_bytes > 0) item["log_bytes"] = plan.log_bytes;
+    item["log_source"] = plan.log_source == LogSource::pod       ? "pod"
+                         : plan.log_source == LogSource::archive ? "archive"
+                                                                 : "gone";
+    out.push_back(std::move(item));
+  }
   return out;
 }
 

@@ -45,11 +45,13 @@ class Control {
   [[nodiscard]] std::optional<Fault> take_fault(const std::string& method, const std::string& path);
   [[nodiscard]] boost::json::array faults_json() const;
 
-  // Parses {"outcome","count"}; throws ApiFailure (400) when invalid.
+  // Parses {"outcome","count"} and the task plan (tasks.hpp TaskPlan): "failed_task",
+  // "message", "log" (or "log_base64"), "log_bytes", "log_source" ("pod", "archive", "gone");
+  // throws ApiFailure (400) when invalid.
   void add_outcome(const boost::json::object& body);
   void clear_outcomes() { outcomes_.clear(); }
-  // The outcome for the next run created (SUCCEEDED when none is queued).
-  [[nodiscard]] Outcome next_outcome();
+  // The outcome for the next run created (SUCCEEDED when none is queued), with its task plan.
+  [[nodiscard]] std::pair<Outcome, TaskPlan> next_outcome();
   [[nodiscard]] boost::json::array outcomes_json() const;
 
   void log(LoggedRequest entry) {
@@ -61,7 +63,12 @@ class Control {
 
  private:
   std::deque<Fault> faults_;
-  std::deque<std::pair<Outcome, int>> outcomes_;
+  struct QueuedOutcome {
+    Outcome outcome;
+    TaskPlan plan;
+    int count;
+  };
+  std::deque<QueuedOutcome> outcomes_;
   std::deque<LoggedRequest> log_;
 };
 

@@ -2,6 +2,7 @@
 // benchmarks and demos. Not a production server.
 
 #include "app.hpp"
+#include "gateway.hpp"
 #include "jwt.hpp"
 #include "options.hpp"
 #include "server.hpp"
@@ -34,10 +35,12 @@ std::chrono::seconds ttl_flag(const std::string& text) {
   return negative ? -seconds : seconds;
 }
 
-int serve(Options options) {
+int serve(Options options, std::optional<GatewaySettings> gateway) {
   boost::asio::io_context io{1};
   std::unique_ptr<Handler> handler;
-  if (options.ui_proxy.empty())
+  if (gateway)
+    handler = std::make_unique<Gateway>(options, std::move(*gateway));
+  else if (options.ui_proxy.empty())
     handler = std::make_unique<App>(options);
   else
     handler = std::make_unique<UiProxy>(io, options);
@@ -82,6 +85,24 @@ int run(int argc, char** argv) {
                  "of the API server at this http://HOST:PORT, instead of as the API server");
   cli.add_option("--tls-cert", options.tls_cert_file, "serve HTTPS with this certificate chain (PEM)");
   cli.add_option("--tls-key", options.tls_key_file, "private key of --tls-cert (PEM)");
+  std::vector<std::string> gateway_files;
+  std::string gateway_login = "oauth2-proxy";
+  cli.add_option("--gateway", gateway_files,
+                 "answer as the Kubeflow ingress gateway (Istio jwt_authn, oauth2-proxy, the ml-pipeline-ui "
+                 "route under /pipeline) in front of the API server; FILE holds RequestAuthentication "
+                 "manifests whose jwtRules are the trusted issuers (repeatable; needs --auth token)");
+  cli.add_option(
+         "--gateway-login", gateway_login,
+         "what answers a request without an Authorization header: oauth2-proxy (Kubeflow's "
+         "oauth2_proxy.cfg: 401 for API paths, else its sign-in page) or redirect (302 to the sign-in)")
+      ->check(CLI::IsMember({"oauth2-proxy", "redirect"}))
+      ->capture_default_str();
+  std::int64_t gateway_clock_skew = 60;
+  cli.add_option("--gateway-clock-skew", gateway_clock_skew,
+                 "seconds a token is still taken after its exp (Envoy's clock_skew_seconds; Istio leaves the "
+                 "default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   auto* mint =
       cli.add_subcommand("mint-token", "print an RS256 service-account JWT as Kubernetes projects it");
@@ -115,6 +136,8 @@ int run(int argc, char** argv) {
       options.version != ServerVersion::v2_17_0)
     throw util::Error(util::ErrorKind::usage,
                       "--ui-proxy imitates the UI server of 2.3.0 or 2.17.0; pass --server-version");
+  if (!gateway_files.empty() && (options.auth != AuthMode::token || !options.ui_proxy.empty()))
+    throw util::Error(util::ErrorKind::usage, "--gateway fronts a multi-user API server: pass --auth token");
   std::size_t start = 0;
   while (start < principals.size()) {
     auto comma = principals.find(',', start);
@@ -123,7 +146,12 @@ int run(int argc, char** argv) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  return serve(std::move(options));
+  std::optional<GatewaySettings> gateway;
+  if (!gateway_files.empty())
+    gateway = GatewaySettings{load_jwt_rules(gateway_files),
+                              gateway_login == "redirect" ? LoginMode::redirect : LoginMode::oauth2_proxy,
+                              gateway_clock_skew};
+  return serve(std::move(options), std::move(gateway));
 }
 
 }  // namespace

@@ -107,6 +107,11 @@ std::string serialize(const Reply& reply, bool keep_alive) {
     has_connection = has_connection || boost::beast::iequals(name, "connection");
     has_length = has_length || boost::beast::iequals(name, "content-length");
   }
+  if (reply.stream) {
+    if (!keep_alive && !has_connection) out += "Connection: close\r\n";
+    out += "Transfer-Encoding: chunked\r\n\r\n";
+    return out;
+  }
   if (reply.chunked) {
     out += "Transfer-Encoding: chunked\r\n\r\n";
     if (!reply.body.empty()) out += fmt::format("{:x}\r\n{}\r\n", reply.body.size(), reply.body);

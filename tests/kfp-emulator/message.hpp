@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +29,15 @@ struct Request {
 // or reset the connection without acting.
 enum class Disposition { send, lose, reset };
 
+// A body produced piece by piece (a huge log), sent with Transfer-Encoding: chunked so that it is
+// never held whole.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // The next piece into `chunk`; false once the body is exhausted.
+  virtual bool next(std::string& chunk) = 0;
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";  // empty: no Content-Type header (1.8 healthz)
@@ -35,9 +45,10 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   Disposition disposition = Disposition::send;
   std::chrono::milliseconds delay{0};
-  bool chunked = false;           // Transfer-Encoding: chunked instead of Content-Length
-  bool close_connection = false;  // close after this reply even on a keep-alive connection
-  std::string reason;             // status line reason; empty: the standard phrase
+  bool chunked = false;                // Transfer-Encoding: chunked instead of Content-Length
+  bool close_connection = false;       // close after this reply even on a keep-alive connection
+  std::string reason;                  // status line reason; empty: the standard phrase
+  std::shared_ptr<BodyStream> stream;  // set: the body comes from here, chunked, after the head
 };
 
 // Splits "path?query" and decodes the query like Go's url.ParseQuery ('+' is a space).
@@ -51,7 +62,8 @@ struct Reply {
 // The reason phrase for a status ("Not Found").
 [[nodiscard]] std::string_view reason_phrase(int status);
 
-// The whole HTTP/1.1 response as one buffer, so it goes out in a single write.
+// The whole HTTP/1.1 response as one buffer, so it goes out in a single write (for a streamed
+// reply, its head only).
 [[nodiscard]] std::string serialize(const Reply& reply, bool keep_alive);
 
 }  // namespace kfp::emulator

@@ -1,10 +1,12 @@
 #include "runs.hpp"
 
 #include "templates.hpp"
+#include "upload.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace kfp::emulator {
 
@@ -116,6 +118,15 @@ RunTemplate run_template(App& app, const RunRequest& request, std::string_view f
     tmpl.kind = parsed->kind;
     tmpl.inputs = parsed->inputs;
     tmpl.manifest = manifest;
+    if (!request.inline_spec.is_null()) {
+      tmpl.document = request.inline_spec;
+    } else {
+      try {
+        tmpl.document = yaml_to_json(manifest);
+      } catch (const std::exception&) {
+        tmpl.document = nullptr;  // validated above; a document the emulator cannot read has no tasks
+      }
+    }
     if (!request.inline_spec.is_null()) tmpl.pipeline_spec = request.inline_spec;
     return tmpl;
   }
@@ -146,6 +157,7 @@ RunTemplate run_template(App& app, const RunRequest& request, std::string_view f
   tmpl.manifest = template_text(*version, app.version());
   tmpl.kind = version->kind;
   tmpl.inputs = version->inputs;
+  tmpl.document = version->pipeline_spec;
   return tmpl;
 }
 
@@ -323,7 +335,8 @@ const Run& create_run(Context& context, RunRequest request) {
     auto failure = internal_server(*error, fmt::format("Failed to store run {} to table", run.display_name));
     throw ApiFailure(v1_server ? failure : wrap(failure, "Failed to create a run"));
   }
-  run.outcome = app.control().next_outcome();
+  std::tie(run.outcome, run.plan) = app.control().next_outcome();
+  run.blueprint = make_blueprint(tmpl.document);
   run.duration = app.options().run_duration;
   store.experiments[experiment.id].last_run_created_at = run.created_at;
   auto id = run.id;
@@ -350,7 +363,7 @@ void retry_run(App& app, Run& run) {
                         fmt::format("Failed to retry run {} as it does not allow reties", run.id)));
   run.started_at = app.now();
   run.terminated_at.reset();
-  run.outcome = app.control().next_outcome();
+  std::tie(run.outcome, run.plan) = app.control().next_outcome();
   run.retried = true;
 }
 

@@ -44,6 +44,7 @@ struct RunTemplate {
   std::vector<package::InputParameter> inputs;
   boost::json::value pipeline_spec;  // the inline spec (recurring runs return it)
   std::string manifest;              // the template text a job keeps (templates.hpp template_text)
+  boost::json::value document;       // the package as JSON, which the run's tasks are laid out from
 };
 // `fetch_failure`: the message the caller's ResourceManager wraps a failed version lookup in as an
 // internal error ("Failed to create a run due to error fetching manifest").

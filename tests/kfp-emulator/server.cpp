@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <fmt/format.h>
+
 namespace kfp::emulator {
 
 namespace net = boost::asio;
@@ -115,11 +117,34 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (reply.disposition == Disposition::lose) return close();
     out_ = serialize(reply, keep_alive_);
     if (reply.close_connection) keep_alive_ = false;
+    body_ = std::move(reply.stream);
+    write_out();
+  }
+
+  void write_out() {
     net::async_write(stream_, net::buffer(out_),
                      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-                       if (ec || !self->keep_alive_) return self->close();
+                       if (ec) return self->close();
+                       if (self->body_) return self->pump();
+                       if (!self->keep_alive_) return self->close();
                        self->read();
                      });
+  }
+
+  // A streamed body goes out one chunk per write, so that only one piece is ever held.
+  void pump() {
+    beast::get_lowest_layer(stream_).expires_after(idle_timeout);
+    std::string chunk;
+    if (body_->next(chunk)) {
+      out_.clear();
+      out_ += fmt::format("{:x}\r\n", chunk.size());
+      out_ += chunk;
+      out_ += "\r\n";
+    } else {
+      out_ = "0\r\n\r\n";
+      body_.reset();
+    }
+    write_out();
   }
 
   void close() {
@@ -141,6 +166,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;
+  std::shared_ptr<BodyStream> body_;
   Request request_;
   bool keep_alive_ = true;
 };

@@ -209,6 +209,12 @@ json::object to_v2(const Run& run, Time now) {
   out["scheduled_at"] = rfc3339(run.created_at);
   out["finished_at"] = rfc3339(status.finished_at.value_or(Time{}));
   out["state"] = status.state;
+  // toApiRun: run_details only when it holds something; the tasks come from the workflow's nodes
+  // once the persistence agent reports them (tasks.hpp).
+  if (run.blueprint) {
+    auto details = task_details(run, run_nodes(run, now, ServerVersion::v2_17_0));
+    if (!details.empty()) out["run_details"] = json::object{{"task_details", std::move(details)}};
+  }
   put_if(out, "recurring_run_id", run.recurring_run_id);
   json::array history;
   for (const auto& [time, state] : status.history)

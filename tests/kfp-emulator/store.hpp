@@ -3,6 +3,7 @@
 // with their JSON shapes in the v2beta1 and v1beta1 APIs. Run state is computed lazily from time.
 
 #include "options.hpp"
+#include "tasks.hpp"
 #include "timeutil.hpp"
 
 #include "package/package.hpp"
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +86,10 @@ struct Run : RunSource {
   std::optional<Time> terminated_at;
   Outcome outcome = Outcome::succeeded;
   std::chrono::milliseconds duration{0};
+  // The workflow the package compiles to (null when it has no tasks to lay out) and what the
+  // test asked of its tasks (tasks.hpp).
+  std::shared_ptr<const Blueprint> blueprint;
+  TaskPlan plan;
 };
 
 struct RecurringRun : RunSource {

@@ -50,8 +50,15 @@ std::string query_reference(const Request& request, std::string_view prefix, std
 }
 
 json::object run_detail(const Run& run, App& app) {
-  return json::object{{"run", to_v1(run, app.now(), app.version())},
-                      {"pipeline_runtime", json::object{{"workflow_manifest", "{}"}}}};
+  // toApiRunDetailV1 (2.x) / ToApiRunDetail (1.8): the workflow as the persistence agent last
+  // reported it (tasks.hpp), with status.nodes once the run runs; an inline v2 spec's run also
+  // carries its pipeline manifest on 2.x.
+  auto now = app.now();
+  json::object runtime{
+      {"workflow_manifest", workflow_manifest(run, run_nodes(run, now, app.version()), app.version())}};
+  if (!is_v1_server(app.version()) && !run.pipeline_spec.is_null())
+    runtime["pipeline_manifest"] = json::serialize(run.pipeline_spec);
+  return json::object{{"run", to_v1(run, now, app.version())}, {"pipeline_runtime", std::move(runtime)}};
 }
 
 Reply healthz(Context& context) {
