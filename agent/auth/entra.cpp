@@ -36,7 +36,8 @@ std::optional<std::chrono::seconds> expires_in(const boost::json::object& body) 
 }  // namespace
 
 std::vector<std::string> EntraTenant::issuers() const {
-  return {fmt::format("{}{}/v2.0", authority, tenant_id), fmt::format("https://sts.windows.net/{}/", tenant_id)};
+  return {fmt::format("{}{}/v2.0", authority, tenant_id),
+          fmt::format("https://sts.windows.net/{}/", tenant_id)};
 }
 
 std::string entra_scope(std::string_view audience) {
@@ -56,7 +57,8 @@ util::Result<EntraTenant> entra_tenant(const util::Environment& env) {
                       "set AZURE_TENANT_ID (and AZURE_CLIENT_ID) to the tenant and application of the "
                       "federated credential; Azure workload identity sets them in the pod");
   }
-  EntraTenant tenant{env.get("AZURE_AUTHORITY_HOST").value_or(std::string(kEntraDefaultAuthority)), *tenant_id};
+  EntraTenant tenant{env.get("AZURE_AUTHORITY_HOST").value_or(std::string(kEntraDefaultAuthority)),
+                     *tenant_id};
   if (tenant.authority.empty() || tenant.authority.back() != '/') tenant.authority += '/';
   if (auto checked = check_token_endpoint(tenant.token_url(), "AZURE_AUTHORITY_HOST"); !checked)
     return checked.error();
@@ -68,8 +70,9 @@ util::Result<Entra> Entra::from_environment(const util::Environment& env, util::
   if (!tenant) return tenant.error();
   auto client_id = env.get("AZURE_CLIENT_ID");
   if (!client_id) {
-    return util::fail(util::ErrorKind::unauthenticated, "--token-source entra: AZURE_CLIENT_ID is not set",
-                      "set AZURE_CLIENT_ID to the application (client) ID that holds the federated credential");
+    return util::fail(
+        util::ErrorKind::unauthenticated, "--token-source entra: AZURE_CLIENT_ID is not set",
+        "set AZURE_CLIENT_ID to the application (client) ID that holds the federated credential");
   }
   if (auto file = env.get("AZURE_FEDERATED_TOKEN_FILE")) {
     return Entra(std::move(*tenant), std::move(*client_id), std::move(*file), std::nullopt);
@@ -144,7 +147,9 @@ util::Result<ObtainedToken> Entra::request(http::Transport& transport, http::Clo
     std::string said = error.empty() ? std::string("no error in the answer") : error;
     if (!description.empty()) said += ": " + description;
     std::string hint = entra_error_hint(description);
-    if (hint.empty()) hint = "see the AADSTS code at https://learn.microsoft.com/entra/identity-platform/reference-error-codes";
+    if (hint.empty())
+      hint =
+          "see the AADSTS code at https://learn.microsoft.com/entra/identity-platform/reference-error-codes";
     auto failure = util::fail(util::ErrorKind::unauthenticated,
                               fmt::format("{} was refused: HTTP {}: {}", what, response->status, said), hint);
     failure.http_status = response->status;
@@ -170,16 +175,21 @@ std::string entra_error_hint(std::string_view description) {
   };
   static constexpr std::array<Known, 8> known{{
       {"AADSTS70021",
-       "no federated credential of the application matches the assertion's issuer, subject and audience: add one "
-       "(for GitHub: issuer https://token.actions.githubusercontent.com, subject repo:ORG/REPO:ref:refs/heads/"
+       "no federated credential of the application matches the assertion's issuer, subject and audience: add "
+       "one "
+       "(for GitHub: issuer https://token.actions.githubusercontent.com, subject "
+       "repo:ORG/REPO:ref:refs/heads/"
        "BRANCH or :environment:NAME, audience api://AzureADTokenExchange)"},
       {"AADSTS700016", "the application AZURE_CLIENT_ID is not in the tenant AZURE_TENANT_ID: check both"},
       {"AADSTS90002", "the tenant AZURE_TENANT_ID does not exist: check it"},
       {"AADSTS500011",
-       "no application with the --token-audience resource exists in the tenant: use the API's application ID URI "
+       "no application with the --token-audience resource exists in the tenant: use the API's application ID "
+       "URI "
        "(api://...) or its application (client) ID"},
-      {"AADSTS700024", "the federated assertion is expired or not yet valid: check the clock and the token file"},
-      {"AADSTS700211", "no federated credential of the application trusts the assertion's issuer: add one for it"},
+      {"AADSTS700024",
+       "the federated assertion is expired or not yet valid: check the clock and the token file"},
+      {"AADSTS700211",
+       "no federated credential of the application trusts the assertion's issuer: add one for it"},
       {"AADSTS700212",
        "no federated credential accepts the assertion's audience: it must be api://AzureADTokenExchange"},
       {"AADSTS700213", "no federated credential matches the assertion's subject: add one for that subject"},

@@ -32,7 +32,8 @@ struct EntraTenant {
   std::string authority;  // AZURE_AUTHORITY_HOST with a trailing '/', default kEntraDefaultAuthority
   std::string tenant_id;  // AZURE_TENANT_ID
   [[nodiscard]] std::string token_url() const { return authority + tenant_id + "/oauth2/v2.0/token"; }
-  // The issuers of its access tokens: v2 "{authority}{tenant}/v2.0" and v1 "https://sts.windows.net/{tenant}/".
+  // The issuers of its access tokens: v2 "{authority}{tenant}/v2.0" and v1
+  // "https://sts.windows.net/{tenant}/".
   [[nodiscard]] std::vector<std::string> issuers() const;
 };
 
@@ -50,7 +51,8 @@ class Entra {
   // Reads AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST and the assertion's origin
   // (AZURE_FEDERATED_TOKEN_FILE, else GitHub's OIDC variables). Fails with kind unauthenticated
   // naming what is missing.
-  [[nodiscard]] static util::Result<Entra> from_environment(const util::Environment& env, util::Secrets& secrets);
+  [[nodiscard]] static util::Result<Entra> from_environment(const util::Environment& env,
+                                                            util::Secrets& secrets);
 
   // Requests an access token for `audience` (scope entra_scope(audience)). Fails with kind
   // unauthenticated with Entra's error_description (AADSTS…) and a hint for the common codes.

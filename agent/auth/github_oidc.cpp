@@ -48,8 +48,8 @@ util::Result<ObtainedToken> GithubOidc::request(http::Transport& transport, http
   request.headers.set("Authorization", "Bearer " + request_token_);
   request.headers.set("Accept", "application/json");
   request.max_response_bytes = kMaxTokenAnswerBytes;
-  const std::string what =
-      fmt::format("the GitHub OIDC token request{}", audience ? fmt::format(" (audience {})", *audience) : "");
+  const std::string what = fmt::format("the GitHub OIDC token request{}",
+                                       audience ? fmt::format(" (audience {})", *audience) : "");
   auto response = send_token_request(transport, clock, request);
   if (!response) {
     auto failure = response.error();
@@ -64,7 +64,8 @@ util::Result<ObtainedToken> GithubOidc::request(http::Transport& transport, http
         fmt::format("{} was refused: HTTP {}{}", what, response->status, said.empty() ? "" : ": " + said),
         response->status == 401 || response->status == 403
             ? std::string(kPermissionHint)
-            : "GitHub's token service refused the request; re-run the job, and check that the job still runs");
+            : "GitHub's token service refused the request; re-run the job, and check that the job still "
+              "runs");
     failure.http_status = response->status;
     return failure;
   }

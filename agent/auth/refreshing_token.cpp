@@ -21,8 +21,7 @@ RefreshingTokenSource::RefreshingTokenSource(TokenFetch fetch, util::Secrets& se
 bool RefreshingTokenSource::fresh(std::chrono::system_clock::time_point now) const {
   if (!cached_) return false;
   if (!cached_->expires_at) return true;
-  const auto lifetime =
-      std::chrono::duration_cast<std::chrono::seconds>(*cached_->expires_at - obtained_at_);
+  const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(*cached_->expires_at - obtained_at_);
   return now < *cached_->expires_at - refresh_margin(std::max(lifetime, std::chrono::seconds{0}));
 }
 

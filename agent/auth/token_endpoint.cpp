@@ -2,11 +2,11 @@
 
 #include "http/url.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <fmt/format.h>
 
 #include <random>
 

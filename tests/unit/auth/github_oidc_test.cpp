@@ -14,8 +14,9 @@ namespace {
 constexpr const char* request_token = "ghs_request-token-of-the-runner-0123456789";
 
 util::MapEnvironment github_env() {
-  return util::MapEnvironment({{"ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0"},
-                               {"ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token}});
+  return util::MapEnvironment(
+      {{"ACTIONS_ID_TOKEN_REQUEST_URL", "https://pipelines.actions.example/idtoken?api-version=2.0"},
+       {"ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token}});
 }
 
 std::string github_jwt(const std::string& audience, std::chrono::seconds expires_in) {
@@ -89,7 +90,8 @@ TEST_CASE("github-oidc refuses a plain-http request URL except on loopback") {
   REQUIRE(remote.has_error());
   CHECK(remote.error().kind == util::ErrorKind::usage);
   CHECK(remote.error().message.find("ACTIONS_ID_TOKEN_REQUEST_URL") != std::string::npos);
-  for (const char* loopback : {"http://127.0.0.1:8099/idtoken?x=1", "http://[::1]:8099/t?x=1", "http://localhost:1/t?x"}) {
+  for (const char* loopback :
+       {"http://127.0.0.1:8099/idtoken?x=1", "http://[::1]:8099/t?x=1", "http://localhost:1/t?x"}) {
     env.set("ACTIONS_ID_TOKEN_REQUEST_URL", loopback);
     CHECK(auth::GithubOidc::from_environment(env, secrets).has_value());
   }

@@ -21,7 +21,8 @@ TEST_CASE("a token is kept until its refresh margin, then obtained again and reg
   };
   util::Secrets secrets;
   util::MemoryLog log;
-  auth::RefreshingTokenSource source(fetch, secrets, [&] { return now; }, log, "the test token");
+  auth::RefreshingTokenSource source(
+      fetch, secrets, [&] { return now; }, log, "the test token");
 
   CHECK(source.token().value() == std::optional<std::string>("token-number-1-abcdefgh"));
   CHECK(secrets.redact("token-number-1-abcdefgh") == "[REDACTED]");
@@ -43,7 +44,8 @@ TEST_CASE("a failed fetch is returned as is, and the next request asks again") {
   };
   util::Secrets secrets;
   util::NullLog log;
-  auth::RefreshingTokenSource source(fetch, secrets, [&] { return now; }, log, "the test token");
+  auth::RefreshingTokenSource source(
+      fetch, secrets, [&] { return now; }, log, "the test token");
   auto first = source.token();
   REQUIRE(first.has_error());
   CHECK(first.error().kind == util::ErrorKind::unauthenticated);
