@@ -212,7 +212,8 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
   return failure;
 }
 
-void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent) {
+void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent,
+                             const auth::ClaimExpectations& expected) {
   if (failure.kind != util::ErrorKind::unauthenticated) return;
   if (!token_sent) {
     failure.message += " (no token was sent: the token file is absent)";
@@ -223,7 +224,7 @@ void explain_unauthenticated(util::Failure& failure, const std::optional<std::st
   }
   auto claims = auth::decode_claims(*token_sent, "the token sent");
   if (!claims) return;
-  auto checked = auth::check_claims(*claims, std::chrono::system_clock::now());
+  auto checked = auth::check_claims(*claims, std::chrono::system_clock::now(), expected);
   if (checked) return;
   failure.kind = checked.error().kind;
   failure.message += fmt::format(" ({})", checked.error().message);
@@ -304,7 +305,7 @@ util::Result<ApiReply> Connection::to_reply(util::Result<http::Response> respons
   if (response->status < 200 || response->status >= 300) {
     util::Failure failure = classify_response(*response, request.endpoint,
                                               Caller{options_.identity, options_.namespace_name}, what);
-    explain_unauthenticated(failure, last_token_);
+    explain_unauthenticated(failure, last_token_, options_.expectations);
     if (request.refine_failure) {
       boost::system::error_code ec;
       auto parsed = boost::json::parse(response->body, ec);

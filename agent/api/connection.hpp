@@ -4,6 +4,7 @@
 // for creates, and the classification of failures into error kinds with hints (DESIGN §4).
 
 #include "api/query.hpp"
+#include "auth/claims.hpp"
 #include "auth/token_source.hpp"
 #include "http/retry.hpp"
 #include "http/transport.hpp"
@@ -83,6 +84,8 @@ struct ConnectionOptions {
   Identity identity;
   // The namespace the requests work in, which permission hints name; empty: the identity's own.
   std::string namespace_name;
+  // What the token must say (its source's audience and issuers), to explain a 401.
+  auth::ClaimExpectations expectations = auth::service_account_expectations();
 };
 
 // Who asks, for messages and hints: the identity and the namespace it works in.
@@ -107,8 +110,10 @@ struct Caller {
 
 // Reads an unauthenticated failure with what the client knows of the token it sent (the real server's words
 // are generic: "User identity is empty in the request header"): token_expired when its exp has passed,
-// wrong_audience when it lacks pipelines.kubeflow.org, unauthenticated otherwise.
-void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent);
+// wrong_audience when it lacks the expected audience (pipelines.kubeflow.org for a service-account
+// token), unauthenticated otherwise.
+void explain_unauthenticated(util::Failure& failure, const std::optional<std::string>& token_sent,
+                             const auth::ClaimExpectations& expected = auth::service_account_expectations());
 
 // Looks for the object a create may have made: true when it is there (the caller keeps what it
 // found), false when it is not.

@@ -131,17 +131,35 @@ util::Result<Claims> decode_claims(std::string_view token, const std::filesystem
   return claims;
 }
 
+ClaimExpectations service_account_expectations(std::string_view audience) {
+  ClaimExpectations expected;
+  expected.audience = std::string(audience);
+  expected.expired_hint =
+      "a projected token is rotated by the kubelet before its expirationSeconds run out: read the "
+      "mounted file (do not copy it), raise expirationSeconds, or mint a fresh one with "
+      "kubectl create token SA --audience=pipelines.kubeflow.org";
+  expected.audience_hint = fmt::format(
+      "set `audience: {0}` on the projected service-account token volume, or use kubectl create token SA "
+      "--audience={0}",
+      audience);
+  expected.issuer_hint =
+      "check --token-issuer (KFP_TOKEN_ISSUER) against the cluster's service-account issuer";
+  return expected;
+}
+
 util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock::time_point now,
                                 std::string_view required_audience) {
+  return check_claims(claims, now, service_account_expectations(required_audience));
+}
+
+util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock::time_point now,
+                                const ClaimExpectations& expected) {
   const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now);
   if (claims.exp && now_seconds >= *claims.exp) {
-    return util::fail(
-        util::ErrorKind::token_expired,
-        fmt::format("the token expired at {}, {} ago", iso8601(*claims.exp),
-                    humanize(now_seconds - *claims.exp)),
-        "a projected token is rotated by the kubelet before its expirationSeconds run out: read the "
-        "mounted file (do not copy it), raise expirationSeconds, or mint a fresh one with "
-        "kubectl create token SA --audience=pipelines.kubeflow.org");
+    return util::fail(util::ErrorKind::token_expired,
+                      fmt::format("the token expired at {}, {} ago", iso8601(*claims.exp),
+                                  humanize(now_seconds - *claims.exp)),
+                      expected.expired_hint);
   }
   if (claims.nbf && now_seconds + kClockSkew < *claims.nbf) {
     return util::fail(util::ErrorKind::unauthenticated,
@@ -149,14 +167,21 @@ util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock:
                                   humanize(*claims.nbf - now_seconds)),
                       "check this machine's clock");
   }
-  if (std::find(claims.audiences.begin(), claims.audiences.end(), required_audience) ==
-      claims.audiences.end()) {
+  if (!expected.issuers.empty() &&
+      std::find(expected.issuers.begin(), expected.issuers.end(), claims.issuer) == expected.issuers.end()) {
+    return util::fail(util::ErrorKind::unauthenticated,
+                      fmt::format("the token's issuer is \"{}\", expected {}", claims.issuer,
+                                  expected.issuers.size() == 1
+                                      ? fmt::format("\"{}\"", expected.issuers.front())
+                                      : fmt::format("one of \"{}\"", fmt::join(expected.issuers, "\", \""))),
+                      expected.issuer_hint);
+  }
+  if (expected.audience && std::find(claims.audiences.begin(), claims.audiences.end(), *expected.audience) ==
+                               claims.audiences.end()) {
     return util::fail(util::ErrorKind::wrong_audience,
-                      fmt::format("the token's audience is [{}], the KFP API needs {}",
-                                  fmt::join(claims.audiences, ", "), required_audience),
-                      fmt::format("set `audience: {0}` on the projected service-account token volume, or use "
-                                  "kubectl create token SA --audience={0}",
-                                  required_audience));
+                      fmt::format("the token's audience is [{}], expected {}",
+                                  fmt::join(claims.audiences, ", "), *expected.audience),
+                      expected.audience_hint);
   }
   return {};
 }

@@ -40,8 +40,24 @@ struct Claims {
 // unauthenticated "the token in SOURCE is not a JWT: WHY"; no message contains the token.
 [[nodiscard]] util::Result<Claims> decode_claims(std::string_view token, const std::filesystem::path& source);
 
+// What a token must say before it is sent, and how to fix each kind of mismatch for its source.
+struct ClaimExpectations {
+  std::optional<std::string> audience;  // aud must hold it; nullopt: not checked
+  std::vector<std::string> issuers;     // iss must equal one of them; empty: not checked
+  std::string expired_hint;
+  std::string audience_hint;
+  std::string issuer_hint;
+};
+
+// A Kubernetes service-account token's expectations: `audience`, any issuer, kubectl hints.
+[[nodiscard]] ClaimExpectations service_account_expectations(std::string_view audience = kPipelinesAudience);
+
 // Fails with kind token_expired when exp has passed, unauthenticated when nbf is still ahead (beyond
-// kClockSkew), wrong_audience when the audiences lack `required_audience`.
+// kClockSkew) or iss is none of the expected issuers, wrong_audience when the audiences lack the
+// expected one. Each message says what was expected and what was found, never the token.
+[[nodiscard]] util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock::time_point now,
+                                              const ClaimExpectations& expected);
+// The same with service_account_expectations(required_audience).
 [[nodiscard]] util::Result<void> check_claims(const Claims& claims, std::chrono::system_clock::time_point now,
                                               std::string_view required_audience = kPipelinesAudience);
 

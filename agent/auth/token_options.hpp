@@ -2,7 +2,10 @@
 // Which token source a session uses and what its token must say (--token-source, --token-file,
 // --token-audience, --token-issuer), and the one place that builds the source from them.
 
+#include "auth/claims.hpp"
+#include "auth/refreshing_token.hpp"
 #include "auth/token_source.hpp"
+#include "http/retry.hpp"
 #include "http/transport.hpp"
 #include "util/environment.hpp"
 #include "util/error.hpp"
@@ -35,26 +38,42 @@ struct TokenOptions {
   std::optional<std::string> issuer;    // --token-issuer; file: not checked when unset
 };
 
-// Wall-clock time, injectable: token lifetimes are wall-clock (exp, expires_in).
-using WallClock = std::function<std::chrono::system_clock::time_point()>;
-
-// What a token source may use: a transport for token endpoints, the environment (GitHub's and
-// Azure's variables), the secret sink every token is registered with, the log and the wall clock.
+// What a token source may use: a transport for token endpoints and the clock its retries wait on,
+// the environment (GitHub's and Azure's variables), the secret sink every token is registered with,
+// the log and the wall clock (token lifetimes are wall-clock: exp, expires_in).
 struct TokenServices {
-  TokenServices(http::Transport& token_transport, const util::Environment& environment,
-                util::Secrets& secrets_sink, util::Log& log_to)
-      : transport(token_transport), env(environment), secrets(secrets_sink), log(log_to) {}
+  TokenServices(http::Transport& token_transport, http::Clock& retry_clock,
+                const util::Environment& environment, util::Secrets& secrets_sink, util::Log& log_to)
+      : transport(token_transport),
+        clock(retry_clock),
+        env(environment),
+        secrets(secrets_sink),
+        log(log_to) {}
 
   http::Transport& transport;
+  http::Clock& clock;
   const util::Environment& env;
   util::Secrets& secrets;
   util::Log& log;
   WallClock now = [] { return std::chrono::system_clock::now(); };
 };
 
-// The source the options name. Fails with kind usage or unauthenticated when its configuration
-// cannot work (a variable missing), before any request.
+// The source the options name: file reads the file per request; github-oidc and entra obtain a token
+// when first asked and again near its expiry (RefreshingTokenSource). Fails before any request with
+// kind unauthenticated when a variable the source needs is missing (naming it, and for GitHub
+// `permissions: id-token: write`), usage when an endpoint is plain http to another host or entra
+// has no --token-audience.
 [[nodiscard]] util::Result<std::unique_ptr<TokenSource>> make_token_source(const TokenOptions& options,
                                                                            const TokenServices& services);
+
+// Where the token comes from, for messages: the file's path, or the endpoint's variable.
+[[nodiscard]] std::filesystem::path token_origin(const TokenOptions& options);
+
+// What the first token must say under these options: file: --token-audience or
+// pipelines.kubeflow.org, --token-issuer when given; github-oidc: --token-audience when given, the
+// issuer https://token.actions.githubusercontent.com unless --token-issuer; entra: the audience of
+// --token-audience, the tenant's v2 or v1 issuer unless --token-issuer. Each with its source's hints.
+[[nodiscard]] util::Result<ClaimExpectations> claim_expectations(const TokenOptions& options,
+                                                                 const util::Environment& env);
 
 }  // namespace kfp::auth

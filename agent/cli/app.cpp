@@ -43,6 +43,17 @@ void define_global_options(CLI::App& app, RawGlobalOptions& raw) {
                  fmt::format("service-account token file, read afresh for every request [env "
                              "KF_PIPELINES_SA_TOKEN_PATH; default {}; absent file: no auth header]",
                              default_token_file));
+  app.add_option("--token-source", raw.token_source,
+                 "where the bearer token comes from: file (--token-file), github-oidc (the GitHub Actions "
+                 "OIDC token; the job needs permissions: id-token: write) or entra (a Microsoft Entra ID "
+                 "token by workload identity federation) [env KFP_TOKEN_SOURCE; default file]");
+  app.add_option("--token-audience", raw.token_audience,
+                 "the audience the token must carry; github-oidc requests it, entra requests the scope "
+                 "AUD/.default [env KFP_TOKEN_AUDIENCE; default for file: pipelines.kubeflow.org]");
+  app.add_option("--token-issuer", raw.token_issuer,
+                 "the issuer the token's iss must equal [env KFP_TOKEN_ISSUER; default for github-oidc: "
+                 "https://token.actions.githubusercontent.com; for entra: the tenant's v2.0 or v1 issuer; "
+                 "for file: not checked]");
   app.add_option("--namespace", raw.namespace_name,
                  "profile namespace [env KFP_NAMESPACE; default: the token's namespace claim]");
   app.add_flag("--shared-pipeline", raw.shared_pipeline,

@@ -60,6 +60,15 @@ util::Result<GlobalOptions> resolve_global_options(const RawGlobalOptions& raw,
     session.token.file = *token;
     session.token.requirement = auth::TokenRequirement::required_file;
   }
+  if (auto source = pick(raw.token_source, env, {"KFP_TOKEN_SOURCE"})) {
+    auto kind = auth::parse_token_source(*source);
+    if (!kind)
+      return usage(fmt::format("--token-source '{}' is not one of file, github-oidc, entra", *source));
+    session.token.source = *kind;
+  }
+  if (auto audience = pick(raw.token_audience, env, {"KFP_TOKEN_AUDIENCE"}))
+    session.token.audience = *audience;
+  if (auto issuer = pick(raw.token_issuer, env, {"KFP_TOKEN_ISSUER"})) session.token.issuer = *issuer;
   if (auto ns = pick(raw.namespace_name, env, {"KFP_NAMESPACE"})) session.namespace_name = *ns;
   if (auto ca = pick(raw.ca_file, env, {"KFP_CA_FILE"})) session.transport.ca_file = *ca;
   session.transport.insecure_skip_tls_verify = raw.insecure_skip_tls_verify;

@@ -27,6 +27,9 @@ enum class OutputFormat { text, json };
 struct RawGlobalOptions {
   std::string host;
   std::string token_file;
+  std::string token_source;
+  std::string token_audience;
+  std::string token_issuer;
   std::string namespace_name;
   std::string ca_file;
   bool insecure_skip_tls_verify = false;

@@ -60,7 +60,8 @@ class Doctor {
   DoctorResult run() {
     if (!parts_) {
       add(fail("token source", parts_.error(), parts_.error().hint));
-      for (const char* name : {"token file", "token audience", "token expiry", "token subject"})
+      for (const char* name :
+           {"token file", "token audience", "token issuer", "token expiry", "token subject"})
         add(skip(name, "no usable token source"));
       check_network();
       add(skip("healthz", "no usable token source"));
@@ -84,10 +85,24 @@ class Doctor {
     result_.checks.push_back(std::move(check));
   }
 
-  // 1. The token file: present, readable, non-empty, not a directory (TokenSource's rules).
+  [[nodiscard]] bool from_file() const { return options_.token.source == auth::TokenSourceKind::file; }
+
+  // 1. The token: the file present, readable, non-empty, not a directory (read_token_file's rules),
+  // or a token obtained from GitHub or Entra ID.
   bool check_token_file() {
-    const std::string path = options_.token.file.string();
     auto token = parts_->tokens->token();
+    if (!from_file()) {
+      const std::string name = "token source";
+      if (!token) {
+        add(fail(name, token.error(), token.error().hint));
+        return false;
+      }
+      token_ = token->value_or("");
+      add(ok(name, fmt::format("{}: obtained a token of {} bytes", auth::to_string(options_.token.source),
+                               token_.size())));
+      return !token_.empty();
+    }
+    const std::string path = options_.token.file.string();
     if (!token) {
       add(fail("token file", token.error(), token_fix));
       return false;
@@ -110,45 +125,70 @@ class Doctor {
     return true;
   }
 
-  // 2. The claims: a JWT, the audience, the expiry, the subject.
+  // 2. The claims: a JWT, the audience, the issuer, the expiry, the subject.
   void check_claims(bool token_present) {
+    const auth::ClaimExpectations& expected = parts_->expectations;
     if (!token_present) {
-      for (const char* name : {"token audience", "token expiry", "token subject"}) {
+      for (const char* name : {"token audience", "token issuer", "token expiry", "token subject"}) {
         add(skip(name, "no token"));
       }
       return;
     }
-    auto claims = auth::decode_claims(token_, options_.token.file);
+    auto claims = auth::decode_claims(token_, auth::token_origin(options_.token));
     if (!claims) {
       add(fail("token claims", claims.error(),
-               "the file must hold a Kubernetes service-account token (a JWT: header.payload.signature); " +
-                   std::string(token_fix)));
+               from_file() ? "the file must hold a Kubernetes service-account token (a JWT: "
+                             "header.payload.signature); " +
+                                 std::string(token_fix)
+                           : std::string("the token endpoint did not answer with a JWT: check its URL")));
       return;
     }
     const auto now = now_();
-    const std::string audience = options_.token.audience.value_or(std::string(auth::kPipelinesAudience));
     // Each facet is judged by auth::check_claims alone, with the other facets neutralised.
+    auth::ClaimExpectations audience_expected = expected;
+    audience_expected.issuers.clear();
     auth::Claims audience_only = *claims;
     audience_only.exp.reset();
     audience_only.nbf.reset();
-    if (auto checked = auth::check_claims(audience_only, now, audience); !checked) {
+    if (auto checked = auth::check_claims(audience_only, now, audience_expected); !checked) {
       add(fail("token audience", checked.error(),
-               checked.error().hint + " (a plain default service-account token fails the audience check)"));
+               checked.error().hint +
+                   (from_file() ? " (a plain default service-account token fails the audience check)" : "")));
+    } else if (!expected.audience) {
+      add(ok("token audience",
+             fmt::format("aud [{}] (no --token-audience: not checked)", fmt::join(claims->audiences, ", "))));
     } else {
       add(ok("token audience",
-             fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "), audience)));
+             fmt::format("aud [{}] holds {}", fmt::join(claims->audiences, ", "), *expected.audience)));
     }
-    auth::Claims time_only = *claims;
-    time_only.audiences = {audience};
-    if (auto checked = auth::check_claims(time_only, now, audience); !checked) {
-      add(fail("token expiry", checked.error()));
+    if (expected.issuers.empty()) {
+      add(ok("token issuer", fmt::format("iss \"{}\" (no --token-issuer: not checked)", claims->issuer)));
+    } else {
+      auth::ClaimExpectations issuer_expected = expected;
+      issuer_expected.audience.reset();
+      auth::Claims issuer_only = *claims;
+      issuer_only.exp.reset();
+      issuer_only.nbf.reset();
+      if (auto checked = auth::check_claims(issuer_only, now, issuer_expected); !checked) {
+        add(fail("token issuer", checked.error(), checked.error().hint));
+      } else {
+        add(ok("token issuer", fmt::format("iss \"{}\"", claims->issuer)));
+      }
+    }
+    auth::ClaimExpectations time_expected = expected;
+    time_expected.audience.reset();
+    time_expected.issuers.clear();
+    if (auto checked = auth::check_claims(*claims, now, time_expected); !checked) {
+      add(fail("token expiry", checked.error(), checked.error().hint));
     } else if (!claims->exp) {
       add(warn("token expiry", "the token has no exp claim: it never expires",
                "prefer a projected token with expirationSeconds, which the kubelet rotates"));
     } else {
       const auto left = *claims->exp - std::chrono::floor<std::chrono::seconds>(now);
       std::string detail = fmt::format("expires at {}, in {}", iso8601(*claims->exp), humanize(left));
-      if (left < kTokenExpiryWarning) {
+      if (!from_file()) {
+        add(ok("token expiry", detail + "; a new one is obtained before it expires"));
+      } else if (left < kTokenExpiryWarning) {
         add(warn(
             "token expiry", detail + ": a long run or wait may outlive it",
             "read the mounted projected token afresh (the kubelet rotates it), or raise expirationSeconds"));
@@ -162,6 +202,11 @@ class Doctor {
     if (auth::parse_service_account_subject(claims->subject)) {
       add(ok("token subject", fmt::format("{}: service account {} in namespace {}", claims->subject,
                                           identity_.service_account, identity_.namespace_name)));
+    } else if (!from_file()) {
+      add(ok("token subject",
+             fmt::format("sub \"{}\": through the Kubeflow gateway KFP authorizes this subject as a User "
+                         "(the gateway writes it into kubeflow-userid)",
+                         claims->subject)));
     } else {
       add(warn(
           "token subject",

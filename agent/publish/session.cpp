@@ -45,7 +45,11 @@ util::Result<SessionParts> make_session_parts(const SessionOptions& options,
   parts.token_transport = services.make_transport(token_endpoint_options(options.transport));
   parts.clock = services.make_clock ? services.make_clock()
                                     : std::make_unique<http::SystemClock>([] { return util::interrupted(); });
-  auth::TokenServices token_services(*parts.token_transport, services.env, services.secrets, services.log);
+  auto expectations = auth::claim_expectations(options.token, services.env);
+  if (!expectations) return expectations.error();
+  parts.expectations = std::move(*expectations);
+  auth::TokenServices token_services(*parts.token_transport, *parts.clock, services.env, services.secrets,
+                                     services.log);
   token_services.now = services.now;
   auto tokens = auth::make_token_source(options.token, token_services);
   if (!tokens) return tokens.error();
@@ -59,6 +63,7 @@ std::unique_ptr<api::Connection> SessionParts::connect(const SessionOptions& opt
   connection_options.base_url = options.host;
   connection_options.retry.max_retries = options.retries;
   connection_options.identity = identity;
+  connection_options.expectations = expectations;
   return std::make_unique<api::Connection>(*transport, *tokens, *clock, log, connection_options);
 }
 
@@ -94,10 +99,9 @@ Session::Session(const SessionOptions& options, const SessionServices& services,
     }
     log.debug("no token file at {}: sending no Authorization header", token_file);
   } else {
-    auto claims = auth::decode_claims(**token, options.token.file);
+    auto claims = auth::decode_claims(**token, auth::token_origin(options.token));
     if (!claims) throw util::Error(claims.error());
-    auto checked = auth::check_claims(*claims, services.now(),
-                                      options.token.audience.value_or(std::string(auth::kPipelinesAudience)));
+    auto checked = auth::check_claims(*claims, services.now(), parts_.expectations);
     if (!checked) throw util::Error(checked.error());
     identity.subject = claims->subject;
     identity.namespace_name = claims->namespace_name.value_or("");

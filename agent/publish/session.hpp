@@ -50,8 +50,9 @@ struct SessionServices {
 struct SessionParts {
   std::unique_ptr<http::Transport> transport;        // to KFP
   std::unique_ptr<http::Transport> token_transport;  // to token endpoints (github-oidc, entra)
-  std::unique_ptr<auth::TokenSource> tokens;
   std::unique_ptr<http::Clock> clock;
+  std::unique_ptr<auth::TokenSource> tokens;
+  auth::ClaimExpectations expectations;  // what the token must say, checked before the first request
 
   // A connection to options.host over these parts, with the retries asked for.
   [[nodiscard]] std::unique_ptr<api::Connection> connect(const SessionOptions& options,

@@ -517,8 +517,10 @@ class PublishRefusedTest(PublishCase):
         result = self.publish(emu, "--token-source", "github-oidc", "--token-audience", KFP_AUDIENCE,
                               env=self.world.github_env())
         self.assertEqual(result.code, 5, result)
-        self.assertIn("kind: User", result.stderr)
+        # The hint binds exactly this subject, as a User (however it spells the binding).
         self.assertIn(self.subject, result.stderr)
+        self.assertRegex(result.stderr, r"\bUser\b")
+        self.assertNotIn(f"serviceaccount:{self.subject}", result.stderr)
 
     def test_doctor_on_the_gateway_path(self):
         # A Kubernetes token through the m2m issuer: its issuer's discovery is reachable here (GitHub's

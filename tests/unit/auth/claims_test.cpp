@@ -98,8 +98,7 @@ TEST_CASE("a wrong or missing audience fails with wrong_audience") {
   REQUIRE(wrong.has_error());
   CHECK(wrong.error().kind == util::ErrorKind::wrong_audience);
   CHECK(wrong.error().message ==
-        "the token's audience is [https://kubernetes.default.svc, api], the KFP API needs "
-        "pipelines.kubeflow.org");
+        "the token's audience is [https://kubernetes.default.svc, api], expected pipelines.kubeflow.org");
   CHECK(wrong.error().hint.find("audience: pipelines.kubeflow.org") != std::string::npos);
   CHECK(wrong.error().hint.find("kubectl create token") != std::string::npos);
 
@@ -123,4 +122,22 @@ TEST_CASE("what is not a JWT is refused without echoing it") {
               "the token in /var/run/secrets/kubeflow/pipelines/token is not a JWT") == 0);
     CHECK(claims.error().message.find(secret) == std::string::npos);
   }
+}
+
+TEST_CASE("the issuer is checked against the expected ones, saying what was expected and what was found") {
+  const auto now = std::chrono::system_clock::time_point{kExp - 1h};
+  auth::ClaimExpectations expected;
+  expected.issuers = {"https://token.actions.githubusercontent.com"};
+  expected.issuer_hint = "fix --token-issuer";
+  auto wrong = auth::check_claims(decode(R"({"iss":"https://evil.example"})"), now, expected);
+  REQUIRE(wrong.has_error());
+  CHECK(wrong.error().kind == util::ErrorKind::unauthenticated);
+  CHECK(wrong.error().message ==
+        "the token's issuer is \"https://evil.example\", expected "
+        "\"https://token.actions.githubusercontent.com\"");
+  CHECK(wrong.error().hint == "fix --token-issuer");
+  expected.issuers.push_back("https://evil.example");
+  CHECK(auth::check_claims(decode(R"({"iss":"https://evil.example"})"), now, expected).has_value());
+  // No expected audience: not checked.
+  CHECK(auth::check_claims(decode(R"({"aud":"anything"})"), now, auth::ClaimExpectations{}).has_value());
 }

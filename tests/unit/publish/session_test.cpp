@@ -96,3 +96,40 @@ TEST_CASE("an expired token or a wrong audience stops the session before any req
   }
   CHECK(f.transport.sent.size() == 1);
 }
+
+TEST_CASE(
+    "github-oidc: the token is requested once, its issuer and audience checked before the first KFP "
+    "request") {
+  Fixture f;
+  f.options.token.source = auth::TokenSourceKind::github_oidc;
+  f.options.token.audience = "kubeflow-gateway";
+  f.env.set("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/idtoken?api-version=2.0");
+  f.env.set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-request-token-0123456789");
+  auto github_token = [](const std::string& issuer, const std::string& audience) {
+    return test::unsigned_jwt(
+        fmt::format(R"({{"iss":"{}","aud":"{}","exp":{},"sub":"repo:acme/pipelines:ref:refs/heads/main"}})",
+                    issuer, audience, test::epoch_in(std::chrono::minutes(5))));
+  };
+  const std::string untrusted = github_token("https://evil.example", "kubeflow-gateway");
+  f.transport.answer(200, fmt::format(R"({{"value":"{}"}})", untrusted));
+  try {
+    publish::Session session(f.options, f.services(), f.report);
+    FAIL("a token from another issuer opened a session");
+  } catch (const util::Error& e) {
+    CHECK(e.failure().kind == util::ErrorKind::unauthenticated);
+    CHECK(e.failure().message.find("expected \"https://token.actions.githubusercontent.com\"") !=
+          std::string::npos);
+    CHECK(e.failure().message.find(untrusted) == std::string::npos);
+  }
+  REQUIRE(f.transport.sent.size() == 1);  // the token request only: nothing reached KFP
+  CHECK(f.secrets.redact(untrusted) == "[REDACTED]");
+
+  const std::string good = github_token("https://token.actions.githubusercontent.com", "kubeflow-gateway");
+  f.transport.answer(200, fmt::format(R"({{"value":"{}"}})", good));
+  f.transport.answer(200, healthz_2_15);
+  f.options.namespace_name = "team-a";
+  publish::Session session(f.options, f.services(), f.report);
+  REQUIRE(f.transport.sent.size() == 3);
+  CHECK(f.transport.sent[1].url == "http://127.0.0.1:9/idtoken?api-version=2.0&audience=kubeflow-gateway");
+  CHECK(f.transport.sent[2].headers.get("Authorization") == "Bearer " + good);
+}
