@@ -11,13 +11,20 @@ using namespace kfp;
 
 TEST_CASE("a log line loses its terminal escapes, keeps what a carriage return left, and is valid UTF-8") {
   CHECK(api::clean_log_line("\x1b[31mred\x1b[0m plain") == "red plain");
-  CHECK(api::clean_log_line("\x1b[1;38;5;196m" "bold\x1b[K") == "bold");
-  CHECK(api::clean_log_line("\x1b]0;title\x07" "after") == "after");
+  CHECK(api::clean_log_line("\x1b[1;38;5;196m"
+                            "bold\x1b[K") == "bold");
+  CHECK(api::clean_log_line("\x1b]0;title\x07"
+                            "after") == "after");
   CHECK(api::clean_log_line("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == "link");
   CHECK(api::clean_log_line("10%\r50%\r100% done") == "100% done");
   CHECK(api::clean_log_line("windows line\r") == "windows line");
-  CHECK(api::clean_log_line("tab\tkept, bell\x07" " and nul\x01" " gone") == "tab\tkept, bell and nul gone");
-  CHECK(api::clean_log_line("bad \xff" " byte") == "bad \xEF\xBF\xBD" " byte");
+  CHECK(api::clean_log_line("tab\tkept, bell\x07"
+                            " and nul\x01"
+                            " gone") == "tab\tkept, bell and nul gone");
+  CHECK(api::clean_log_line("bad \xff"
+                            " byte") ==
+        "bad \xEF\xBF\xBD"
+        " byte");
   CHECK(api::clean_log_line("cut \xE2\x82") == "cut \xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(api::clean_log_line("unicode é ✓") == "unicode é ✓");
   CHECK(api::clean_log_line("dangling \x1b[") == "dangling ");
@@ -29,7 +36,8 @@ TEST_CASE("the tail keeps the last N lines of any input, each line capped, in bo
   // Many lines in awkward pieces: only the last three survive.
   std::string input;
   for (int i = 0; i < 100000; ++i) input += "line " + std::to_string(i) + "\n";
-  for (std::size_t at = 0; at < input.size(); at += 4093) tail.append(std::string_view(input).substr(at, 4093));
+  for (std::size_t at = 0; at < input.size(); at += 4093)
+    tail.append(std::string_view(input).substr(at, 4093));
   CHECK(tail.text() == "line 99997\nline 99998\nline 99999");
   CHECK(tail.bytes_seen() == input.size());
   // A 10 MiB line keeps its first 16 bytes.
@@ -48,7 +56,9 @@ TEST_CASE("the tail keeps the last N lines of any input, each line capped, in bo
 TEST_CASE("a capped line is cut at a UTF-8 boundary, and zero lines keep nothing") {
   api::LogTail tail(2, 5);
   tail.begin();
-  tail.append("abcé\xC3\xA9" "zz\n");  // the cap falls inside the second é
+  tail.append(
+      "abcé\xC3\xA9"
+      "zz\n");  // the cap falls inside the second é
   CHECK(tail.text() == "abcé…");
   api::LogTail none(0);
   none.begin();
@@ -91,7 +101,8 @@ TEST_CASE("the handler's late error, appended to a 200, is the log's error and n
   CHECK(log->error.find("pods \"p1\" not found") != std::string::npos);
 
   LogFixture g;
-  g.transport.answer(200, "first\nhalf a line{\"error_message\":\"stream broke\",\"error_details\":\"x\"}", "text/plain");
+  g.transport.answer(200, "first\nhalf a line{\"error_message\":\"stream broke\",\"error_details\":\"x\"}",
+                     "text/plain");
   auto cut = api::read_task_log(g.connection, "r1", "p1", 50);
   REQUIRE(cut.has_value());
   CHECK(cut->tail == "first\nhalf a line");

@@ -57,7 +57,8 @@ TEST_CASE("v2beta1 task_details are read field by field, the server's zero time 
 }
 
 TEST_CASE("a v2beta1 run without task_details has no tasks") {
-  CHECK_FALSE(api::parse_task_details(boost::json::parse(R"({"run_id":"r1","state":"RUNNING"})")).has_value());
+  CHECK_FALSE(
+      api::parse_task_details(boost::json::parse(R"({"run_id":"r1","state":"RUNNING"})")).has_value());
   CHECK_FALSE(api::parse_task_details(boost::json::parse(R"({"run_details":{}})")).has_value());
   CHECK_FALSE(api::parse_task_details(boost::json::parse("[]")).has_value());
 }

@@ -33,7 +33,8 @@ TEST_CASE("on a terminal the wait is one line redrawn in place; in a CI log, pla
       log.info("task a FAILED: boom");
     }
     CHECK(written(stream) ==
-          "\r\033[2Krun r1 RUNNING (1s)\r\033[2Krun r1 RUNNING (2s), tasks 0/2 done\nkfp-publish: task a FAILED: boom\n");
+          "\r\033[2Krun r1 RUNNING (1s)\r\033[2Krun r1 RUNNING (2s), tasks 0/2 done\nkfp-publish: task a "
+          "FAILED: boom\n");
     std::fclose(stream);
   }
   {

@@ -40,7 +40,8 @@ TEST_CASE("a KFP 2 run counts its container tasks, not drivers, wrappers, loops 
   CHECK(counts.done() == 3);
 }
 
-TEST_CASE("a task failing in a loop inside a sub-DAG is named by its path, with its executor's pod and error") {
+TEST_CASE(
+    "a task failing in a loop inside a sub-DAG is named by its path, with its executor's pod and error") {
   auto view = view_of(test::v2_loop_failure_workflow());
   auto failed = view.failed("http://ui/#/runs/details/r1");
   REQUIRE(failed.size() == 1);
@@ -103,7 +104,8 @@ TEST_CASE("task_details with parents: members make a group, an executor alone ma
   CHECK(counts.pending == 1);
 }
 
-TEST_CASE("a flat task_details list (as every 2.x release answers): drivers, executors and root are not tasks") {
+TEST_CASE(
+    "a flat task_details list (as every 2.x release answers): drivers, executors and root are not tasks") {
   auto run = boost::json::parse(R"({"run_details":{"task_details":[
     {"task_id":"1","display_name":"p-run-x","state":"RUNNING","child_tasks":[{"pod_name":"n1"},{"pod_name":"n2"}]},
     {"task_id":"2","display_name":"root-driver","state":"SUCCEEDED","child_tasks":[{"pod_name":"n2"}]},
@@ -126,7 +128,8 @@ TEST_CASE("the graph draws tasks and named groups, dependencies through drivers,
   std::vector<std::string> labels;
   for (const auto& node : graph.nodes) labels.push_back(node.label);
   std::sort(labels.begin(), labels.end());
-  CHECK(labels == std::vector<std::string>{"[0]", "[1]", "for-loop-2", "outer-dag", "prep", "train", "train"});
+  CHECK(labels ==
+        std::vector<std::string>{"[0]", "[1]", "for-loop-2", "outer-dag", "prep", "train", "train"});
   auto find = [&](const std::string& id) {
     return *std::find_if(graph.nodes.begin(), graph.nodes.end(), [&](const auto& n) { return n.id == id; });
   };
@@ -150,7 +153,8 @@ TEST_CASE("the heartbeat's task part counts and names the running tasks") {
   counts.running = 3;
   counts.running_tasks = {"a", "b", "c"};
   CHECK(publish::progress_text(counts) == "tasks 3/9 done (2 succeeded, 1 failed), 3 running: a, b, c");
-  CHECK(publish::progress_text(counts, 2) == "tasks 3/9 done (2 succeeded, 1 failed), 3 running: a, b and 1 more");
+  CHECK(publish::progress_text(counts, 2) ==
+        "tasks 3/9 done (2 succeeded, 1 failed), 3 running: a, b and 1 more");
   CHECK(publish::progress_text(report::TaskCounts{}) == "tasks 0/0 done (0 succeeded, 0 failed), 0 running");
   counts.skipped = 1;
   counts.running = 0;
