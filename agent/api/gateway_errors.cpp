@@ -77,7 +77,11 @@ std::string jwt_hint(JwtRefusal refusal, const Identity& identity) {
           "no RequestAuthentication on the Kubeflow gateway trusts the issuer {}: add a jwtRule with issuer: "
           "{} "
           "(and its audiences) to the istio-ingressgateway's RequestAuthentication (the istio-m2m component, "
-          "README \"From outside the cluster\"), or use a token from an issuer it trusts",
+          "README \"From outside the cluster\"), or use a token from an issuer it trusts. With several "
+          "jwtRules, "
+          "Envoy reports the first rule's verdict, so a token of a later issuer that fails any check reads "
+          "the "
+          "same: `kfp-publish doctor` checks the issuer, audience and expiry itself",
           issuer_of(identity), issuer_of(identity));
     case JwtRefusal::audience:
       return fmt::format(
