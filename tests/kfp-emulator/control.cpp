@@ -106,7 +106,9 @@ void Control::add_outcome(const json::object& body) {
     const auto& text = encoded->as_string();
     std::string decoded(boost::beast::detail::base64::decoded_size(text.size()), '\0');
     auto [written, read] = boost::beast::detail::base64::decode(decoded.data(), text.data(), text.size());
-    if (read != text.size()) throw ApiFailure(Code::invalid_argument, "log_base64 is not base64");
+    // decode stops at the padding; anything else unread is not base64.
+    auto padding = text.size() - std::min(text.size(), std::string_view(text).find_last_not_of('=') + 1);
+    if (read + padding != text.size()) throw ApiFailure(Code::invalid_argument, "log_base64 is not base64");
     decoded.resize(written);
     plan.log = std::move(decoded);
   }
