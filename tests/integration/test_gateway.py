@@ -334,20 +334,25 @@ class PublishCase(WorldTestCase):
             self.skipTest(harness.v2_yaml_unreadable())
 
     def kfp(self, emu, *args, env=None, timeout=120):
-        """kfp-publish against the gateway at {emu}/pipeline; asserts no token the world handed out
-        is in stdout, stderr, the --report file or the step summary."""
+        """kfp-publish against the gateway at {emu}/pipeline, as a GitHub workflow step; asserts no
+        token the world handed out is in stdout, stderr, the --report file, the step summary or the
+        step outputs."""
         report = self.tmp / f"report-{time.monotonic_ns()}.json"
         summary = self.tmp / f"summary-{time.monotonic_ns()}.md"
         summary.write_text("")
+        github_output = self.tmp / f"output-{time.monotonic_ns()}.txt"
+        github_output.write_text("")
         argv = [str(self.publish_binary), "--host", f"{emu.url}/pipeline", "--report", report, *map(str, args)]
-        environment = publish_harness.publish_env({"GITHUB_STEP_SUMMARY": str(summary), **(env or {})})
+        # As a workflow step: annotations on stderr, the step summary and outputs written.
+        environment = publish_harness.publish_env({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
+                                                   "GITHUB_OUTPUT": str(github_output), **(env or {})})
         start = time.monotonic()
         completed = subprocess.run(list(map(str, argv)), capture_output=True, text=True, env=environment,
                                    timeout=timeout)
         result = publish_harness.Result(completed, time.monotonic() - start)
         outputs = {"stdout": result.stdout, "stderr": result.stderr,
                    "report": report.read_text() if report.exists() else "",
-                   "step summary": summary.read_text()}
+                   "step summary": summary.read_text(), "step outputs": github_output.read_text()}
         for secret in self.world.secrets():
             for name, text in outputs.items():
                 self.assertNotIn(secret, text, f"a token leaked into {name}")
