@@ -1,5 +1,7 @@
 #include "api/connection.hpp"
 
+#include "api/gateway_errors.hpp"
+
 #include "auth/claims.hpp"
 #include "util/interrupt.hpp"
 
@@ -95,11 +97,31 @@ constexpr int not_implemented = 501;
 
 }  // namespace
 
+Identity identity_of(const auth::Claims& claims) {
+  Identity identity;
+  identity.subject = claims.subject;
+  identity.namespace_name = claims.namespace_name.value_or("");
+  identity.service_account = claims.service_account.value_or("");
+  identity.issuer = claims.issuer;
+  identity.audiences = claims.audiences;
+  return identity;
+}
+
 // The binding lives where the work happens, which may differ from the service account's own namespace.
-std::string permission_hint(const Caller& caller) {
+std::string permission_hint(const Caller& caller, std::string_view denied_user) {
   const Identity& identity = caller.identity;
   const std::string home = identity.namespace_name.empty() ? "NAMESPACE" : identity.namespace_name;
   const std::string ns = !caller.namespace_name.empty() ? caller.namespace_name : home;
+  const std::string user = !denied_user.empty() ? std::string(denied_user) : identity.subject;
+  if (!user.empty() && !auth::parse_service_account_subject(user)) {
+    // A User: the subject the gateway wrote into kubeflow-userid (KUBEFLOW_USERID_PREFIX is "" in
+    // kubeflow/manifests' multi-user api-service deployment-patch.yaml, so the whole value is the user).
+    return fmt::format(
+        "KFP authorization (SubjectAccessReview) denied the User {}: bind it to the ClusterRole "
+        "kubeflow-edit "
+        "in namespace {}:\nkubectl apply -f - <<'EOF'\n{}EOF",
+        user, ns, user_rolebinding_yaml(user, ns));
+  }
   const std::string sa = identity.service_account.empty() ? "SERVICE_ACCOUNT" : identity.service_account;
   return fmt::format(
       "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole "
@@ -110,6 +132,7 @@ std::string permission_hint(const Caller& caller) {
 
 util::Failure classify_response(const http::Response& response, Endpoint endpoint, const Caller& caller,
                                 std::string_view what) {
+  if (auto refusal = classify_gateway_refusal(response, caller, what)) return *refusal;
   const int status = response.status;
   const std::string message = server_message(response);
   util::Failure failure;
@@ -151,7 +174,7 @@ util::Failure classify_response(const http::Response& response, Endpoint endpoin
                 principal(caller.identity)));
       } else {
         set(util::ErrorKind::forbidden, fmt::format("{}: HTTP 403 forbidden: {}", what, message),
-            permission_hint(caller));
+            permission_hint(caller, denied_user(message)));
       }
       return failure;
     case 404:

@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace kfp::api {
 
@@ -68,12 +69,19 @@ struct ApiReply {
 // Supplies the bearer token for each request; nullopt sends no Authorization header.
 using TokenProvider = auth::TokenSource;
 
-// Who we are, for hints: "system:serviceaccount:NS:SA" and its parts, when the token says.
+// Who we are, for hints: "system:serviceaccount:NS:SA" and its parts, when the token says, or
+// another subject (a GitHub repository, an Entra ID service principal) with its issuer and audiences.
 struct Identity {
   std::string subject;
   std::string namespace_name;
   std::string service_account;
+  // Defaulted, so that {subject, namespace, service account} still initializes the rest.
+  std::string issuer = {};
+  std::vector<std::string> audiences = {};
 };
+
+// The identity a token's claims give.
+[[nodiscard]] Identity identity_of(const auth::Claims& claims);
 
 struct ConnectionOptions {
   std::string base_url;  // scheme://host[:port][/prefix], no trailing slash
@@ -98,8 +106,10 @@ struct Caller {
                                               const Caller& caller, std::string_view what);
 
 // How to grant the caller what KFP's authorization (SubjectAccessReview) refused: the RoleBinding
-// to kubeflow-edit in the namespace it works in.
-[[nodiscard]] std::string permission_hint(const Caller& caller);
+// to kubeflow-edit in the namespace it works in, for its service account, or for the User KFP
+// authorized (`denied_user`, from KFP's message, else the token's subject: through the Kubeflow
+// gateway KFP authorizes the kubeflow-userid the gateway wrote from the token's sub).
+[[nodiscard]] std::string permission_hint(const Caller& caller, std::string_view denied_user = {});
 
 // The server's own words from any of its error bodies: gateway JSON ({code,message,details}),
 // the upload endpoints' {error_message,error_details}, or plain text.

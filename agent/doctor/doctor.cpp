@@ -4,6 +4,7 @@
 #include "api/multipart.hpp"
 #include "api/upload_errors.hpp"
 #include "auth/claims.hpp"
+#include "auth/token_endpoint.hpp"
 #include "doctor/fixes.hpp"
 #include "doctor/network.hpp"
 #include "http/proxy.hpp"
@@ -60,8 +61,8 @@ class Doctor {
   DoctorResult run() {
     if (!parts_) {
       add(fail("token source", parts_.error(), parts_.error().hint));
-      for (const char* name :
-           {"token file", "token audience", "token issuer", "token expiry", "token subject"})
+      for (const char* name : {"token file", "token audience", "token issuer", "token expiry",
+                               "token subject", "issuer discovery"})
         add(skip(name, "no usable token source"));
       check_network();
       add(skip("healthz", "no usable token source"));
@@ -70,6 +71,7 @@ class Doctor {
     const bool token_present = check_token_file();
     check_claims(token_present);
     const bool reachable = check_network();
+    check_issuer_discovery();
     if (!reachable) add(skip("healthz", "the server is not reachable"));
     const bool healthy = reachable && check_healthz();
     const bool namespace_known = check_namespace(healthy);
@@ -196,9 +198,7 @@ class Doctor {
         add(ok("token expiry", detail));
       }
     }
-    identity_.subject = claims->subject;
-    identity_.namespace_name = claims->namespace_name.value_or("");
-    identity_.service_account = claims->service_account.value_or("");
+    identity_ = api::identity_of(*claims);
     if (auth::parse_service_account_subject(claims->subject)) {
       add(ok("token subject", fmt::format("{}: service account {} in namespace {}", claims->subject,
                                           identity_.service_account, identity_.namespace_name)));
@@ -215,6 +215,74 @@ class Doctor {
                       claims->subject),
           "use a service-account token, or pass --namespace"));
     }
+  }
+
+  // A token whose subject is not a Kubernetes service account reaches KFP only through the gateway,
+  // which writes the subject into kubeflow-userid.
+  [[nodiscard]] bool through_gateway() const {
+    return !identity_.subject.empty() && !auth::parse_service_account_subject(identity_.subject);
+  }
+
+  // The token's issuer as the gateway finds it: istiod reads the issuer's discovery document for the
+  // jwksUri of a jwtRule without one (Istio RequestAuthentication, jwtRules.jwksUri), and the document's
+  // issuer must be the token's iss (OpenID Connect Discovery 1.0, 4.3). Only on the way through a
+  // gateway (--host is neither ml-pipeline nor ml-pipeline-ui): in the cluster nothing verifies the
+  // token against its issuer but the API server's TokenReview.
+  void check_issuer_discovery() {
+    const std::string name = "issuer discovery";
+    if (token_.empty() || identity_.issuer.empty()) {
+      add(skip(name, "no token issuer known"));
+      return;
+    }
+    if (route_ != Route::unknown) {
+      add(skip(name, "in-cluster route: KFP checks the token by TokenReview, not against its issuer"));
+      return;
+    }
+    std::string issuer = identity_.issuer;
+    while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+    const std::string url = issuer + "/.well-known/openid-configuration";
+    if (auto allowed = auth::check_token_endpoint(url, "the token's issuer"); !allowed) {
+      add(warn(name, fmt::format("not fetched: {}", allowed.error().message),
+               "the gateway must reach the issuer's keys: give the jwtRule a jwksUri"));
+      return;
+    }
+    http::Request request;
+    request.url = url;
+    request.headers.set("Accept", "application/json");
+    request.max_response_bytes = auth::kMaxTokenAnswerBytes;
+    auto response = auth::send_token_request(*parts_->token_transport, *parts_->clock, request);
+    const std::string unreachable_fix = fmt::format(
+        "the gateway (istiod) fetches the keys of {} from its discovery document unless the jwtRule names a "
+        "jwksUri: make {} reachable from the cluster, or set jwksUri",
+        identity_.issuer, url);
+    if (!response) {
+      add(warn(name, fmt::format("GET {} failed from here: {}", url, response.error().message),
+               unreachable_fix));
+      return;
+    }
+    auto document = auth::json_object_of(*response);
+    if (response->status != 200 || !document) {
+      add(warn(name,
+               fmt::format("GET {} answered HTTP {}{}", url, response->status,
+                           document ? "" : ", not a JSON object"),
+               unreachable_fix));
+      return;
+    }
+    const std::string stated = auth::string_field(*document, "issuer");
+    const std::string jwks = auth::string_field(*document, "jwks_uri");
+    if (stated != identity_.issuer) {
+      add(fail(
+          name,
+          util::fail(
+              ErrorKind::unauthenticated,
+              fmt::format("the discovery document at {} states issuer \"{}\", the token's iss is \"{}\"", url,
+                          stated, identity_.issuer)),
+          "the gateway's jwtRule issuer must equal the token's iss byte for byte (a trailing slash counts): "
+          "use the issuer the token carries, and a token source whose issuer publishes that document"));
+      return;
+    }
+    add(ok(name, fmt::format("{} states issuer \"{}\" (the token's iss), jwks_uri {}", url, stated,
+                             jwks.empty() ? std::string("(none)") : jwks)));
   }
 
   // 3. DNS, TCP and TLS, each on its own.
@@ -342,8 +410,13 @@ class Doctor {
     const Who me = who(identity_);
     const std::string& ns = result_.namespace_name.empty() ? me.namespace_name : result_.namespace_name;
     switch (failure.kind) {
-      case ErrorKind::istio_denied: return istio_fix();
+      case ErrorKind::istio_denied:
+        // Through the gateway with a machine token, the classifier's hint names the gateway's policies.
+        if (through_gateway()) return failure.hint;
+        return istio_fix();
       case ErrorKind::forbidden: {
+        // Through the gateway KFP authorizes a User (the token's sub): the hint holds its RoleBinding.
+        if (through_gateway()) return failure.hint;
         const std::string yaml = rolebinding_fix(ns, me.namespace_name, me.service_account);
         return fmt::format(
             "KFP authorization (SubjectAccessReview) denied {}: bind it to the ClusterRole kubeflow-edit in "

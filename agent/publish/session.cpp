@@ -103,9 +103,7 @@ Session::Session(const SessionOptions& options, const SessionServices& services,
     if (!claims) throw util::Error(claims.error());
     auto checked = auth::check_claims(*claims, services.now(), parts_.expectations);
     if (!checked) throw util::Error(checked.error());
-    identity.subject = claims->subject;
-    identity.namespace_name = claims->namespace_name.value_or("");
-    identity.service_account = claims->service_account.value_or("");
+    identity = api::identity_of(*claims);
   }
 
   namespace_ = resolve_namespace(options, identity);

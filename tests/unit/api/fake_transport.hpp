@@ -45,11 +45,11 @@ class FakeTransport final : public http::Transport {
   std::vector<http::Request> sent;
 };
 
-// Hands out transports that all send through one FakeTransport owned by the test, and records the
-// options each was made with: the session's composition root is tested through its factory.
+// Hands out transports that all send through one transport owned by the test (a FakeTransport), and
+// records the options each was made with: the session's composition root is tested through its factory.
 class ForwardingFactory {
  public:
-  explicit ForwardingFactory(FakeTransport& target) : target_(target) {}
+  explicit ForwardingFactory(http::Transport& target) : target_(target) {}
   [[nodiscard]] http::TransportFactory factory() {
     return [this](http::TransportOptions options) -> std::unique_ptr<http::Transport> {
       made.push_back(std::move(options));
@@ -61,16 +61,16 @@ class ForwardingFactory {
  private:
   class Forward final : public http::Transport {
    public:
-    explicit Forward(FakeTransport& target) : target_(target) {}
+    explicit Forward(http::Transport& target) : target_(target) {}
     util::Result<http::Response> send(const http::Request& request,
                                       const http::ProgressCallback& progress) override {
       return target_.send(request, progress);
     }
 
    private:
-    FakeTransport& target_;
+    http::Transport& target_;
   };
-  FakeTransport& target_;
+  http::Transport& target_;
 };
 
 class FakeClock final : public http::Clock {

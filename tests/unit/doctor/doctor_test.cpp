@@ -1,5 +1,6 @@
 #include "doctor/doctor.hpp"
 
+#include "unit/api/fake_transport.hpp"
 #include "unit/auth/test_jwt.hpp"
 
 #include <doctest/doctest.h>
@@ -126,4 +127,98 @@ TEST_CASE("the route is read from the Service name in the host, or from healthz'
   CHECK(kfp::doctor::route_of("kubeflow.example.com", false) == Route::unknown);
   CHECK(kfp::doctor::route_of("10.0.0.7", false) == Route::unknown);
   CHECK(kfp::doctor::route_of("10.0.0.7", true) == Route::ui_proxy);
+}
+
+namespace {
+
+// A transport that answers by URL (doctor's requests go in an order that depends on its findings).
+class RoutingTransport final : public kfp::http::Transport {
+ public:
+  std::map<std::string, std::pair<int, std::string>> answers;  // URL prefix -> status, body
+  std::vector<std::string> urls;
+  kfp::util::Result<kfp::http::Response> send(const kfp::http::Request& request,
+                                              const kfp::http::ProgressCallback& /*progress*/) override {
+    urls.push_back(request.url);
+    for (const auto& [prefix, answer] : answers) {
+      if (request.url.rfind(prefix, 0) == 0) {
+        kfp::http::Response response;
+        response.status = answer.first;
+        response.body = answer.second;
+        response.headers.set("Content-Type",
+                             answer.second.rfind('{', 0) == 0 ? "application/json" : "text/plain");
+        return response;
+      }
+    }
+    return kfp::util::fail(ErrorKind::network, "no answer for " + request.url);
+  }
+};
+
+// doctor through the Kubeflow gateway at kubeflow.example.com/pipeline, with a GitHub workflow's token
+// in a file; the proxy setting keeps the DNS, TCP and TLS probes off the network.
+std::map<std::string, kfp::doctor::Check> run_through_gateway(RoutingTransport& transport,
+                                                              const TempDir& dir) {
+  write(
+      dir.path / "token",
+      kfp::test::unsigned_jwt(fmt::format(
+          R"({{"iss":"https://issuer.example","aud":"pipelines.kubeflow.org","exp":{},"sub":"repo:acme/p:ref:refs/heads/main"}})",
+          kfp::test::epoch_in(std::chrono::hours(1)))));
+  kfp::publish::SessionOptions options;
+  options.host = "https://kubeflow.example.com/pipeline";
+  options.token.file = dir.path / "token";
+  options.namespace_name = "team-a";
+  options.retries = 0;
+  options.transport.https_proxy = "http://127.0.0.1:3128";
+  kfp::util::NullLog log;
+  kfp::util::Secrets secrets;
+  kfp::util::MapEnvironment env;
+  kfp::publish::SessionServices services(log, secrets, env);
+  kfp::test::ForwardingFactory factory(transport);
+  services.make_transport = factory.factory();
+  services.make_clock = [] { return std::make_unique<kfp::test::FakeClock>(); };
+  auto result = kfp::doctor::run_doctor(options, services);
+  std::map<std::string, kfp::doctor::Check> by_name;
+  for (auto& check : result.checks) by_name.emplace(check.name, check);
+  return by_name;
+}
+
+constexpr const char* discovery_url = "https://issuer.example/.well-known/openid-configuration";
+constexpr const char* healthz_url = "https://kubeflow.example.com/pipeline/apis/v2beta1/healthz";
+
+}  // namespace
+
+TEST_CASE("doctor on the gateway path: the issuer's discovery, the gateway's refusal and its fix") {
+  TempDir dir;
+  RoutingTransport transport;
+  transport.answers[discovery_url] = {
+      200, R"({"issuer":"https://issuer.example","jwks_uri":"https://issuer.example/keys"})"};
+  transport.answers[healthz_url] = {401, "Jwt issuer is not configured"};
+  auto checks = run_through_gateway(transport, dir);
+  CHECK(checks.at("issuer discovery").status == Status::ok);
+  CHECK(checks.at("issuer discovery").detail.find("https://issuer.example/keys") != std::string::npos);
+  CHECK(checks.at("healthz").status == Status::fail);
+  CHECK(checks.at("healthz").kind == ErrorKind::unauthenticated);
+  CHECK(checks.at("healthz").fix.find("issuer: https://issuer.example") != std::string::npos);
+  CHECK(transport.urls.at(0) == discovery_url);
+}
+
+TEST_CASE(
+    "doctor on the gateway path: a discovery document for another issuer fails; KFP's denial gives the User "
+    "binding") {
+  TempDir dir;
+  RoutingTransport transport;
+  transport.answers[discovery_url] = {200, R"({"issuer":"https://issuer.example/"})"};
+  transport.answers[healthz_url] = {
+      200, R"({"commit_sha":"x","tag_name":"2.15.0","multi_user":true,"pipeline_store":"database"})"};
+  transport.answers["https://kubeflow.example.com/pipeline/apis/v2beta1/pipelines"] = {
+      403,
+      R"({"code":7,"message":"User 'repo:acme/p:ref:refs/heads/main' is not authorized with reason: "})"};
+  auto checks = run_through_gateway(transport, dir);
+  CHECK(checks.at("issuer discovery").status == Status::fail);
+  CHECK(checks.at("issuer discovery").detail.find("\"https://issuer.example/\"") != std::string::npos);
+  CHECK(checks.at("healthz").status == Status::ok);
+  CHECK(checks.at("authenticated read").status == Status::fail);
+  CHECK(checks.at("authenticated read").kind == ErrorKind::forbidden);
+  CHECK(checks.at("authenticated read").fix.find("kind: User") != std::string::npos);
+  CHECK(checks.at("authenticated read").fix.find("name: \"repo:acme/p:ref:refs/heads/main\"") !=
+        std::string::npos);
 }
