@@ -333,28 +333,26 @@ class PublishCase(WorldTestCase):
         if harness.v2_yaml_unreadable():
             self.skipTest(harness.v2_yaml_unreadable())
 
-    def needs_token_sources(self):
-        # Issue 18's client side (--token-source, --token-audience, --token-issuer) lands beside
-        # these tests; until the binary has it, the tests that use it say so.
-        help_text = subprocess.run([str(self.publish_binary), "--help"], capture_output=True, text=True).stdout
-        if "--token-source" not in help_text:
-            self.skipTest("skipped: this kfp-publish has no --token-source yet (issue 18, client side)")
-
     def kfp(self, emu, *args, env=None, timeout=120):
-        """kfp-publish against the gateway at {emu}/pipeline; asserts no token the world handed out
-        is in stdout, stderr, the --report file or the step summary."""
+        """kfp-publish against the gateway at {emu}/pipeline, as a GitHub workflow step; asserts no
+        token the world handed out is in stdout, stderr, the --report file, the step summary or the
+        step outputs."""
         report = self.tmp / f"report-{time.monotonic_ns()}.json"
         summary = self.tmp / f"summary-{time.monotonic_ns()}.md"
         summary.write_text("")
+        github_output = self.tmp / f"output-{time.monotonic_ns()}.txt"
+        github_output.write_text("")
         argv = [str(self.publish_binary), "--host", f"{emu.url}/pipeline", "--report", report, *map(str, args)]
-        environment = publish_harness.publish_env({"GITHUB_STEP_SUMMARY": str(summary), **(env or {})})
+        # As a workflow step: annotations on stderr, the step summary and outputs written.
+        environment = publish_harness.publish_env({"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
+                                                   "GITHUB_OUTPUT": str(github_output), **(env or {})})
         start = time.monotonic()
         completed = subprocess.run(list(map(str, argv)), capture_output=True, text=True, env=environment,
                                    timeout=timeout)
         result = publish_harness.Result(completed, time.monotonic() - start)
         outputs = {"stdout": result.stdout, "stderr": result.stderr,
                    "report": report.read_text() if report.exists() else "",
-                   "step summary": summary.read_text()}
+                   "step summary": summary.read_text(), "step outputs": github_output.read_text()}
         for secret in self.world.secrets():
             for name, text in outputs.items():
                 self.assertNotIn(secret, text, f"a token leaked into {name}")
@@ -374,7 +372,6 @@ class PublishCase(WorldTestCase):
 class PublishWithEachSourceTest(PublishCase):
 
     def test_github_oidc(self):
-        self.needs_token_sources()
         # The RequestAuthentication README step 2 applies, as shipped.
         emu = self.start_gateway(self.shipped_github_manifest(KFP_AUDIENCE), rbac=[self.subject])
         before = self.world.stats()["github"]
@@ -384,7 +381,6 @@ class PublishWithEachSourceTest(PublishCase):
         self.assertGreaterEqual(self.world.stats()["github"], before + 1)
 
     def test_entra_with_a_federated_token_file(self):
-        self.needs_token_sources()
         # Azure workload identity: the projected service-account token is the client assertion.
         federated = self.world.token("k8s", self.world.info["k8s_publisher"], "api://AzureADTokenExchange")
         token_file = self.tmp / "azure-identity-token"
@@ -401,7 +397,6 @@ class PublishWithEachSourceTest(PublishCase):
         self.assertEqual(after["github"], before["github"], "no GitHub token was needed")
 
     def test_entra_with_the_github_token_as_assertion(self):
-        self.needs_token_sources()
         api = self.world.info["entra_api"]["client_id"]
         emu = self.start_gateway(self.rules("entra", audiences={"entra": [api]}),
                                  rbac=[self.world.info["entra_subject"]])
@@ -425,7 +420,6 @@ class PublishWithEachSourceTest(PublishCase):
 class PublishRefusedTest(PublishCase):
 
     def test_missing_id_token_write_permission(self):
-        self.needs_token_sources()
         emu = self.start_gateway(self.rules("github"), rbac=[self.subject])
         for missing in ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
             with self.subTest(missing=missing):
@@ -436,7 +430,6 @@ class PublishRefusedTest(PublishCase):
         self.assertEqual(self.kfp_requests(emu), [])
 
     def test_wrong_audience_at_the_gateway(self):
-        self.needs_token_sources()
         emu = self.start_gateway(self.rules("github", audiences={"github": [KFP_AUDIENCE]}), rbac=[self.subject])
         result = self.publish(emu, "--token-source", "github-oidc", "--token-audience", "https://not.kubeflow",
                               env=self.world.github_env())
@@ -455,7 +448,6 @@ class PublishRefusedTest(PublishCase):
         self.assertEqual(emu.requests_log(), [])
 
     def test_untrusted_issuer(self):
-        self.needs_token_sources()
         token_file = self.tmp / "token"
         token_file.write_text(self.world.token("untrusted", self.subject, KFP_AUDIENCE))
         emu = self.start_gateway(self.rules("github", "k8s"), rbac=[self.subject])
@@ -469,7 +461,6 @@ class PublishRefusedTest(PublishCase):
         self.assertEqual(len(self.kfp_requests(emu)), 0)
 
     def test_entra_refusals_name_the_aadsts_error(self):
-        self.needs_token_sources()
         api = self.world.info["entra_api"]
         emu = self.start_gateway(self.rules("entra", audiences={"entra": [api["client_id"]]}),
                                  rbac=[self.world.info["entra_subject"]])
@@ -489,7 +480,6 @@ class PublishRefusedTest(PublishCase):
     def test_entra_v2_token_carries_the_api_client_id_not_its_uri(self):
         # Asked for scope api://kubeflow-pipelines/.default, Entra ID issues a v2.0 token whose aud is
         # the API app's client ID: --token-audience must be that ID for the audience check to pass.
-        self.needs_token_sources()
         api = self.world.info["entra_api"]
         emu = self.start_gateway(self.rules("entra", audiences={"entra": [api["client_id"]]}),
                                  rbac=[self.world.info["entra_subject"]])
@@ -502,7 +492,6 @@ class PublishRefusedTest(PublishCase):
         self.assertEqual(self.kfp_requests(emu), [])
 
     def test_oauth2_proxy_redirect_is_never_followed(self):
-        self.needs_token_sources()
         emu = self.start_gateway(self.rules("github"), extra=["--gateway-login", "redirect"])
         # No token at all (the default token file is absent here): the request reaches oauth2-proxy.
         result = self.publish(emu)
@@ -512,7 +501,6 @@ class PublishRefusedTest(PublishCase):
         self.assertFalse([p for p in paths if p.startswith(("/dex", "/oauth2"))], paths)
 
     def test_rbac_denial_names_the_rolebinding_for_the_subject(self):
-        self.needs_token_sources()
         emu = self.start_gateway(self.rules("github"), rbac=["someone-else"])
         result = self.publish(emu, "--token-source", "github-oidc", "--token-audience", KFP_AUDIENCE,
                               env=self.world.github_env())
@@ -540,8 +528,7 @@ class PublishRefusedTest(PublishCase):
         self.assertTrue(failed, bad.report())
         self.assertTrue(all(c["fix"] for c in failed), failed)
         self.assertIn("Jwt issuer is not configured", json.dumps(failed))
-        # Issue 18: doctor looks the token's issuer up (discovery) and checks the claims against it.
-        self.needs_token_sources()
+        # Issue 18: doctor looks the token's issuer up and checks the claims against it.
         self.assertIn(self.world.issuer("k8s")["issuer"], json.dumps(good.report()["checks"]))
 
 
@@ -552,7 +539,6 @@ class RefreshDuringLongWaitTest(PublishCase):
     world_flags = ("--ttl", "6")
 
     def test_github_token_is_requested_again(self):
-        self.needs_token_sources()
         emu = self.start_gateway(self.rules("github", audiences={"github": [KFP_AUDIENCE]}), rbac=[self.subject],
                                  extra=["--gateway-clock-skew", "0", "--run-duration", "15s"])
         before = self.world.stats()["github"]

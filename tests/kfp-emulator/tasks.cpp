@@ -98,6 +98,32 @@ class Builder {
     return static_cast<int>(entries.size()) - 1;
   }
 
+  // Lays out the tasks of the DAG node `node` in dependency order from slot `start`: each starts
+  // when the tasks it depends on end. `place(name, begin, deps, entry)` lays one task out, listed
+  // after the tasks at `deps`, sets `entry` to its position in the DAG's list and returns its end.
+  using Place = std::function<int(const std::string&, int, std::vector<int>, int&)>;
+  int lay_out(int node, const std::map<std::string, std::vector<std::string>>& dependencies, int start,
+              const Place& place) {
+    std::map<std::string, int> ends, entries;
+    int end = start;
+    for (const auto& name : topological(dependencies)) {
+      int begin = start;
+      std::vector<int> deps;
+      for (const auto& dep : dependencies.at(name))
+        if (auto found = ends.find(dep); found != ends.end()) {
+          begin = std::max(begin, found->second);
+          deps.push_back(entries[dep]);
+        }
+      int position = -1;
+      int finish = place(name, begin, std::move(deps), position);
+      ends[name] = finish;
+      entries[name] = position;
+      end = std::max(end, finish);
+    }
+    blueprint.nodes[node].end = std::max(blueprint.nodes[node].end, end);
+    return end;
+  }
+
   void mark_user(int pod, const std::string& name, const std::string& path) {
     auto& node = blueprint.nodes[pod];
     node.user_pod = true;
@@ -138,25 +164,11 @@ class Builder {
         for (const auto& dep : listed->as_array())
           if (dep.is_string()) deps.emplace_back(dep.as_string());
     }
-    std::map<std::string, int> ends, entries;
-    int end = start;
-    for (const auto& key : topological(dependencies)) {
-      const auto& task = tasks->as_object().at(key).as_object();
-      int begin = start;
-      std::vector<int> deps;
-      for (const auto& dep : dependencies[key])
-        if (auto it = ends.find(dep); it != ends.end()) {
-          begin = std::max(begin, it->second);
-          deps.push_back(entries[dep]);
-        }
-      int last_entry = -1;
-      int finish = v2_task(node, key, task, begin, path, std::move(deps), last_entry);
-      ends[key] = finish;
-      entries[key] = last_entry;
-      end = std::max(end, finish);
-    }
-    blueprint.nodes[node].end = std::max(blueprint.nodes[node].end, end);
-    return end;
+    return lay_out(node, dependencies, start,
+                   [&](const std::string& key, int begin, std::vector<int> deps, int& entry) {
+                     return v2_task(node, key, tasks->as_object().at(key).as_object(), begin, path,
+                                    std::move(deps), entry);
+                   });
   }
 
   // Lays out one task from slot `t`, listed after the tasks at `deps`; `last_entry` receives the
@@ -366,24 +378,13 @@ class Builder {
         dependencies[name] = depends_names(task.as_object());
         by_name[name] = &task.as_object();
       }
-      std::map<std::string, int> ends, entries;
-      int end = start;
-      for (const auto& name : topological(dependencies)) {
-        int begin = start;
-        std::vector<int> deps;
-        for (const auto& dep : dependencies[name])
-          if (auto found = ends.find(dep); found != ends.end()) {
-            begin = std::max(begin, found->second);
-            deps.push_back(entries[dep]);
-          }
-        int task_node = static_cast<int>(blueprint.nodes.size());
-        int finish = argo_call(node, *by_name[name], node, begin, parent < 0 ? "" : path);
-        ends[name] = finish;
-        entries[name] = entry(node, task_node, std::move(deps));
-        end = std::max(end, finish);
-      }
-      blueprint.nodes[node].end = end;
-      return end;
+      return lay_out(node, dependencies, start,
+                     [&](const std::string& name, int begin, std::vector<int> deps, int& entry) {
+                       int task_node = static_cast<int>(blueprint.nodes.size());
+                       int finish = argo_call(node, *by_name[name], node, begin, parent < 0 ? "" : path);
+                       entry = this->entry(node, task_node, std::move(deps));
+                       return finish;
+                     });
     }
     if (tmpl != nullptr && tmpl->contains("steps")) {
       int node = add(parent, std::move(suffix), display, template_name, NodeType::steps, scope, start);
