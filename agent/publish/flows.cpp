@@ -773,7 +773,8 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
   TaskWatch tasks;
   auto status_line = [&]() {
     std::string line = fmt::format("run {} {} ({})", run.id, run.state, seconds_text(since(start)));
-    if (report.run->tasks) line += ", " + progress_text(*report.run->tasks);
+    // Before the first task appears there is nothing to count.
+    if (report.run->tasks && report.run->tasks->total > 0) line += ", " + progress_text(*report.run->tasks);
     return fmt::format("{} {}", line, url);
   };
   // On a terminal the status line is redrawn in place, so it may change as often as it likes.
