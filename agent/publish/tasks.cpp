@@ -102,13 +102,12 @@ void TaskView::classify() {
       entry.role = Role::executor;
     } else if ((linked_ && entry.parent < 0) || (n == "root" && (t.empty() || t == "root"))) {
       entry.role = Role::root;
-    } else if (node.type == "Retry") {
+    } else if (node.type == "Retry" || starts_with(t, executor_wrapper_template) ||
+               starts_with(t, importer_template)) {
       entry.role = Role::task;
     } else if (node.type == "Pod" || node.type == "Skipped") {
       const bool in_retry = entry.parent >= 0 && entries_[entry.parent].node->type == "Retry";
       entry.role = in_retry ? Role::attempt : Role::task;
-    } else if (starts_with(t, executor_wrapper_template) || starts_with(t, importer_template)) {
-      entry.role = Role::task;
     } else if (!node.type.empty()) {
       entry.role = Role::group;  // DAG, Steps, TaskGroup, StepGroup
     } else if (!linked_) {
