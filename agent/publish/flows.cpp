@@ -28,6 +28,8 @@ constexpr util::Milliseconds first_failure_pause{2000};
 constexpr util::Milliseconds max_failure_pause{15'000};
 // A status check is given at least this long before the next heartbeat, which is said early instead.
 constexpr util::Milliseconds min_poll_time{5000};
+// How often a terminal's status line is redrawn while waiting (its elapsed time).
+constexpr util::Milliseconds live_redraw_interval{1000};
 // The server stamps created_at in whole seconds (CreatedAtInSec, kfp-2.3.0 model/run.go:304).
 constexpr util::Milliseconds created_at_resolution{1000};
 
@@ -847,8 +849,10 @@ void Flows::wait_for(const RunRequest& request, api::Run run, report::Report& re
                 ? ""
                 : "it is still running; --cancel-on-timeout terminates it");
     }
-    // Sleep until the next poll, waking for the heartbeat and the deadline.
-    const TimePoint wake = std::min({next_poll, next_heartbeat, deadline});
+    // Sleep until the next poll, waking for the heartbeat and the deadline (and, on a terminal,
+    // every second to redraw the elapsed time).
+    const TimePoint wake = std::min(
+        {next_poll, next_heartbeat, deadline, live ? clock_.now() + live_redraw_interval : TimePoint::max()});
     const auto pause = std::chrono::duration_cast<util::Milliseconds>(wake - clock_.now());
     if (pause > util::Milliseconds{0} && clock_.sleep_for(pause) == http::SleepOutcome::interrupted) {
       continue;  // the loop notices the flag

@@ -30,6 +30,8 @@ class TimedLog final : public util::Log {
   void progress(std::string_view message) override {
     lines.push_back({clock_.now(), util::LogLevel::info, std::string(message), true});
   }
+  [[nodiscard]] bool redraws_progress() const override { return live; }
+  bool live = false;  // as a terminal's log: the status line may be redrawn at will
   struct Line {
     http::Clock::TimePoint at;
     util::LogLevel level;
@@ -913,4 +915,24 @@ TEST_CASE("wait: a CANCELED run lists its failed tasks too (present, maybe empty
   CHECK(wait.failure->kind == util::ErrorKind::run_canceled);
   REQUIRE(wait.report.run->failed_tasks.has_value());
   CHECK(wait.report.run->failed_tasks->empty());
+}
+
+TEST_CASE("wait: on a terminal the status line is redrawn every second; in a CI log only at heartbeats") {
+  for (bool live : {true, false}) {
+    Fixture f;
+    f.log.live = live;
+    const auto start = f.clock.now();
+    auto outcome = wait_with(f, [&](const std::string&) -> util::Result<api::Run> {
+      return run_in(f.clock.now() - start < seconds(60) ? "RUNNING" : "SUCCEEDED");
+    });
+    CHECK_FALSE(outcome.has_value());
+    std::size_t progress = 0;
+    for (const auto& line : f.log.lines) progress += line.progress ? 1 : 0;
+    if (live) {
+      CHECK(progress >= 55);  // about one a second for a minute
+      CHECK(longest_silence(f.log) <= seconds(1));
+    } else {
+      CHECK(progress <= 8);  // the state changes and a heartbeat every 25 s
+    }
+  }
 }
