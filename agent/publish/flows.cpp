@@ -28,6 +28,9 @@ constexpr util::Milliseconds first_failure_pause{2000};
 constexpr util::Milliseconds max_failure_pause{15'000};
 // A status check is given at least this long before the next heartbeat, which is said early instead.
 constexpr util::Milliseconds min_poll_time{5000};
+// The most one failed task's log may take to read, retries included: the run's end is known, a log
+// that trickles must not hold the CI job (a 200 MiB log streams in seconds).
+constexpr util::Milliseconds failed_task_log_time{60'000};
 // How often a terminal's status line is redrawn while waiting (its elapsed time).
 constexpr util::Milliseconds live_redraw_interval{1000};
 // The server stamps created_at in whole seconds (CreatedAtInSec, kfp-2.3.0 model/run.go:304).
@@ -738,7 +741,7 @@ void Flows::report_failed_tasks(const api::Run& run, const TaskWatch& watch, std
     }
     ++logs_read;
     task.node_id = task.pod;
-    auto log = api_.read_task_log(run.id, task.pod, log_lines);
+    auto log = api_.read_task_log(run.id, task.pod, log_lines, failed_task_log_time);
     if (!log) {
       task.log_error = log.error().message;
       continue;

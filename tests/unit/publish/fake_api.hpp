@@ -151,8 +151,9 @@ class FakeApi final : public api::KfpApi {
   }
   util::Result<api::TaskLog> read_task_log(const std::string&, const std::string& node_id,
                                            std::size_t max_lines,
-                                           std::optional<util::Milliseconds>) override {
+                                           std::optional<util::Milliseconds> within) override {
     log_reads.emplace_back(node_id, max_lines);
+    log_read_within.push_back(within);
     if (read_log_hook) return read_log_hook(node_id);
     return util::fail(util::ErrorKind::not_found, "no log for " + node_id);
   }
@@ -202,6 +203,7 @@ class FakeApi final : public api::KfpApi {
   std::function<util::Result<api::TaskLog>(const std::string& node_id)> read_log_hook;
   int workflow_reads = 0;
   std::vector<std::pair<std::string, std::size_t>> log_reads;
+  std::vector<std::optional<util::Milliseconds>> log_read_within;
   std::vector<std::string> writes;
   boost::json::object last_parameters;
 };

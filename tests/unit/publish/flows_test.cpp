@@ -805,6 +805,9 @@ TEST_CASE(
   CHECK(task.log_tail == "log of pipe-x-22");
   CHECK_FALSE(task.log_error.has_value());
   CHECK(f.api.log_reads == std::vector<std::pair<std::string, std::size_t>>{{"pipe-x-22", 50}});
+  // A log read is bounded in time: the run's end is known, a trickling log must not hold the job.
+  REQUIRE(f.api.log_read_within.size() == 1);
+  CHECK(f.api.log_read_within[0] == util::Milliseconds{60'000});
   CHECK(run.graph.has_value());
   // The run's own answer had the workflow: read only after the status check that was the run key's
   // listing, whose runs carry no tasks (the first listing is the look-up before the create).
