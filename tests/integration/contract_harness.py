@@ -54,7 +54,24 @@ class ContractProxy:
         self.log = self.test.tmp / f"contract-prism-{port}.log"
         return port
 
+    # Routes the KFP server serves that no v2beta1 spec describes, which kfp-publish reads when a run
+    # fails (issue 17): the v1beta1 run, for its workflow's nodes (the v1beta1 spec's own route), and
+    # the log endpoint, a plain handler on main.go's top mux that no swagger lists. Prism can only
+    # say it has no route for them; their shapes are checked by test_run_failures.
+    OUTSIDE_SPEC = ("/apis/v1beta1/runs/", "/apis/v1alpha1/runs/")
+
     def violations(self):
         result = subprocess.run(["bash", "-c", f'. "{self.contract_sh}" && contract_violations "{self.log}"'],
                                 env=self.env, capture_output=True, text=True, timeout=60)
-        return result.stdout.strip()
+        lines = result.stdout.strip().splitlines()
+        # Each "Selected route not found" follows the "Forwarding" line of its request in the log.
+        excused, path = [], ""
+        for line in pathlib.Path(self.log).read_text(errors="replace").splitlines():
+            if "Forwarding" in line and " request to " in line:
+                path = "/" + line.split(" request to ", 1)[1].split("/", 3)[-1]
+            elif "Selected route not found" in line and path.startswith(self.OUTSIDE_SPEC):
+                excused.append(line.strip())
+        for line in excused:
+            if line in lines:
+                lines.remove(line)
+        return "\n".join(lines).strip()
