@@ -3,7 +3,6 @@ proxy in front of kfp-emulator, report-only. Skips cleanly without ../shared or 
 
 import os
 import pathlib
-import re
 import shutil
 import socket
 import subprocess
@@ -55,22 +54,24 @@ class ContractProxy:
         self.log = self.test.tmp / f"contract-prism-{port}.log"
         return port
 
-    def violations(self, outside_spec=()):
-        """The violation lines. `outside_spec`: regular expressions of request paths that are real
-        server routes the proxy's spec does not describe (another API version's, or one registered
-        outside grpc-gateway); their "route not found" is not a violation, anything else about them is."""
+    # Routes the KFP server serves that no v2beta1 spec describes, which kfp-publish reads when a run
+    # fails (issue 17): the v1beta1 run, for its workflow's nodes (the v1beta1 spec's own route), and
+    # the log endpoint, a plain handler on main.go's top mux that no swagger lists. Prism can only
+    # say it has no route for them; their shapes are checked by test_run_failures.
+    OUTSIDE_SPEC = ("/apis/v1beta1/runs/", "/apis/v1alpha1/runs/")
+
+    def violations(self):
         result = subprocess.run(["bash", "-c", f'. "{self.contract_sh}" && contract_violations "{self.log}"'],
                                 env=self.env, capture_output=True, text=True, timeout=60)
-        if not outside_spec:
-            return result.stdout.strip()
-        # Prism logs "[HTTP SERVER] get PATH ... Request received" before the request's violations.
-        kept, path = [], ""
-        for line in self.log.read_text(errors="replace").splitlines():
-            received = re.search(r"\[HTTP SERVER\] \w+ (\S+) .*Request received", line)
-            if received:
-                path = received[1]
-            elif line in result.stdout.splitlines():
-                unrouted = "Selected route not found" in line
-                if not (unrouted and any(re.fullmatch(pattern, path.split("?")[0]) for pattern in outside_spec)):
-                    kept.append(line)
-        return "\n".join(kept)
+        lines = result.stdout.strip().splitlines()
+        # Each "Selected route not found" follows the "Forwarding" line of its request in the log.
+        excused, path = [], ""
+        for line in pathlib.Path(self.log).read_text(errors="replace").splitlines():
+            if "Forwarding" in line and " request to " in line:
+                path = "/" + line.split(" request to ", 1)[1].split("/", 3)[-1]
+            elif "Selected route not found" in line and path.startswith(self.OUTSIDE_SPEC):
+                excused.append(line.strip())
+        for line in excused:
+            if line in lines:
+                lines.remove(line)
+        return "\n".join(lines).strip()
