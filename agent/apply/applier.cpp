@@ -46,6 +46,7 @@ void record_run(ObjectResult& result, const report::Report& report) {
   result.action = report.run->created.value_or(false) ? Action::create : Action::unchanged;
   result.id = report.run->id;
   result.detail = report.run->state;
+  result.run = report::to_json(*report.run);
 }
 
 struct PipelineState {

@@ -72,6 +72,7 @@ boost::json::array to_json(const std::vector<ObjectResult>& results) {
     object["outcome"] = to_string(result.outcome);
     if (!result.id.empty()) object["id"] = result.id;
     if (!result.detail.empty()) object["detail"] = result.detail;
+    if (!result.run.empty()) object["run"] = result.run;
     if (result.error) {
       boost::json::object error{{"kind", util::to_string(result.error->kind)},
                                 {"message", result.error->message}};

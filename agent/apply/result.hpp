@@ -5,6 +5,7 @@
 #include "util/error.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct ObjectResult {
   std::optional<util::Failure> error;
   std::string id;      // the server's id, when known
   std::string detail;  // e.g. the version name, "disable", "pipeline training failed"
+  // Runs: the run as publish's report has it (state, url, tasks, failed_tasks), so a failed run's
+  // failed tasks and log tails reach apply's report as they reach `run`'s (issue 17).
+  boost::json::object run;
 };
 
 [[nodiscard]] std::string_view to_string(ObjectKind kind);
@@ -43,7 +47,7 @@ struct ObjectResult {
 // The failure whose exit code is the most severe (util::severity), if any object failed.
 [[nodiscard]] std::optional<util::Failure> most_severe_failure(const std::vector<ObjectResult>& results);
 
-// report.details["objects"]: [{kind, name, action, outcome, id?, detail?, error?}].
+// report.details["objects"]: [{kind, name, action, outcome, id?, detail?, error?, run?}].
 [[nodiscard]] boost::json::array to_json(const std::vector<ObjectResult>& results);
 
 }  // namespace kfp::apply

@@ -30,7 +30,9 @@ void put_if(boost::json::object& out, std::string_view key, const std::string& v
   if (!value.empty()) out[key] = value;
 }
 
-boost::json::object object_json(const ObjectInfo& info) {
+}  // namespace
+
+boost::json::object to_json(const ObjectInfo& info) {
   boost::json::object out;
   put_if(out, "id", info.id);
   put_if(out, "name", info.name);
@@ -69,8 +71,6 @@ boost::json::object object_json(const ObjectInfo& info) {
   return out;
 }
 
-}  // namespace
-
 boost::json::object to_json(const Report& report) {
   boost::json::object out;
   out["schema"] = schema_id;
@@ -86,10 +86,10 @@ boost::json::object to_json(const Report& report) {
     out["server"] = std::move(server);
   }
   put_if(out, "namespace", report.namespace_name);
-  if (report.pipeline) out["pipeline"] = object_json(*report.pipeline);
-  if (report.version) out["version"] = object_json(*report.version);
-  if (report.experiment) out["experiment"] = object_json(*report.experiment);
-  if (report.run) out["run"] = object_json(*report.run);
+  if (report.pipeline) out["pipeline"] = to_json(*report.pipeline);
+  if (report.version) out["version"] = to_json(*report.version);
+  if (report.experiment) out["experiment"] = to_json(*report.experiment);
+  if (report.run) out["run"] = to_json(*report.run);
   for (const auto& [key, value] : report.details) out[key] = value;
   if (report.error) {
     boost::json::object error;

@@ -110,5 +110,7 @@ struct Report {
 
 [[nodiscard]] std::string_view to_string(Outcome outcome);
 [[nodiscard]] boost::json::object to_json(const Report& report);
+// One object as the report writes it (report.run, apply's runs): tasks and failed_tasks included.
+[[nodiscard]] boost::json::object to_json(const ObjectInfo& info);
 
 }  // namespace kfp::report

@@ -1,7 +1,9 @@
 #include "apply/applier.hpp"
 
+#include "api/tasks.hpp"
 #include "publish/provenance.hpp"
 #include "unit/api/fake_transport.hpp"
+#include "unit/api/workflow_fixture.hpp"
 #include "unit/publish/fake_api.hpp"
 
 #include <doctest/doctest.h>
@@ -200,4 +202,31 @@ TEST_CASE("the synchronized log keeps every line from concurrent workers") {
     }
   }
   CHECK(memory.lines.size() == 400);
+}
+
+TEST_CASE("apply: a waited run that fails brings its failed tasks and their log tails into apply's report") {
+  ApplyFixture f;
+  f.api.get_run_hook = [](const std::string& id) -> util::Result<api::Run> {
+    api::Run run{id, "", "FAILED", {}};
+    run.tasks = api::parse_workflow_manifest(test::v1_retry_failure_workflow());
+    return run;
+  };
+  f.api.read_log_hook = [](const std::string& node) -> util::Result<api::TaskLog> {
+    return api::TaskLog{"log of " + node, ""};
+  };
+  auto file = ApplyFixture::file({"smoke"});
+  file.runs[0].wait = true;
+  auto results = f.apply(file);
+  const auto it = std::find_if(results.begin(), results.end(),
+                               [](const auto& result) { return result.kind == apply::ObjectKind::run; });
+  REQUIRE(it != results.end());
+  CHECK(it->outcome == apply::ObjectOutcome::failed);
+  auto json = apply::to_json({*it});
+  const auto& run = json[0].as_object().at("run").as_object();
+  CHECK(run.at("state").as_string() == "FAILED");
+  CHECK(run.at("tasks").as_object().at("failed").as_int64() == 1);
+  const auto& failed = run.at("failed_tasks").as_array();
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].as_object().at("path").as_string() == "flaky");
+  CHECK(failed[0].as_object().at("log_tail").as_string() == "log of pipe-x-22");
 }
