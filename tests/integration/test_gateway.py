@@ -202,19 +202,27 @@ class GatewayTest(WorldTestCase):
         self.github = self.world.github_token(KFP_AUDIENCE)
         self.subject = self.world.info["github_subject"]
 
-    def call(self, emu, path="/pipeline/apis/v2beta1/experiments", token=None, headers=None, query=None):
+    def call(self, emu, path=None, token=None, headers=None, namespace=NAMESPACE):
+        """A read of `namespace`'s experiments through the gateway: v2beta1's, or on KFP 1.8 (which
+        serves no v2beta1: kfp-1.8.5 backend/src/apiserver/main.go) v1beta1's, by resource reference."""
+        if harness.server_version() == "1.8.5":
+            default = "/pipeline/apis/v1beta1/experiments"
+            query = {"resource_reference_key.type": "NAMESPACE", "resource_reference_key.id": namespace}
+        else:
+            default, query = "/pipeline/apis/v2beta1/experiments", {"namespace": namespace}
         all_headers = dict(headers or {})
         if token is not None:
             all_headers["authorization"] = "Bearer " + token
-        return emu.request("GET", path, query=query or {"namespace": NAMESPACE}, headers=all_headers, fresh=True)
+        return emu.request("GET", path or default, query=query, headers=all_headers, fresh=True)
 
     def test_verified_token_names_the_kfp_user(self):
         emu = self.start_gateway(self.rules("github", "k8s"), rbac=[self.subject])
         allowed = self.call(emu, token=self.github)
         self.assertEqual(allowed.status, 200, allowed)
         # The gateway took /pipeline off (the UI server's proxy) and KFP saw the sub as kubeflow-userid.
-        self.assertEqual([r["path"] for r in self.kfp_requests(emu)], ["/apis/v2beta1/experiments"])
-        denied = self.call(emu, token=self.github, query={"namespace": "team-b"})
+        api = "v1beta1" if harness.server_version() == "1.8.5" else "v2beta1"
+        self.assertEqual([r["path"] for r in self.kfp_requests(emu)], [f"/apis/{api}/experiments"])
+        denied = self.call(emu, token=self.github, namespace="team-b")
         self.assertEqual(denied.status, 403, denied)
         self.assertIn(f"User '{self.subject}' is not authorized", denied.json()["message"])
 
