@@ -24,15 +24,19 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
-std::string query_string(const QueryParams& params) {
+std::string encode_params(const QueryParams& params) {
   std::string out;
   for (const auto& [name, value] : params) {
-    out += out.empty() ? "?" : "&";
+    if (!out.empty()) out += '&';
     out += percent_encode(name);
     out += '=';
     out += percent_encode(value);
   }
   return out;
+}
+
+std::string query_string(const QueryParams& params) {
+  return params.empty() ? std::string() : "?" + encode_params(params);
 }
 
 Filter& Filter::equals(std::string key, std::string value) {

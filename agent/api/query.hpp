@@ -15,7 +15,11 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 // Percent-encodes everything but RFC 3986 unreserved characters.
 [[nodiscard]] std::string percent_encode(std::string_view text);
 
-// "?a=1&b=2" with each name and value percent-encoded; empty for no parameters.
+// "a=1&b=2" with each name and value percent-encoded: a query's parameters, or an
+// application/x-www-form-urlencoded body.
+[[nodiscard]] std::string encode_params(const QueryParams& params);
+
+// "?a=1&b=2" (encode_params after a "?"); empty for no parameters.
 [[nodiscard]] std::string query_string(const QueryParams& params);
 
 // A v2beta1 Filter with ANDed predicates; `op_key` is "operation" (v2beta1) or "op" (v1beta1).

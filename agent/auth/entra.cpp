@@ -1,5 +1,6 @@
 #include "auth/entra.hpp"
 
+#include "api/query.hpp"
 #include "auth/token_endpoint.hpp"
 #include "auth/token_source.hpp"
 
@@ -123,7 +124,7 @@ util::Result<ObtainedToken> Entra::request(http::Transport& transport, http::Clo
   request.url = tenant_.token_url();
   request.headers.set("Content-Type", "application/x-www-form-urlencoded");
   request.headers.set("Accept", "application/json");
-  request.body = http::Body::text(form_encode({
+  request.body = http::Body::text(api::encode_params({
       {"grant_type", "client_credentials"},
       {"client_id", client_id_},
       {"scope", entra_scope(audience)},

@@ -1,5 +1,6 @@
 #include "auth/github_oidc.hpp"
 
+#include "api/query.hpp"
 #include "auth/claims.hpp"
 #include "auth/token_endpoint.hpp"
 
@@ -44,7 +45,7 @@ util::Result<ObtainedToken> GithubOidc::request(http::Transport& transport, http
   http::Request request;
   request.method = http::Method::get;
   // As oidc-utils.ts: the audience is appended with '&' (GitHub's URL already has a query).
-  request.url = audience ? fmt::format("{}&audience={}", url_, uri_component(*audience)) : url_;
+  request.url = audience ? fmt::format("{}&audience={}", url_, api::percent_encode(*audience)) : url_;
   request.headers.set("Authorization", "Bearer " + request_token_);
   request.headers.set("Accept", "application/json");
   request.max_response_bytes = kMaxTokenAnswerBytes;

@@ -5,8 +5,6 @@
 #include <fmt/format.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <random>
 
@@ -57,21 +55,6 @@ std::optional<boost::json::object> json_object_of(const http::Response& response
 std::string string_field(const boost::json::object& object, std::string_view name) {
   const auto* value = object.if_contains(name);
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
-}
-
-std::string uri_component(std::string_view text) {
-  return boost::urls::encode(text, boost::urls::unreserved_chars);
-}
-
-std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields) {
-    if (!out.empty()) out += '&';
-    out += uri_component(name);
-    out += '=';
-    out += uri_component(value);
-  }
-  return out;
 }
 
 }  // namespace kfp::auth

@@ -33,10 +33,4 @@ inline constexpr std::size_t kMaxTokenAnswerBytes = std::size_t{256} * 1024;
 // A string field of `object`, empty when absent or not a string.
 [[nodiscard]] std::string string_field(const boost::json::object& object, std::string_view name);
 
-// "application/x-www-form-urlencoded" text of these fields, each value percent-encoded.
-[[nodiscard]] std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
-
-// `text` with everything but RFC 3986 unreserved characters percent-encoded (encodeURIComponent).
-[[nodiscard]] std::string uri_component(std::string_view text);
-
 }  // namespace kfp::auth
