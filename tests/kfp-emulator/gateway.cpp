@@ -1,6 +1,7 @@
 #include "gateway.hpp"
 
 #include "errors.hpp"
+#include "jwt.hpp"
 
 #include "http/transport.hpp"
 #include "util/base64.hpp"
@@ -129,15 +130,6 @@ std::int64_t number_of(const json::object& object, std::string_view name) {
   return 0;
 }
 
-std::optional<json::object> decode_object(std::string_view segment) {
-  auto bytes = util::base64url_decode(segment);
-  if (!bytes) return std::nullopt;
-  boost::system::error_code ec;
-  auto value = json::parse(*bytes, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  return value.as_object();
-}
-
 ParsedJwt parse_jwt(std::string_view token) {
   ParsedJwt jwt;
   auto first = token.find('.');
@@ -146,7 +138,7 @@ ParsedJwt parse_jwt(std::string_view token) {
     jwt.status = JwtStatus::bad_format;
     return jwt;
   }
-  auto header = decode_object(token.substr(0, first));
+  auto header = decode_segment(token.substr(0, first));
   if (!header) {
     jwt.status = JwtStatus::header_parse_error;
     return jwt;
@@ -158,7 +150,7 @@ ParsedJwt parse_jwt(std::string_view token) {
   }
   jwt.alg = std::string(alg->as_string());
   jwt.kid = string_member(*header, "kid");
-  auto payload = decode_object(token.substr(first + 1, second - first - 1));
+  auto payload = decode_segment(token.substr(first + 1, second - first - 1));
   if (!payload) {
     jwt.status = JwtStatus::payload_parse_error;
     return jwt;

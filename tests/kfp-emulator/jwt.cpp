@@ -127,15 +127,6 @@ std::vector<std::string_view> split_token(std::string_view token) {
   return parts;
 }
 
-std::optional<json::object> decode_payload(std::string_view segment) {
-  auto bytes = util::base64url_decode(segment);
-  if (!bytes) return std::nullopt;
-  boost::system::error_code ec;
-  auto value = json::parse(*bytes, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  return value.as_object();
-}
-
 std::int64_t number_claim(const json::object& claims, std::string_view name) {
   const auto* value = claims.if_contains(name);
   if (value == nullptr) return 0;
@@ -146,12 +137,21 @@ std::int64_t number_claim(const json::object& claims, std::string_view name) {
 
 }  // namespace
 
+std::optional<json::object> decode_segment(std::string_view segment) {
+  auto bytes = util::base64url_decode(segment);
+  if (!bytes) return std::nullopt;
+  boost::system::error_code ec;
+  auto value = json::parse(*bytes, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  return value.as_object();
+}
+
 TokenCheck verify_token(const RsaKey& key, std::string_view token,
                         std::chrono::system_clock::time_point now) {
   TokenCheck check;
   auto parts = split_token(token);
   if (parts.size() != 3) return check;
-  auto claims = decode_payload(parts[1]);
+  auto claims = decode_segment(parts[1]);
   auto signature = util::base64url_decode(parts[2]);
   if (!claims || !signature) return check;
   check.claims = std::move(*claims);
@@ -185,7 +185,7 @@ TokenCheck verify_token(const RsaKey& key, std::string_view token,
 std::string unverified_subject(std::string_view token) {
   auto parts = split_token(token);
   if (parts.size() != 3) return {};
-  auto claims = decode_payload(parts[1]);
+  auto claims = decode_segment(parts[1]);
   if (!claims) return {};
   if (const auto* sub = claims->if_contains("sub"); sub != nullptr && sub->is_string())
     return std::string(sub->as_string());

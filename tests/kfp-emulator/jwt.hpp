@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace kfp::emulator {
@@ -53,6 +54,9 @@ struct TokenCheck {
 // Checks the signature, exp/nbf and that aud holds pipelines.kubeflow.org.
 [[nodiscard]] TokenCheck verify_token(const RsaKey& key, std::string_view token,
                                       std::chrono::system_clock::time_point now);
+
+// A JWT segment (header or payload) decoded: base64url, then a JSON object; nullopt otherwise.
+[[nodiscard]] std::optional<boost::json::object> decode_segment(std::string_view segment);
 
 // The payload without checking anything (the Istio sidecar's view of the caller).
 [[nodiscard]] std::string unverified_subject(std::string_view token);
