@@ -74,6 +74,14 @@ def publish_bin():
     return _binary("KFP_PUBLISH_BIN", "agent/kfp-publish")
 
 
+def require_publish(test):
+    """Skips `test` (a TestCase) with a reason when the kfp-publish binary is missing."""
+    binary = publish_bin()
+    if binary is None or not binary.exists():
+        test.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
+    return binary
+
+
 def require_emulator(test):
     """Skips `test` (a TestCase) with a reason when the emulator binary is missing."""
     binary = emulator_bin()

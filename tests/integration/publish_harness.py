@@ -44,10 +44,7 @@ class PublishTestCase(harness.EmulatorTestCase):
 
     def setUp(self):
         super().setUp()
-        binary = harness.publish_bin()
-        if binary is None or not binary.exists():
-            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-        self.publish_binary = binary
+        self.publish_binary = harness.require_publish(self)
         self.examples = harness.source_dir() / "pipelines-examples"
         self.emu = self.start_emulator(*self.emulator_flags, "--token-key", str(self.rsa_key()))
         self.token = self.emu.mint_token(self.rsa_key(), SUBJECT)

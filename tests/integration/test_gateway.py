@@ -332,10 +332,7 @@ class PublishCase(WorldTestCase):
 
     def setUp(self):
         super().setUp()
-        binary = harness.publish_bin()
-        if binary is None or not binary.exists():
-            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-        self.publish_binary = binary
+        self.publish_binary = harness.require_publish(self)
         self.examples = harness.source_dir() / "pipelines-examples"
         self.subject = self.world.info["github_subject"]
         if harness.v2_yaml_unreadable():

@@ -47,10 +47,7 @@ def run_measured(argv, env, timeout):
 class HostileServerTest(harness.EmulatorTestCase):
     def setUp(self):
         super().setUp()
-        binary = harness.publish_bin()
-        if binary is None or not binary.exists():
-            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-        self.publish_binary = binary
+        self.publish_binary = harness.require_publish(self)
         self.token = harness.mint_token(self.rsa_key(), SUBJECT, binary=self.binary)
         self.token_file = self.tmp / "token"
         self.token_file.write_text(self.token)
@@ -132,10 +129,7 @@ class EchoingServerTest(harness.EmulatorTestCase):
 
     def setUp(self):
         super().setUp()
-        binary = harness.publish_bin()
-        if binary is None or not binary.exists():
-            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-        self.publish_binary = binary
+        self.publish_binary = harness.require_publish(self)
         self.token = harness.mint_token(self.rsa_key(), SUBJECT, binary=self.binary)
         self.token_file = self.tmp / "token"
         self.token_file.write_text(self.token)
@@ -259,10 +253,7 @@ class UrlCredentialsTest(harness.EmulatorTestCase):
 
     def setUp(self):
         super().setUp()
-        binary = harness.publish_bin()
-        if binary is None or not binary.exists():
-            self.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-        self.publish_binary = binary
+        self.publish_binary = harness.require_publish(self)
         self.package = harness.source_dir() / "pipelines-examples" / "hello-world.yaml"
 
     def test_credentials_in_the_host_are_refused_and_never_printed(self):

@@ -43,13 +43,6 @@ spec:
 """
 
 
-def publish_bin(test):
-    binary = harness.publish_bin()
-    if binary is None or not binary.exists():
-        test.skipTest("kfp-publish binary not found: set KFP_PUBLISH_BIN")
-    return binary
-
-
 def clean_env(extra=None):
     """No CI variables or KFP_* settings leak in from the caller: the tests decide them."""
     env = {k: v for k, v in os.environ.items()
@@ -83,7 +76,7 @@ class V1Case(harness.EmulatorTestCase):
 
     def setUp(self):
         super().setUp()
-        self.cli = publish_bin(self)
+        self.cli = harness.require_publish(self)
         self.emulator = self.start_emulator("--server-version", self.server_version,
                                             "--run-duration", RUN_DURATION, *self.extra_flags)
         self.token_file = None  # the default path, absent here: no Authorization header
@@ -305,7 +298,7 @@ class V18MultiUser(V1Case):
 
     def setUp(self):
         harness.EmulatorTestCase.setUp(self)
-        self.cli = publish_bin(self)
+        self.cli = harness.require_publish(self)
         key = self.rsa_key()
         self.emulator = self.start_emulator("--server-version", "1.8.5", "--run-duration", RUN_DURATION,
                                             "--auth", "token", "--token-key", str(key))
